@@ -1,0 +1,108 @@
+package accesshive
+
+import "time"
+
+// Limits of the agency's access-request expiry window, in minutes.
+const (
+	MinAccessRequestExpiryMinutes     = 5
+	MaxAccessRequestExpiryMinutes     = 30 * 24 * 60
+	DefaultAccessRequestExpiryMinutes = 72 * 60
+)
+
+// Agency is the tenant: every other item belongs to exactly one agency.
+type Agency struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Settings Settings `json:"settings"`
+	Meta
+}
+
+// Settings are the agency-wide settings shown under Settings.
+type Settings struct {
+	// AccessRequestExpiryMinutes is how long a pending access request waits for review
+	// before it expires (Settings > Access Requests).
+	AccessRequestExpiryMinutes int `json:"accessRequestExpiryMinutes"`
+	// DefaultSecurityPolicyID is the policy new clients get when none is chosen.
+	DefaultSecurityPolicyID string `json:"defaultSecurityPolicyId"`
+}
+
+// Meta is the bookkeeping every stored item carries.
+type Meta struct {
+	Version    int       `json:"version"`
+	CreatedAt  time.Time `json:"createdAt"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+	UpdatedBy  string    `json:"updatedBy"`
+	LastAction string    `json:"lastAction"`
+}
+
+// SettingsPatch is a partial update of agency settings; nil fields stay unchanged.
+type SettingsPatch struct {
+	AgencyName                 *string `json:"agencyName"`
+	AccessRequestExpiryMinutes *int    `json:"accessRequestExpiryMinutes"`
+	DefaultSecurityPolicyID    *string `json:"defaultSecurityPolicyId"`
+}
+
+// Validate checks the patch's values.
+func (p SettingsPatch) Validate() error {
+	var v Validation
+	if p.AgencyName != nil {
+		checkText(&v, "agencyName", *p.AgencyName, true, 120)
+	}
+	if p.AccessRequestExpiryMinutes != nil {
+		m := *p.AccessRequestExpiryMinutes
+		v.Check(m >= MinAccessRequestExpiryMinutes && m <= MaxAccessRequestExpiryMinutes,
+			"accessRequestExpiryMinutes", FieldOutRange, "accessRequestExpiryMinutes must be between %d and %d",
+			MinAccessRequestExpiryMinutes, MaxAccessRequestExpiryMinutes)
+	}
+	if p.DefaultSecurityPolicyID != nil {
+		v.Check(*p.DefaultSecurityPolicyID != "", "defaultSecurityPolicyId", FieldRequired, "defaultSecurityPolicyId cannot be empty")
+	}
+	if p.AgencyName == nil && p.AccessRequestExpiryMinutes == nil && p.DefaultSecurityPolicyID == nil {
+		v.Add("", FieldRequired, "the patch changes nothing: name at least one field")
+	}
+	return v.Err()
+}
+
+// NewAgencyInput is what an operator gives to create an agency and its first owner.
+type NewAgencyInput struct {
+	AgencyName string `json:"agencyName"`
+	OwnerEmail string `json:"ownerEmail"`
+	OwnerName  string `json:"ownerName"`
+	// OwnerSubject optionally binds the owner to a known identity-provider subject now;
+	// otherwise the owner is bound at first sign-in by verified email.
+	OwnerSubject string `json:"ownerSubject,omitempty"`
+}
+
+// Validate checks the input.
+func (in NewAgencyInput) Validate() error {
+	var v Validation
+	checkText(&v, "agencyName", in.AgencyName, true, 120)
+	checkEmail(&v, "ownerEmail", in.OwnerEmail)
+	checkText(&v, "ownerName", in.OwnerName, true, 120)
+	checkText(&v, "ownerSubject", in.OwnerSubject, false, 255)
+	return v.Err()
+}
+
+// SettingsView is the agency's settings as the API shows them.
+type SettingsView struct {
+	AgencyID   string `json:"agencyId"`
+	AgencyName string `json:"agencyName"`
+	Settings
+	Version   int       `json:"version"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	UpdatedBy string    `json:"updatedBy"`
+}
+
+// View returns the agency's settings view.
+func (a Agency) View() SettingsView {
+	return SettingsView{AgencyID: a.ID, AgencyName: a.Name, Settings: a.Settings, Version: a.Version, UpdatedAt: a.UpdatedAt, UpdatedBy: a.UpdatedBy}
+}
+
+// Me is who the caller is, as GET /v1/me shows it.
+type Me struct {
+	Principal
+	AgencyName string `json:"agencyName"`
+}
+
+// ETagVersion is the version an ETag names.
+func (m Meta) ETagVersion() int { return m.Version }

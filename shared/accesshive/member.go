@@ -1,0 +1,71 @@
+package accesshive
+
+// MemberStatus is where a member is in their lifecycle.
+type MemberStatus string
+
+// Member statuses.
+const (
+	MemberInvited  MemberStatus = "invited"  // created, not yet signed in
+	MemberActive   MemberStatus = "active"   // signed in at least once
+	MemberDisabled MemberStatus = "disabled" // may no longer sign in
+)
+
+// Member is a person who can sign in to an agency: staff, or a client user.
+type Member struct {
+	ID       string       `json:"id"`
+	AgencyID string       `json:"agencyId"`
+	Email    string       `json:"email"`
+	Name     string       `json:"name"`
+	Role     Role         `json:"role"`
+	Status   MemberStatus `json:"status"`
+	ClientID string       `json:"clientId,omitempty"`
+	// Subject is the identity provider's subject bound at first sign-in. Not shown.
+	Subject string `json:"-"`
+	Meta
+}
+
+// NewMemberInput invites a member of agency staff.
+type NewMemberInput struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Role  Role   `json:"role"`
+}
+
+// Validate checks the input.
+func (in NewMemberInput) Validate() error {
+	var v Validation
+	checkEmail(&v, "email", in.Email)
+	checkText(&v, "name", in.Name, true, 120)
+	switch {
+	case in.Role == "":
+		v.Add("role", FieldRequired, "role is required")
+	case !in.Role.IsAgencyRole():
+		v.Add("role", FieldUnknown, "role must be one of agency_owner, admin, client_manager, member (client users are invited on their client)")
+	}
+	return v.Err()
+}
+
+// MemberPatch changes a member; nil fields stay unchanged.
+type MemberPatch struct {
+	Name   *string       `json:"name"`
+	Role   *Role         `json:"role"`
+	Status *MemberStatus `json:"status"`
+}
+
+// Validate checks the patch's values.
+func (p MemberPatch) Validate() error {
+	var v Validation
+	if p.Name != nil {
+		checkText(&v, "name", *p.Name, true, 120)
+	}
+	if p.Role != nil && !p.Role.IsAgencyRole() {
+		v.Add("role", FieldUnknown, "role must be one of agency_owner, admin, client_manager, member")
+	}
+	if p.Status != nil && *p.Status != MemberActive && *p.Status != MemberDisabled {
+		v.Add("status", FieldUnknown, "status must be active or disabled")
+	}
+	if p.Name == nil && p.Role == nil && p.Status == nil {
+		v.Add("", FieldRequired, "the patch changes nothing: name at least one field")
+	}
+	return v.Err()
+}

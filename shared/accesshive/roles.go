@@ -1,0 +1,66 @@
+package accesshive
+
+// Role is an agency-level role. Client users are bound to one client.
+type Role string
+
+// The roles a principal can hold.
+const (
+	RoleOwner         Role = "agency_owner"
+	RoleAdmin         Role = "admin"
+	RoleClientManager Role = "client_manager"
+	RoleMember        Role = "member"
+	RoleClientUser    Role = "client_user"
+)
+
+// AllRoles lists every role, most privileged first.
+var AllRoles = []Role{RoleOwner, RoleAdmin, RoleClientManager, RoleMember, RoleClientUser}
+
+// AgencyRoles are the roles of agency staff (every role but client_user).
+var AgencyRoles = []Role{RoleOwner, RoleAdmin, RoleClientManager, RoleMember}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	for _, known := range AllRoles {
+		if r == known {
+			return true
+		}
+	}
+	return false
+}
+
+// IsAgencyRole reports whether r is a role of agency staff.
+func (r Role) IsAgencyRole() bool { return r.Valid() && r != RoleClientUser }
+
+// CanManageRole reports whether a principal with role r may create, change or disable
+// a member holding target (and assign target to someone). Owners manage everyone;
+// admins manage everyone below admin. Nobody else manages members.
+func (r Role) CanManageRole(target Role) bool {
+	switch r {
+	case RoleOwner:
+		return true
+	case RoleAdmin:
+		return target == RoleClientManager || target == RoleMember || target == RoleClientUser
+	}
+	return false
+}
+
+// Principal is the authenticated caller: a member of exactly one agency.
+type Principal struct {
+	AgencyID string `json:"agencyId"`
+	MemberID string `json:"memberId"`
+	Subject  string `json:"subject"`
+	Email    string `json:"email"`
+	Name     string `json:"name"`
+	Role     Role   `json:"role"`
+	ClientID string `json:"clientId,omitempty"`
+}
+
+// Is reports whether the principal holds one of roles.
+func (p Principal) Is(roles ...Role) bool {
+	for _, r := range roles {
+		if p.Role == r {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,51 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+)
+
+type identityItem struct {
+	keys
+	ah.Identity
+}
+
+func newIdentityItem(i ah.Identity) identityItem {
+	return identityItem{keys: keys{PK: agencyPK(i.AgencyID), SK: identitySK(i.ID), Type: typeIdentity}, Identity: i}
+}
+
+var (
+	errIdentityNotFound = ah.NotFound("identity")
+	errPlatformIdentity = ah.Conflict(ah.CodePlatformIdentity, "the agency already has an identity on this platform")
+	errNoSuchPlatform   = &ah.Error{Kind: ah.KindInvalid, Code: ah.CodeValidation, Message: "one or more fields are invalid",
+		Fields: []ah.FieldError{{Field: "platformId", Code: ah.FieldUnknown, Message: "no such platform in this agency"}}}
+)
+
+// CreateIdentity writes a new agency identity. A platform-scoped identity claims its
+// platform (one agency identity per platform) and requires the platform to exist.
+func (s *Store) CreateIdentity(ctx context.Context, i ah.Identity, idem *Idempotency) error {
+	const op = "dynamo.CreateIdentity"
+	var extra []write
+	if i.Scope == ah.ScopePlatform {
+		g, err := s.guardWrite(guard{keys: keys{PK: agencyPK(i.AgencyID), SK: platformIdentityGuardSK(i.PlatformID), Type: typeIdentityGuard},
+			AgencyID: i.AgencyID, TargetID: i.ID, UpdatedBy: i.UpdatedBy, LastAction: i.LastAction}, errPlatformIdentity)
+		if err != nil {
+			return ah.Internal(op, fmt.Errorf("platform guard: %w", err))
+		}
+		extra = append(extra, mustExist(s.table, agencyPK(i.AgencyID), platformSK(i.PlatformID), errNoSuchPlatform), g)
+	}
+	return s.create(ctx, op, newIdentityItem(i), idem, extra...)
+}
+
+// GetIdentity reads an agency identity.
+func (s *Store) GetIdentity(ctx context.Context, agencyID, identityID string) (ah.Identity, error) {
+	it, err := get[identityItem](ctx, s, "dynamo.GetIdentity", agencyPK(agencyID), identitySK(identityID), errIdentityNotFound)
+	return it.Identity, err
+}
+
+// ListIdentities lists an agency's identities.
+func (s *Store) ListIdentities(ctx context.Context, agencyID string, page Page) ([]ah.Identity, Keys, error) {
+	return list(ctx, s, "dynamo.ListIdentities", prefixQuery(agencyPK(agencyID), identityPrefix), page, func(it identityItem) ah.Identity { return it.Identity })
+}

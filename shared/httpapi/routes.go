@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+)
+
+// call is one request as a handler sees it.
+type call struct {
+	r     *http.Request
+	p     ah.Principal
+	route *route
+}
+
+// reply is what a handler answers.
+type reply struct {
+	status   int
+	body     any
+	version  int // sets ETag when > 0
+	replayed bool
+}
+
+type route struct {
+	name    string
+	method  string
+	path    string
+	roles   []ah.Role // nil: public, no authentication
+	summary string    // "list members": completes "your role cannot ..."
+	handle  func(*call) (reply, error)
+}
+
+func (rt *route) allows(r ah.Role) bool {
+	for _, a := range rt.roles {
+		if a == r {
+			return true
+		}
+	}
+	return false
+}
+
+// RouteInfo describes a route for documentation and tests.
+type RouteInfo struct {
+	Name    string
+	Method  string
+	Path    string
+	Public  bool
+	Roles   []ah.Role
+	Summary string
+}
+
+// Routes lists every route with the roles allowed on it.
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, len(s.routes))
+	for i, rt := range s.routes {
+		out[i] = RouteInfo{Name: rt.name, Method: rt.method, Path: rt.path, Public: rt.roles == nil, Roles: rt.roles, Summary: rt.summary}
+	}
+	return out
+}
+
+// Role sets used by the route table.
+var (
+	anyone        []ah.Role // public
+	everyone      = ah.AllRoles
+	ownerOnly     = []ah.Role{ah.RoleOwner}
+	admins        = []ah.Role{ah.RoleOwner, ah.RoleAdmin}
+	adminsManager = []ah.Role{ah.RoleOwner, ah.RoleAdmin, ah.RoleClientManager}
+)
+
+// routeTable is every route of the API. The role matrix in docs/role-matrix.md is
+// generated from it and checked by tests.
+func (s *Server) routeTable() []route {
+	svc := s.svc
+	return []route{
+		{"health", "GET", "/v1/health", anyone, "check liveness", func(*call) (reply, error) {
+			return reply{status: http.StatusOK, body: map[string]string{"status": "ok"}}, nil
+		}},
+		{"me.get", "GET", "/v1/me", everyone, "see who you are", func(c *call) (reply, error) {
+			me, err := svc.Me(c.r.Context(), c.p)
+			return reply{status: http.StatusOK, body: me}, err
+		}},
+		{"settings.get", "GET", "/v1/settings", admins, "read agency settings", func(c *call) (reply, error) {
+			v, err := svc.GetSettings(c.r.Context(), c.p)
+			return reply{status: http.StatusOK, body: v, version: v.Version}, err
+		}},
+		{"settings.update", "PATCH", "/v1/settings", ownerOnly, "change agency settings", func(c *call) (reply, error) {
+			var patch ah.SettingsPatch
+			ifMatch, err := decodePatch(c, &patch)
+			if err != nil {
+				return reply{}, err
+			}
+			v, err := svc.UpdateSettings(c.r.Context(), c.p, patch, ifMatch)
+			return reply{status: http.StatusOK, body: v, version: v.Version}, err
+		}},
+
+		{"members.list", "GET", "/v1/members", admins, "list members", list(s, svc.ListMembers)},
+		{"members.create", "POST", "/v1/members", admins, "invite members", create(s, svc.CreateMember)},
+		{"members.get", "GET", "/v1/members/{memberId}", admins, "read members", get("memberId", svc.GetMember)},
+		{"members.update", "PATCH", "/v1/members/{memberId}", admins, "change members", patch("memberId", svc.UpdateMember)},
+
+		{"platforms.list", "GET", "/v1/platforms", adminsManager, "list platforms", list(s, svc.ListPlatforms)},
+		{"platforms.create", "POST", "/v1/platforms", admins, "connect platforms", create(s, svc.CreatePlatform)},
+		{"platforms.get", "GET", "/v1/platforms/{platformId}", adminsManager, "read platforms", get("platformId", svc.GetPlatform)},
+		{"platforms.update", "PATCH", "/v1/platforms/{platformId}", admins, "change platforms", patch("platformId", svc.UpdatePlatform)},
+
+		{"securityPolicies.list", "GET", "/v1/security-policies", adminsManager, "list security policies", list(s, svc.ListSecurityPolicies)},
+		{"securityPolicies.create", "POST", "/v1/security-policies", admins, "create security policies", create(s, svc.CreateSecurityPolicy)},
+		{"securityPolicies.get", "GET", "/v1/security-policies/{policyId}", adminsManager, "read security policies", get("policyId", svc.GetSecurityPolicy)},
+		{"securityPolicies.update", "PATCH", "/v1/security-policies/{policyId}", admins, "change security policies", patch("policyId", svc.UpdateSecurityPolicy)},
+
+		{"identities.list", "GET", "/v1/identities", adminsManager, "list agency identities", list(s, svc.ListIdentities)},
+		{"identities.create", "POST", "/v1/identities", admins, "create agency identities", create(s, svc.CreateIdentity)},
+		{"identities.get", "GET", "/v1/identities/{identityId}", adminsManager, "read agency identities", get("identityId", svc.GetIdentity)},
+	}
+}
+
+func (s *Server) write(w http.ResponseWriter, rep reply) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	if rep.version > 0 {
+		h.Set("ETag", etag(rep.version))
+	}
+	if rep.replayed {
+		h.Set("Idempotent-Replayed", "true")
+	}
+	w.WriteHeader(rep.status)
+	_ = json.NewEncoder(w).Encode(rep.body)
+}

@@ -1,0 +1,52 @@
+// Package lambdaenv reads a function's typed configuration from its environment and
+// builds what every function needs once per container: the AWS config and a logger.
+package lambdaenv
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// Env looks up one variable; os.Getenv in Lambda, the template's values locally.
+type Env func(string) string
+
+// Required returns the named variables, or an error naming every missing one.
+func (e Env) Required(names ...string) (map[string]string, error) {
+	out := make(map[string]string, len(names))
+	var missing []string
+	for _, n := range names {
+		v := e(n)
+		if v == "" {
+			missing = append(missing, n)
+		}
+		out[n] = v
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing environment variables: %s", strings.Join(missing, ", "))
+	}
+	return out, nil
+}
+
+// Logger returns a JSON logger at the level named by LOG_LEVEL (default INFO).
+func (e Env) Logger() *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(e("LOG_LEVEL"))); err != nil {
+		lvl = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: lvl}))
+}
+
+// AWSConfig loads the default AWS configuration (honouring AWS_ENDPOINT_URL).
+func AWSConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	return cfg, nil
+}

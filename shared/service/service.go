@@ -1,0 +1,149 @@
+// Package service implements AccessHive's operations: each method checks the
+// caller's rights beyond the route's role gate, validates input, and makes its state
+// change with one conditional write or transaction through the store.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/dynamo"
+)
+
+// Store is what the service needs from storage; *dynamo.Store implements it.
+type Store interface {
+	CreateAgency(ctx context.Context, o dynamo.CreateAgencyOpts) error
+	GetAgency(ctx context.Context, agencyID string) (ah.Agency, error)
+	UpdateAgency(ctx context.Context, o dynamo.UpdateAgencyOpts) error
+
+	CreateMember(ctx context.Context, m ah.Member, idem *dynamo.Idempotency) error
+	GetMember(ctx context.Context, agencyID, memberID string) (ah.Member, error)
+	ListMembers(ctx context.Context, agencyID string, page dynamo.Page) ([]ah.Member, dynamo.Keys, error)
+	UpdateMember(ctx context.Context, m ah.Member, prevVersion, ownerDelta int) error
+	MemberBySubject(ctx context.Context, subject string) (ah.Member, error)
+	MemberByEmail(ctx context.Context, email string) (ah.Member, error)
+	BindSubject(ctx context.Context, m ah.Member, prevVersion int) error
+
+	CreatePlatform(ctx context.Context, p ah.Platform, idem *dynamo.Idempotency) error
+	GetPlatform(ctx context.Context, agencyID, platformID string) (ah.Platform, error)
+	ListPlatforms(ctx context.Context, agencyID string, page dynamo.Page) ([]ah.Platform, dynamo.Keys, error)
+	UpdatePlatform(ctx context.Context, p ah.Platform, prevVersion int) error
+
+	CreateSecurityPolicy(ctx context.Context, p ah.SecurityPolicy, idem *dynamo.Idempotency) error
+	GetSecurityPolicy(ctx context.Context, agencyID, policyID string) (ah.SecurityPolicy, error)
+	ListSecurityPolicies(ctx context.Context, agencyID string, page dynamo.Page) ([]ah.SecurityPolicy, dynamo.Keys, error)
+	UpdateSecurityPolicy(ctx context.Context, p ah.SecurityPolicy, prevVersion int) error
+
+	CreateIdentity(ctx context.Context, i ah.Identity, idem *dynamo.Idempotency) error
+	GetIdentity(ctx context.Context, agencyID, identityID string) (ah.Identity, error)
+	ListIdentities(ctx context.Context, agencyID string, page dynamo.Page) ([]ah.Identity, dynamo.Keys, error)
+}
+
+var _ Store = (*dynamo.Store)(nil)
+
+// Clock tells the time; tests set it.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the real clock, in UTC.
+type SystemClock struct{}
+
+// Now returns the current UTC time.
+func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+// Service runs AccessHive's operations.
+type Service struct {
+	store      Store
+	clock      Clock
+	principals *principalCache
+}
+
+// Options configure a Service.
+type Options struct {
+	Store Store
+	Clock Clock // default SystemClock
+	// PrincipalTTL bounds how long a resolved principal is cached, and so how long a
+	// role change may take to apply. Default 5s; negative disables the cache.
+	PrincipalTTL time.Duration
+}
+
+// New returns a Service.
+func New(o Options) *Service {
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.PrincipalTTL == 0 {
+		o.PrincipalTTL = 5 * time.Second
+	}
+	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL)}
+}
+
+// NewID returns a new opaque id with a readable prefix ("mbr_01J...").
+func NewID(prefix string) string {
+	return prefix + "_" + strings.ToLower(ulid.Make().String())
+}
+
+// Idem is a creating request's Idempotency-Key and the fingerprint of the request.
+type Idem struct {
+	Key         string
+	Fingerprint string
+}
+
+// Created is the result of a creating operation; Replayed is true when the
+// Idempotency-Key was seen before and Value is the resource as first created.
+type Created[T any] struct {
+	Value    T
+	Replayed bool
+}
+
+// create runs a creating write with the caller's idempotency key (if any) and turns
+// a replay into the stored resource.
+func create[T any](p ah.Principal, now time.Time, idem *Idem, v T, write func(*dynamo.Idempotency) error) (Created[T], error) {
+	var rec *dynamo.Idempotency
+	if idem != nil && idem.Key != "" {
+		body, err := json.Marshal(v)
+		if err != nil {
+			return Created[T]{}, ah.Internal("service.create", err)
+		}
+		rec = &dynamo.Idempotency{AgencyID: p.AgencyID, MemberID: p.MemberID, Key: idem.Key, Fingerprint: idem.Fingerprint, Response: body, Now: now}
+	}
+	err := write(rec)
+	var replay *dynamo.Replay
+	if errors.As(err, &replay) {
+		var prev T
+		if err := json.Unmarshal(replay.Response, &prev); err != nil {
+			return Created[T]{}, ah.Internal("service.create", err)
+		}
+		return Created[T]{Value: prev, Replayed: true}, nil
+	}
+	if err != nil {
+		return Created[T]{}, err
+	}
+	return Created[T]{Value: v}, nil
+}
+
+// stampNew fills the bookkeeping of a new item created by actor.
+func stampNew(m *ah.Meta, actor, action string, now time.Time) {
+	*m = ah.Meta{Version: 1, CreatedAt: now, UpdatedAt: now, UpdatedBy: actor, LastAction: action}
+}
+
+// stampChange bumps the version and records who changed the item and how.
+func stampChange(m *ah.Meta, actor, action string, now time.Time) {
+	m.Version++
+	m.UpdatedAt, m.UpdatedBy, m.LastAction = now, actor, action
+}
+
+// checkIfMatch compares an If-Match version with the current one; current is what
+// the caller is shown on mismatch.
+func checkIfMatch(ifMatch *int, version int, current any) error {
+	if ifMatch != nil && *ifMatch != version {
+		return &ah.Error{Kind: ah.KindPrecondition, Code: ah.CodePreconditionFailed,
+			Message: "If-Match does not match the current version", Current: current}
+	}
+	return nil
+}

@@ -54,7 +54,7 @@ type Clock interface{ Now() time.Time }
 type SystemClock struct{}
 
 // Now returns the current UTC time.
-func (SystemClock) Now() time.Time { return time.Now().UTC() }
+func (SystemClock) Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
 // Service runs AccessHive's operations.
 type Service struct {

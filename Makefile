@@ -1,0 +1,58 @@
+# AccessHive. `make run` starts everything locally; `make test` runs every test.
+SHELL := /bin/bash
+GO ?= go
+FUNCTIONS := api bootstrap
+# Logical ids in template.yaml, one per function directory.
+LOGICAL_api := ApiFunction
+LOGICAL_bootstrap := BootstrapFunction
+GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags "-s -w"
+STATICCHECK_VERSION := v0.8.2
+TEST_TIMEOUT ?= 10m
+
+.PHONY: run test test-short lint build deploy bench clean tools fuzz $(addprefix build-,$(foreach f,$(FUNCTIONS),$(LOGICAL_$(f))))
+
+## run: start the whole system locally with demo data (Ctrl-C stops it)
+run:
+	$(GO) run ./infra/local $(ARGS)
+
+## test: every test, against a real DynamoDB-compatible engine (moto_server)
+test:
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## lint: gofmt, go vet, staticcheck and cfn-lint
+lint: tools
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$$($(GO) env GOPATH)/bin/staticcheck ./...
+	cfn-lint template.yaml
+
+tools:
+	@test -x $$($(GO) env GOPATH)/bin/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## build: every function's bootstrap for Lambda (linux/arm64) under bin/<function>/
+build:
+	@for f in $(FUNCTIONS); do \
+	  echo "build $$f"; \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o bin/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+	@ls -l bin/*/bootstrap
+
+# sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
+define SAM_TARGET
+build-$(LOGICAL_$(1)):
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
+endef
+$(foreach f,$(FUNCTIONS),$(eval $(call SAM_TARGET,$(f))))
+
+## deploy: build with SAM and deploy with the defaults in samconfig.toml
+deploy:
+	sam build
+	sam deploy
+
+## fuzz: run each fuzz target briefly
+fuzz:
+	$(GO) test ./shared/cursor -run '^$$' -fuzz FuzzDecode -fuzztime 10s
+	$(GO) test ./shared/httpapi -run '^$$' -fuzz FuzzDecodeJSON -fuzztime 10s
+
+clean:
+	rm -rf bin .aws-sam

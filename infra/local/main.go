@@ -1,0 +1,190 @@
+// Command local runs the whole AccessHive system on this machine (make run) and
+// mints tokens for local users (go run ./infra/local token <userId>).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/accesshive/accesshive/shared/authn"
+	"github.com/accesshive/accesshive/shared/localstack"
+)
+
+const (
+	stateDir = ".local"
+	audience = "accesshive-local"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) > 0 && args[0] == "token" {
+		return tokenCmd(args[1:])
+	}
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	apiAddr := fs.String("api", "127.0.0.1:3000", "HTTP API listen address (loopback only)")
+	lambdaAddr := fs.String("lambda", "127.0.0.1:3001", "Lambda Invoke API listen address (loopback only)")
+	template := fs.String("template", "template.yaml", "SAM template")
+	verbose := fs.Bool("v", false, "log every request")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for _, a := range []string{*apiAddr, *lambdaAddr} {
+		if err := loopbackOnly(a); err != nil {
+			return err
+		}
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	iss, err := issuer(*apiAddr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	endpoint := os.Getenv("AWS_ENDPOINT_URL")
+	fmt.Fprintln(os.Stderr, "starting AccessHive locally...")
+	stack, err := localstack.Start(ctx, localstack.Options{TemplatePath: *template, Endpoint: endpoint, Issuer: iss, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	seeded, err := stack.Seed(ctx)
+	if err != nil {
+		return fmt.Errorf("seed demo data: %w", err)
+	}
+	if err := writeTokens(seeded); err != nil {
+		return err
+	}
+	servers := []*http.Server{
+		{Addr: *apiAddr, Handler: stack.Gateway, ReadHeaderTimeout: 10 * time.Second},
+		{Addr: *lambdaAddr, Handler: stack.LambdaAPI(), ReadHeaderTimeout: 10 * time.Second},
+	}
+	errc := make(chan error, len(servers))
+	for _, srv := range servers {
+		ln, err := net.Listen("tcp", srv.Addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w (is another `make run` still running?)", srv.Addr, err)
+		}
+		go func(srv *http.Server) {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}(srv)
+	}
+	printGuide(*apiAddr, *lambdaAddr, stack.Endpoint, seeded)
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "\nstopping...")
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, srv := range servers {
+		_ = srv.Shutdown(shutdown)
+	}
+	return nil
+}
+
+func loopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("address %q: the local stack listens on loopback only", addr)
+	}
+	return nil
+}
+
+func issuer(apiAddr string) (*authn.Issuer, error) {
+	return authn.LoadOrCreateIssuer("http://"+apiAddr+"/local-issuer", audience, filepath.Join(stateDir, "jwt-key.pem"))
+}
+
+func writeTokens(s localstack.Seeded) error {
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return err
+	}
+	tokens := map[string]map[string]string{}
+	for h, u := range s.Users {
+		tokens[h] = map[string]string{"userId": u.UserID, "token": u.Token}
+	}
+	data, _ := json.MarshalIndent(tokens, "", "  ")
+	if err := os.WriteFile(filepath.Join(stateDir, "tokens.json"), data, 0o600); err != nil {
+		return err
+	}
+	data, _ = json.MarshalIndent(s, "", "  ")
+	return os.WriteFile(filepath.Join(stateDir, "seed.json"), data, 0o600)
+}
+
+func tokenCmd(args []string) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	email := fs.String("email", "", "verified email claim (binds an invited member at first sign-in)")
+	ttl := fs.Duration("ttl", 12*time.Hour, "token lifetime")
+	apiAddr := fs.String("api", "127.0.0.1:3000", "HTTP API address the issuer URL names")
+	var userID string
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		userID, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if userID == "" && fs.NArg() > 0 {
+		userID = fs.Arg(0)
+	}
+	if userID == "" {
+		return errors.New("usage: go run ./infra/local token <userId> [--email address] [--ttl 12h]")
+	}
+	iss, err := issuer(*apiAddr)
+	if err != nil {
+		return err
+	}
+	tok, err := iss.Mint(authn.TokenOpts{Subject: userID, Email: *email, TTL: *ttl})
+	if err != nil {
+		return err
+	}
+	fmt.Println(tok)
+	return nil
+}
+
+func printGuide(apiAddr, lambdaAddr, endpoint string, s localstack.Seeded) {
+	base := "http://" + apiAddr
+	fmt.Printf(`
+AccessHive is running locally.
+
+  HTTP API         %[1]s        (API Gateway HTTP API with the JWT authorizer)
+  Lambda Invoke    http://%[2]s   (aws lambda invoke --endpoint-url http://%[2]s ...)
+  DynamoDB         %[3]s
+  Tokens           .local/tokens.json  (owner, admin, manager, member, otherOwner)
+
+Try it:
+
+  TOKEN=$(jq -r .owner.token .local/tokens.json)
+  curl -s %[1]s/v1/me -H "Authorization: Bearer $TOKEN"
+  curl -s %[1]s/v1/platforms -H "Authorization: Bearer $TOKEN"
+
+A token for any user:  go run ./infra/local token <userId> [--email address]
+Stop with Ctrl-C.
+`, base, lambdaAddr, endpoint)
+}

@@ -1,0 +1,32 @@
+package localstack
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/accesshive/accesshive/shared/bootstrap"
+	"github.com/accesshive/accesshive/shared/httpapi"
+	"github.com/accesshive/accesshive/shared/lambdaenv"
+)
+
+// builder constructs a function's handler from its environment, as its main does.
+type builder func(ctx context.Context, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error)
+
+// builders has one entry per function in template.yaml, by logical id.
+var builders = map[string]builder{
+	"ApiFunction": func(_ context.Context, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error) {
+		h, _, err := httpapi.NewLambda(env, cfg, log)
+		return h, err
+	},
+	"BootstrapFunction": func(_ context.Context, env lambdaenv.Env, cfg aws.Config, _ *slog.Logger) (any, error) {
+		return bootstrap.NewLambda(env, cfg)
+	},
+}
+
+func readAll(r *http.Request) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(r.Body, 6<<20))
+}

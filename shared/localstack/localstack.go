@@ -1,0 +1,258 @@
+// Package localstack runs AccessHive on one machine the way it runs in AWS: tables,
+// functions, routes and event sources all come from template.yaml; DynamoDB is
+// moto_server (or AWS_ENDPOINT_URL); the HTTP API and the Lambda Invoke API are
+// served on loopback; functions run in process through their real handlers.
+package localstack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"sort"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/accesshive/accesshive/shared/apigw"
+	"github.com/accesshive/accesshive/shared/authn"
+	"github.com/accesshive/accesshive/shared/motoserver"
+	"github.com/accesshive/accesshive/shared/samtemplate"
+)
+
+// Options configure a local stack.
+type Options struct {
+	TemplatePath string // default template.yaml
+	// Endpoint is a DynamoDB-compatible endpoint; empty starts moto_server.
+	Endpoint string
+	// Prefix makes physical names unique; default "accesshive-".
+	Prefix string
+	Issuer *authn.Issuer
+	Logger *slog.Logger
+}
+
+// Stack is a running local AccessHive.
+type Stack struct {
+	Template  *samtemplate.Template
+	AWS       aws.Config
+	DB        *dynamodb.Client
+	Endpoint  string
+	Tables    map[string]string // logical id -> physical name
+	Functions map[string]lambda.Handler
+	Env       map[string]map[string]string // logical id -> resolved environment
+	Gateway   *apigw.Gateway
+	Issuer    *authn.Issuer
+	log       *slog.Logger
+	moto      *motoserver.Server
+}
+
+// Start builds the stack: engine, tables, functions and gateway.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	if o.TemplatePath == "" {
+		o.TemplatePath = "template.yaml"
+	}
+	if o.Prefix == "" {
+		o.Prefix = "accesshive-"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Issuer == nil {
+		return nil, errors.New("localstack: an issuer is required")
+	}
+	s := &Stack{Issuer: o.Issuer, log: o.Logger, Endpoint: o.Endpoint, Tables: map[string]string{},
+		Functions: map[string]lambda.Handler{}, Env: map[string]map[string]string{}}
+	if s.Endpoint == "" {
+		m, err := motoserver.Start(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.moto, s.Endpoint = m, m.URL
+	}
+	s.AWS = Config(s.Endpoint)
+	s.DB = dynamodb.NewFromConfig(s.AWS)
+	var err error
+	s.Template, err = samtemplate.Load(o.TemplatePath, samtemplate.Resolver{Prefix: o.Prefix, Parameters: map[string]string{
+		"JwtIssuer": o.Issuer.URL, "JwtAudience": o.Issuer.Audience,
+	}})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.createTables(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.buildFunctions(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.buildGateway(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Config is the AWS configuration for a local endpoint: static credentials, one region.
+func Config(endpoint string) aws.Config {
+	return aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		BaseEndpoint: aws.String(endpoint),
+	}
+}
+
+// Close stops what the stack started.
+func (s *Stack) Close() {
+	s.moto.Stop()
+}
+
+func (s *Stack) createTables(ctx context.Context) error {
+	for _, t := range s.Template.Tables() {
+		name := *t.Create.TableName
+		s.Tables[t.LogicalID] = name
+		_, err := s.DB.CreateTable(ctx, t.Create)
+		var inUse *ddbtypes.ResourceInUseException
+		if errors.As(err, &inUse) {
+			continue // a persistent endpoint keeps its tables
+		}
+		if err != nil {
+			return fmt.Errorf("create table %s: %w", name, err)
+		}
+		if t.TTLAttribute != "" {
+			if _, err := s.DB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: &name,
+				TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: &t.TTLAttribute, Enabled: aws.Bool(true)}}); err != nil {
+				return fmt.Errorf("enable TTL on %s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+var secretRef = regexp.MustCompile(`^\{\{resolve:secretsmanager:([^:}]+):SecretString\}\}$`)
+
+// buildFunctions constructs every function the template declares through its
+// builder, with the template's environment; a function without a builder is an error.
+func (s *Stack) buildFunctions(ctx context.Context) error {
+	fns, err := s.Template.Functions()
+	if err != nil {
+		return err
+	}
+	secrets := map[string]string{}
+	ids := make([]string, 0, len(fns))
+	for id := range fns {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		b, ok := builders[id]
+		if !ok {
+			return fmt.Errorf("template function %s has no local builder in shared/localstack/functions.go", id)
+		}
+		env := map[string]string{}
+		for k, v := range fns[id].Env {
+			if m := secretRef.FindStringSubmatch(v); m != nil {
+				if secrets[m[1]] == "" {
+					secrets[m[1]] = randomHex(32)
+				}
+				v = secrets[m[1]]
+			}
+			env[k] = v
+		}
+		s.Env[id] = env
+		h, err := b(ctx, func(k string) string { return env[k] }, s.AWS, s.log.With("function", id))
+		if err != nil {
+			return fmt.Errorf("build %s: %w", id, err)
+		}
+		s.Functions[id] = lambda.NewHandler(h)
+	}
+	return nil
+}
+
+func (s *Stack) buildGateway() error {
+	routes, err := s.Template.HTTPRoutes()
+	if err != nil {
+		return err
+	}
+	var rs []apigw.Route
+	for _, r := range routes {
+		fn, ok := s.Functions[r.Function]
+		if !ok {
+			return fmt.Errorf("route %s %s: no function %s", r.Method, r.Path, r.Function)
+		}
+		rs = append(rs, apigw.Route{Method: r.Method, Path: r.Path, Public: r.Public, Function: httpFunction(fn)})
+	}
+	s.Gateway = apigw.New(rs, s.Issuer)
+	return nil
+}
+
+// httpFunction invokes a handler with a JSON-serialized event, as Lambda does.
+func httpFunction(h lambda.Handler) apigw.Function {
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		var resp events.APIGatewayV2HTTPResponse
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			return resp, err
+		}
+		out, err := h.Invoke(ctx, payload)
+		if err != nil {
+			return resp, err
+		}
+		return resp, json.Unmarshal(out, &resp)
+	}
+}
+
+// Invoke runs a function by logical id with a JSON payload.
+func (s *Stack) Invoke(ctx context.Context, logicalID string, payload []byte) ([]byte, error) {
+	h, ok := s.Functions[logicalID]
+	if !ok {
+		return nil, fmt.Errorf("no function %s", logicalID)
+	}
+	return h.Invoke(ctx, payload)
+}
+
+// LambdaAPI serves the Lambda Invoke API (as `sam local start-lambda` does), so
+// `aws lambda invoke --endpoint-url ...` runs any function.
+func (s *Stack) LambdaAPI() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		if _, ok := s.Functions[name]; !ok {
+			w.Header().Set("X-Amzn-ErrorType", "ResourceNotFoundException")
+			w.WriteHeader(http.StatusNotFound)
+			_ = json.NewEncoder(w).Encode(map[string]string{"Type": "User", "Message": "Function not found: " + name})
+			return
+		}
+		payload, err := readAll(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		out, err := s.Invoke(r.Context(), name, payload)
+		if err != nil {
+			w.Header().Set("X-Amz-Function-Error", "Unhandled")
+			w.WriteHeader(http.StatusOK)
+			_ = json.NewEncoder(w).Encode(map[string]string{"errorMessage": err.Error(), "errorType": fmt.Sprintf("%T", err)})
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(out)
+	})
+	return mux
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

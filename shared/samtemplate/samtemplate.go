@@ -1,0 +1,350 @@
+// Package samtemplate reads template.yaml, the single source of truth for
+// AccessHive's resources, so the local stack and the tests build exactly what the
+// deployment declares: tables, functions with their environment, and event sources.
+// Intrinsic functions are resolved against local physical names.
+package samtemplate
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/awslabs/goformation/v7"
+	"github.com/awslabs/goformation/v7/cloudformation"
+	cfddb "github.com/awslabs/goformation/v7/cloudformation/dynamodb"
+	"github.com/awslabs/goformation/v7/intrinsics"
+)
+
+// Resolver says what intrinsic references mean locally.
+type Resolver struct {
+	// Prefix makes physical names unique (per test or per local stack).
+	Prefix string
+	// Parameters override the template's parameter defaults.
+	Parameters map[string]string
+	// Region and Account fill pseudo parameters and ARNs.
+	Region, Account string
+}
+
+// PhysicalName is the local name of a resource: Prefix + logical id.
+func (r Resolver) PhysicalName(logicalID string) string { return r.Prefix + logicalID }
+
+// Template is the parsed template.
+type Template struct {
+	cf       *cloudformation.Template
+	raw      rawTemplate
+	resolver Resolver
+}
+
+type rawTemplate struct {
+	Globals struct {
+		Function struct {
+			Environment struct {
+				Variables map[string]string `json:"Variables"`
+			} `json:"Environment"`
+			Timeout int `json:"Timeout"`
+		} `json:"Function"`
+	} `json:"Globals"`
+	Resources map[string]struct {
+		Type       string          `json:"Type"`
+		Properties json.RawMessage `json:"Properties"`
+		Metadata   map[string]any  `json:"Metadata"`
+	} `json:"Resources"`
+}
+
+// Load reads and resolves the template at path.
+func Load(path string, r Resolver) (*Template, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	if r.Region == "" {
+		r.Region = "us-east-1"
+	}
+	if r.Account == "" {
+		r.Account = "000000000000"
+	}
+	var logical struct {
+		Resources  map[string]any `yaml:"Resources"`
+		Parameters map[string]struct {
+			Default any `yaml:"Default"`
+		} `yaml:"Parameters"`
+	}
+	// First pass: learn the logical ids and parameter defaults without resolving.
+	plain, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+	if err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	if err := json.Unmarshal(plain, &logical); err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	params := map[string]string{}
+	for name, p := range logical.Parameters {
+		if p.Default != nil {
+			params[name] = fmt.Sprint(p.Default)
+		}
+	}
+	for k, v := range r.Parameters {
+		params[k] = v
+	}
+	res := &resolving{r: r, params: params, resources: logical.Resources}
+	opts := &intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
+		"Ref": res.ref, "Fn::Sub": res.sub, "Fn::GetAtt": res.getAtt,
+	}}
+	resolved, err := intrinsics.ProcessYAML(data, opts)
+	if err != nil {
+		return nil, fmt.Errorf("resolve template: %w", err)
+	}
+	t := &Template{resolver: r}
+	if t.cf, err = goformation.ParseJSONWithOptions(resolved, &intrinsics.ProcessorOptions{NoProcess: true}); err != nil {
+		return nil, fmt.Errorf("parse resolved template: %w", err)
+	}
+	if err := json.Unmarshal(resolved, &t.raw); err != nil {
+		return nil, fmt.Errorf("parse resolved template: %w", err)
+	}
+	return t, nil
+}
+
+// resolving resolves Ref, Fn::Sub and Fn::GetAtt to local values.
+type resolving struct {
+	r         Resolver
+	params    map[string]string
+	resources map[string]any
+}
+
+func (x *resolving) refValue(name string) (string, bool) {
+	switch name {
+	case "AWS::Region":
+		return x.r.Region, true
+	case "AWS::AccountId":
+		return x.r.Account, true
+	case "AWS::StackName":
+		return strings.TrimSuffix(x.r.Prefix, "-"), true
+	case "AWS::URLSuffix":
+		return "amazonaws.com", true
+	case "AWS::Partition":
+		return "aws", true
+	}
+	if v, ok := x.params[name]; ok {
+		return v, true
+	}
+	if _, ok := x.resources[name]; ok {
+		return x.r.PhysicalName(name), true
+	}
+	return "", false
+}
+
+func (x *resolving) ref(_ string, input any, _ any) any {
+	name, ok := input.(string)
+	if !ok {
+		return nil
+	}
+	if v, ok := x.refValue(name); ok {
+		return v
+	}
+	return nil
+}
+
+func (x *resolving) attValue(logicalID, attr string) string {
+	phys := x.r.PhysicalName(logicalID)
+	switch attr {
+	case "Arn":
+		return fmt.Sprintf("arn:aws:local:%s:%s:%s/%s", x.r.Region, x.r.Account, logicalID, phys)
+	case "StreamArn":
+		return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s/stream/local", x.r.Region, x.r.Account, phys)
+	}
+	return phys + "." + attr
+}
+
+func (x *resolving) getAtt(_ string, input any, _ any) any {
+	parts, ok := input.([]any)
+	if !ok || len(parts) != 2 {
+		if s, ok := input.(string); ok {
+			if id, attr, found := strings.Cut(s, "."); found {
+				return x.attValue(id, attr)
+			}
+		}
+		return nil
+	}
+	id, _ := parts[0].(string)
+	attr, _ := parts[1].(string)
+	return x.attValue(id, attr)
+}
+
+var subVar = regexp.MustCompile(`\$\{([^}!][^}]*)\}`)
+
+func (x *resolving) sub(_ string, input any, _ any) any {
+	src, vars := "", map[string]string{}
+	switch v := input.(type) {
+	case string:
+		src = v
+	case []any:
+		if len(v) != 2 {
+			return nil
+		}
+		src, _ = v[0].(string)
+		if m, ok := v[1].(map[string]any); ok {
+			for k, val := range m {
+				if s, ok := val.(string); ok {
+					vars[k] = s
+				}
+			}
+		}
+	default:
+		return nil
+	}
+	return subVar.ReplaceAllStringFunc(src, func(m string) string {
+		name := m[2 : len(m)-1]
+		if v, ok := vars[name]; ok {
+			return v
+		}
+		if id, attr, found := strings.Cut(name, "."); found {
+			return x.attValue(id, attr)
+		}
+		if v, ok := x.refValue(name); ok {
+			return v
+		}
+		return m
+	})
+}
+
+// Table is a table the template declares, ready to create locally.
+type Table struct {
+	LogicalID    string
+	Create       *dynamodb.CreateTableInput
+	TTLAttribute string
+}
+
+// Tables returns every DynamoDB table, sorted by logical id.
+func (t *Template) Tables() []Table {
+	var out []Table
+	for id, tb := range t.cf.GetAllDynamoDBTableResources() {
+		out = append(out, Table{LogicalID: id, Create: createInput(t.resolver.PhysicalName(id), tb), TTLAttribute: ttlOf(tb)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LogicalID < out[j].LogicalID })
+	return out
+}
+
+func ttlOf(tb *cfddb.Table) string {
+	if s := tb.TimeToLiveSpecification; s != nil && s.Enabled && s.AttributeName != nil {
+		return *s.AttributeName
+	}
+	return ""
+}
+
+func keySchema(ks []cfddb.Table_KeySchema) []ddbtypes.KeySchemaElement {
+	out := make([]ddbtypes.KeySchemaElement, len(ks))
+	for i, k := range ks {
+		out[i] = ddbtypes.KeySchemaElement{AttributeName: aws.String(k.AttributeName), KeyType: ddbtypes.KeyType(k.KeyType)}
+	}
+	return out
+}
+
+func createInput(name string, tb *cfddb.Table) *dynamodb.CreateTableInput {
+	in := &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		KeySchema:   keySchema(tb.KeySchema),
+		BillingMode: ddbtypes.BillingModePayPerRequest,
+	}
+	for _, a := range tb.AttributeDefinitions {
+		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{
+			AttributeName: aws.String(a.AttributeName), AttributeType: ddbtypes.ScalarAttributeType(a.AttributeType)})
+	}
+	for _, g := range tb.GlobalSecondaryIndexes {
+		p := &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll}
+		if g.Projection != nil && g.Projection.ProjectionType != nil {
+			p = &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionType(*g.Projection.ProjectionType), NonKeyAttributes: g.Projection.NonKeyAttributes}
+		}
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, ddbtypes.GlobalSecondaryIndex{
+			IndexName: aws.String(g.IndexName), KeySchema: keySchema(g.KeySchema), Projection: p})
+	}
+	if s := tb.StreamSpecification; s != nil {
+		in.StreamSpecification = &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewType(s.StreamViewType)}
+	}
+	return in
+}
+
+// Function is a Lambda function the template declares.
+type Function struct {
+	LogicalID string
+	// Env is the function's environment: Globals merged with its own variables.
+	Env    map[string]string
+	Events map[string]Event
+}
+
+// Event is one event source of a function; Properties stay raw for each consumer.
+type Event struct {
+	Type       string          `json:"Type"`
+	Properties json.RawMessage `json:"Properties"`
+}
+
+// Functions returns every serverless function by logical id.
+func (t *Template) Functions() (map[string]Function, error) {
+	out := map[string]Function{}
+	for id, res := range t.raw.Resources {
+		if res.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		var props struct {
+			Environment struct {
+				Variables map[string]string `json:"Variables"`
+			} `json:"Environment"`
+			Events map[string]Event `json:"Events"`
+		}
+		if err := json.Unmarshal(res.Properties, &props); err != nil {
+			return nil, fmt.Errorf("function %s: %w", id, err)
+		}
+		env := map[string]string{}
+		for k, v := range t.raw.Globals.Function.Environment.Variables {
+			env[k] = v
+		}
+		for k, v := range props.Environment.Variables {
+			env[k] = v
+		}
+		out[id] = Function{LogicalID: id, Env: env, Events: props.Events}
+	}
+	return out, nil
+}
+
+// HTTPRoute is an HttpApi event: a route the gateway sends to a function.
+type HTTPRoute struct {
+	Function string
+	Method   string
+	Path     string
+	// Public routes skip the JWT authorizer (Auth.Authorizer: NONE).
+	Public bool
+}
+
+// HTTPRoutes returns every HttpApi route in the template.
+func (t *Template) HTTPRoutes() ([]HTTPRoute, error) {
+	fns, err := t.Functions()
+	if err != nil {
+		return nil, err
+	}
+	var out []HTTPRoute
+	for id, fn := range fns {
+		for name, ev := range fn.Events {
+			if ev.Type != "HttpApi" {
+				continue
+			}
+			var p struct {
+				Method string `json:"Method"`
+				Path   string `json:"Path"`
+				Auth   struct {
+					Authorizer string `json:"Authorizer"`
+				} `json:"Auth"`
+			}
+			if err := json.Unmarshal(ev.Properties, &p); err != nil {
+				return nil, fmt.Errorf("function %s event %s: %w", id, name, err)
+			}
+			out = append(out, HTTPRoute{Function: id, Method: strings.ToUpper(p.Method), Path: p.Path, Public: p.Auth.Authorizer == "NONE"})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path+out[i].Method < out[j].Path+out[j].Method })
+	return out, nil
+}

@@ -1,0 +1,59 @@
+package samtemplate
+
+import (
+	"testing"
+)
+
+func TestLoadRealTemplate(t *testing.T) {
+	tpl, err := Load("../../template.yaml", Resolver{Prefix: "t1-", Parameters: map[string]string{"JwtIssuer": "http://issuer"}})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	tables := tpl.Tables()
+	if len(tables) == 0 {
+		t.Fatal("no tables")
+	}
+	main := tables[len(tables)-1]
+	if main.LogicalID != "Table" || *main.Create.TableName != "t1-Table" {
+		t.Fatalf("table = %s %s", main.LogicalID, *main.Create.TableName)
+	}
+	if main.TTLAttribute != "ttl" {
+		t.Errorf("TTL attribute = %q, want ttl", main.TTLAttribute)
+	}
+	if main.Create.StreamSpecification == nil || main.Create.StreamSpecification.StreamViewType != "NEW_AND_OLD_IMAGES" {
+		t.Errorf("stream = %+v", main.Create.StreamSpecification)
+	}
+	if len(main.Create.GlobalSecondaryIndexes) < 3 {
+		t.Errorf("GSIs = %d, want at least 3", len(main.Create.GlobalSecondaryIndexes))
+	}
+	fns, err := tpl.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, ok := fns["ApiFunction"]
+	if !ok {
+		t.Fatal("no ApiFunction")
+	}
+	if api.Env["TABLE_NAME"] != "t1-Table" {
+		t.Errorf("TABLE_NAME = %q, want t1-Table (Globals merged, Ref resolved)", api.Env["TABLE_NAME"])
+	}
+	if want := "{{resolve:secretsmanager:t1-CursorSecret:SecretString}}"; api.Env["CURSOR_SECRET"] != want {
+		t.Errorf("CURSOR_SECRET = %q, want %q", api.Env["CURSOR_SECRET"], want)
+	}
+	routes, err := tpl.HTTPRoutes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health, proxy bool
+	for _, r := range routes {
+		if r.Path == "/v1/health" && r.Method == "GET" && r.Public {
+			health = true
+		}
+		if r.Path == "/v1/{proxy+}" && r.Method == "ANY" && !r.Public {
+			proxy = true
+		}
+	}
+	if !health || !proxy {
+		t.Errorf("routes = %+v, want public GET /v1/health and authorized ANY /v1/{proxy+}", routes)
+	}
+}

@@ -81,9 +81,8 @@ func key(pk, sk string) map[string]types.AttributeValue {
 	}
 }
 
-func str(s string) types.AttributeValue   { return &types.AttributeValueMemberS{Value: s} }
-func num(n int) types.AttributeValue      { return &types.AttributeValueMemberN{Value: fmt.Sprint(n)} }
-func boolean(b bool) types.AttributeValue { return &types.AttributeValueMemberBOOL{Value: b} }
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+func num(n int) types.AttributeValue    { return &types.AttributeValueMemberN{Value: fmt.Sprint(n)} }
 
 // get reads one item strongly consistently; a missing item is notFound.
 func get[T any](ctx context.Context, s *Store, op, pk, sk string, notFound error) (T, error) {

@@ -128,3 +128,6 @@ func (s *Server) write(w http.ResponseWriter, rep reply) {
 	w.WriteHeader(rep.status)
 	_ = json.NewEncoder(w).Encode(rep.body)
 }
+
+// RouteTable lists the API's routes without a running service (docs and tests).
+func RouteTable() []RouteInfo { return New(Options{}).Routes() }

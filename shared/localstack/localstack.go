@@ -256,3 +256,10 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// DeleteTables removes the stack's tables (tests sharing one engine clean up).
+func (s *Stack) DeleteTables(ctx context.Context) {
+	for _, name := range s.Tables {
+		_, _ = s.DB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	}
+}

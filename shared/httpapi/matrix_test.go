@@ -1,0 +1,243 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/httpapi"
+	"github.com/accesshive/accesshive/shared/testenv"
+)
+
+// fixtures holds what a matrix call needs: ids from the seeded agency.
+type fixtures struct {
+	memberID, platformID, policyID, identityID string
+}
+
+var uniq atomic.Int64
+
+func next() int64 { return uniq.Add(1) }
+
+// matrixCall returns a valid request for a route, so an allowed role succeeds.
+// Every route in the table must have one.
+var matrixCall = map[string]func(f fixtures) (method, path string, body any){
+	"health":       func(fixtures) (string, string, any) { return "GET", "/v1/health", nil },
+	"me.get":       func(fixtures) (string, string, any) { return "GET", "/v1/me", nil },
+	"settings.get": func(fixtures) (string, string, any) { return "GET", "/v1/settings", nil },
+	"settings.update": func(fixtures) (string, string, any) {
+		return "PATCH", "/v1/settings", map[string]any{"accessRequestExpiryMinutes": 60 + next()}
+	},
+	"members.list": func(fixtures) (string, string, any) { return "GET", "/v1/members", nil },
+	"members.create": func(fixtures) (string, string, any) {
+		return "POST", "/v1/members", map[string]any{"email": fmt.Sprintf("m%d@northwind.example", next()), "name": "New Person", "role": "member"}
+	},
+	"members.get": func(f fixtures) (string, string, any) { return "GET", "/v1/members/" + f.memberID, nil },
+	"members.update": func(f fixtures) (string, string, any) {
+		return "PATCH", "/v1/members/" + f.memberID, map[string]any{"name": fmt.Sprintf("Max %d", next())}
+	},
+	"platforms.list": func(fixtures) (string, string, any) { return "GET", "/v1/platforms", nil },
+	"platforms.create": func(fixtures) (string, string, any) {
+		return "POST", "/v1/platforms", map[string]any{"name": "TikTok Ads", "kind": "tiktok"}
+	},
+	"platforms.get": func(f fixtures) (string, string, any) { return "GET", "/v1/platforms/" + f.platformID, nil },
+	"platforms.update": func(f fixtures) (string, string, any) {
+		return "PATCH", "/v1/platforms/" + f.platformID, map[string]any{"description": fmt.Sprintf("note %d", next())}
+	},
+	"securityPolicies.list": func(fixtures) (string, string, any) { return "GET", "/v1/security-policies", nil },
+	"securityPolicies.create": func(fixtures) (string, string, any) {
+		return "POST", "/v1/security-policies", map[string]any{"name": "Strict", "password": map[string]any{"minLength": 16}, "sessionLengthMinutes": 60, "mfa": "required"}
+	},
+	"securityPolicies.get": func(f fixtures) (string, string, any) { return "GET", "/v1/security-policies/" + f.policyID, nil },
+	"securityPolicies.update": func(f fixtures) (string, string, any) {
+		return "PATCH", "/v1/security-policies/" + f.policyID, map[string]any{"sessionLengthMinutes": 100 + next()}
+	},
+	"identities.list": func(fixtures) (string, string, any) { return "GET", "/v1/identities", nil },
+	"identities.create": func(fixtures) (string, string, any) {
+		return "POST", "/v1/identities", map[string]any{"displayName": "Shared ops", "email": fmt.Sprintf("ops%d@northwind.example", next()), "scope": "agency"}
+	},
+	"identities.get": func(f fixtures) (string, string, any) { return "GET", "/v1/identities/" + f.identityID, nil },
+}
+
+// wantRoles is the contract (DESIGN §5 and docs/role-matrix.md), written down apart
+// from the route table so a change to either is caught: O owner, A admin, C client
+// manager, M member, U client user; "public" needs no token.
+var wantRoles = map[string]string{
+	"health":                  "public",
+	"me.get":                  "OACMU",
+	"settings.get":            "OA",
+	"settings.update":         "O",
+	"members.list":            "OA",
+	"members.create":          "OA",
+	"members.get":             "OA",
+	"members.update":          "OA",
+	"platforms.list":          "OAC",
+	"platforms.create":        "OA",
+	"platforms.get":           "OAC",
+	"platforms.update":        "OA",
+	"securityPolicies.list":   "OAC",
+	"securityPolicies.create": "OA",
+	"securityPolicies.get":    "OAC",
+	"securityPolicies.update": "OA",
+	"identities.list":         "OAC",
+	"identities.create":       "OA",
+	"identities.get":          "OAC",
+}
+
+var roleLetters = map[byte]ah.Role{'O': ah.RoleOwner, 'A': ah.RoleAdmin, 'C': ah.RoleClientManager, 'M': ah.RoleMember, 'U': ah.RoleClientUser}
+
+// handles maps the seeded handles to their roles.
+var handles = map[string]ah.Role{
+	"owner": ah.RoleOwner, "admin": ah.RoleAdmin, "manager": ah.RoleClientManager, "member": ah.RoleMember,
+}
+
+func seedFixtures(t *testing.T, e *testenv.Env) fixtures {
+	owner := e.As("owner")
+	f := fixtures{memberID: e.Seed.Users["member"].UserID, platformID: e.Seed.Platforms["googleAds"]}
+	r := owner.Get("/v1/settings")
+	f.policyID, _ = r.Map(t)["defaultSecurityPolicyId"].(string)
+	r = owner.Post("/v1/identities", map[string]any{"displayName": "Ads identity", "email": "ads@northwind.example", "scope": "platform", "platformId": f.platformID})
+	if r.Status != 201 {
+		t.Fatalf("create identity: %d %s", r.Status, r.Body)
+	}
+	f.identityID, _ = r.Map(t)["id"].(string)
+	return f
+}
+
+// TestRouteRoleTenantMatrix asserts every cell: each route for each role (allowed:
+// success; denied: 403 forbidden), without a token (401), and with another agency's
+// owner (404 for any id of this agency; own data otherwise).
+func TestRouteRoleTenantMatrix(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	f := seedFixtures(t, e)
+	for _, rt := range httpapi.RouteTable() {
+		call, ok := matrixCall[rt.Name]
+		if !ok {
+			t.Errorf("route %s (%s %s) has no matrix fixture: add one to matrixCall", rt.Name, rt.Method, rt.Path)
+			continue
+		}
+		want, ok := wantRoles[rt.Name]
+		if !ok {
+			t.Errorf("route %s has no expected roles: add it to wantRoles", rt.Name)
+			continue
+		}
+		if got := roleString(rt); got != want {
+			t.Errorf("route %s allows %q, the contract says %q", rt.Name, got, want)
+		}
+		t.Run(rt.Name, func(t *testing.T) {
+			for handle, role := range handles {
+				method, path, body := call(f)
+				r := e.As(handle).Send(method, path, body)
+				allowed := rt.Public || containsRole(rt.Roles, role)
+				switch {
+				case allowed && (r.Status < 200 || r.Status > 299):
+					t.Errorf("%s as %s: status %d, want 2xx: %s", rt.Name, role, r.Status, r.Body)
+				case !allowed && r.Status != 403:
+					t.Errorf("%s as %s: status %d, want 403: %s", rt.Name, role, r.Status, r.Body)
+				case !allowed && r.Problem(t).Code != ah.CodeForbidden:
+					t.Errorf("%s as %s: code %s, want forbidden", rt.Name, role, r.Problem(t).Code)
+				}
+			}
+			method, path, body := call(f)
+			anon := e.Do(testenv.Request{Method: method, Path: path, Body: body})
+			if rt.Public && anon.Status != 200 {
+				t.Errorf("%s without token: %d, want 200", rt.Name, anon.Status)
+			}
+			if !rt.Public && anon.Status != 401 {
+				t.Errorf("%s without token: %d, want 401", rt.Name, anon.Status)
+			}
+			other := e.As("otherOwner").Send(method, path, body)
+			if strings.Contains(rt.Path, "{") {
+				if other.Status != 404 {
+					t.Errorf("%s by another agency's owner: %d, want 404: %s", rt.Name, other.Status, other.Body)
+				}
+			} else if other.Status < 200 || other.Status > 299 {
+				t.Errorf("%s by another agency's owner (own agency): %d, want 2xx: %s", rt.Name, other.Status, other.Body)
+			}
+		})
+	}
+}
+
+func roleString(rt httpapi.RouteInfo) string {
+	if rt.Public {
+		return "public"
+	}
+	var b strings.Builder
+	for _, l := range []byte("OACMU") {
+		if containsRole(rt.Roles, roleLetters[l]) {
+			b.WriteByte(l)
+		}
+	}
+	return b.String()
+}
+
+func containsRole(roles []ah.Role, r ah.Role) bool {
+	for _, x := range roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRoleMatrixDoc keeps docs/role-matrix.md equal to the route table.
+// Regenerate with: UPDATE_DOCS=1 go test ./shared/httpapi -run TestRoleMatrixDoc
+func TestRoleMatrixDoc(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("# Role matrix\n\n")
+	b.WriteString("Generated from the route table in `shared/httpapi/routes.go` by `TestRoleMatrixDoc`; the same table\n")
+	b.WriteString("drives dispatch and `TestRouteRoleTenantMatrix`, which asserts every cell. ✅ allowed, — refused with\n")
+	b.WriteString("403 `forbidden`. Another agency's ids answer 404 for every role; no token answers 401.\n\n")
+	b.WriteString("| Route | Method and path |")
+	for _, r := range ah.AllRoles {
+		fmt.Fprintf(&b, " %s |", r)
+	}
+	b.WriteString("\n|---|---|")
+	for range ah.AllRoles {
+		b.WriteString(":-:|")
+	}
+	b.WriteString("\n")
+	for _, rt := range httpapi.RouteTable() {
+		fmt.Fprintf(&b, "| %s | `%s %s` |", rt.Name, rt.Method, rt.Path)
+		for _, r := range ah.AllRoles {
+			switch {
+			case rt.Public:
+				b.WriteString(" public |")
+			case containsRole(rt.Roles, r):
+				b.WriteString(" ✅ |")
+			default:
+				b.WriteString(" — |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString(roleMatrixNotes)
+	const path = "../../docs/role-matrix.md"
+	if os.Getenv("UPDATE_DOCS") != "" {
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != b.String() {
+		t.Fatalf("docs/role-matrix.md is out of date with the route table; run UPDATE_DOCS=1 go test ./shared/httpapi -run TestRoleMatrixDoc")
+	}
+}
+
+const roleMatrixNotes = `
+## Rules beyond the route gate
+
+These are enforced in the service layer and tested in ` + "`shared/httpapi/*_test.go`" + `:
+
+- **Managing members.** An owner manages every role. An admin manages client managers, members and
+  client users, never owners or other admins (403 ` + "`owner_only`" + `). Nobody changes their own role or status
+  (403 ` + "`self_change`" + `). An agency always keeps at least one enabled owner (409 ` + "`last_owner`" + `).
+- **Reads for client managers.** Client managers read platforms, security policies and agency identities
+  (they choose them when creating a client) but cannot change them.
+- **client_user** can only see who they are until client management and access requests land; those
+  routes bind them to their own client.
+`

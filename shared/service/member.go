@@ -52,11 +52,12 @@ func (s *Service) UpdateMember(ctx context.Context, p ah.Principal, memberID str
 		v.Add("role", ah.FieldInvalid, "a client user's role cannot change; invite the person as agency staff instead")
 		return ah.Member{}, v.Err()
 	}
-	if !p.Role.CanManageRole(m.Role) || (patch.Role != nil && !p.Role.CanManageRole(*patch.Role)) {
-		return ah.Member{}, ah.E(ah.KindForbidden, ah.CodeOwnerOnly, "your role cannot manage members with role %s", m.Role)
-	}
-	if m.ID == p.MemberID && (patch.Role != nil || patch.Status != nil) {
+	self := m.ID == p.MemberID
+	if self && (patch.Role != nil || patch.Status != nil) {
 		return ah.Member{}, ah.E(ah.KindForbidden, ah.CodeSelfChange, "you cannot change your own role or status; ask another owner")
+	}
+	if !self && (!p.Role.CanManageRole(m.Role) || (patch.Role != nil && !p.Role.CanManageRole(*patch.Role))) {
+		return ah.Member{}, ah.E(ah.KindForbidden, ah.CodeOwnerOnly, "your role cannot manage members with role %s", m.Role)
 	}
 	if err := checkIfMatch(ifMatch, m.Version, m); err != nil {
 		return ah.Member{}, err

@@ -1,0 +1,10 @@
+package dynamo_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/accesshive/accesshive/shared/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }

@@ -1,0 +1,7 @@
+package httpapi_test
+
+import "github.com/accesshive/accesshive/shared/authn"
+
+func authnOpts(sub, email string, verified bool) authn.TokenOpts {
+	return authn.TokenOpts{Subject: sub, Extra: map[string]any{"email": email, "email_verified": verified}}
+}

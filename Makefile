@@ -8,6 +8,7 @@ LOGICAL_bootstrap := BootstrapFunction
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags "-s -w"
 STATICCHECK_VERSION := v0.8.2
 TEST_TIMEOUT ?= 10m
+FUZZTIME ?= 10s
 
 .PHONY: run test test-short lint build deploy bench clean tools fuzz $(addprefix build-,$(foreach f,$(FUNCTIONS),$(LOGICAL_$(f))))
 
@@ -51,8 +52,8 @@ deploy:
 
 ## fuzz: run each fuzz target briefly
 fuzz:
-	$(GO) test ./shared/cursor -run '^$$' -fuzz FuzzDecode -fuzztime 10s
-	$(GO) test ./shared/httpapi -run '^$$' -fuzz FuzzDecodeJSON -fuzztime 10s
+	$(GO) test ./shared/cursor -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./shared/httpapi -run '^$$' -fuzz FuzzDecodeJSON -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin .aws-sam

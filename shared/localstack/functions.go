@@ -30,3 +30,12 @@ var builders = map[string]builder{
 func readAll(r *http.Request) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r.Body, 6<<20))
 }
+
+// Builders lists the logical ids that have a local builder.
+func Builders() []string {
+	out := make([]string, 0, len(builders))
+	for id := range builders {
+		out = append(out, id)
+	}
+	return out
+}

@@ -1,0 +1,104 @@
+package localstack_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/accesshive/accesshive/shared/localstack"
+	"github.com/accesshive/accesshive/shared/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+func event(t *testing.T, name string) []byte {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestSampleEvents runs each function on its sample event from testdata/.
+func TestSampleEvents(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	ctx := context.Background()
+	invokeHTTP := func(t *testing.T, name string) (status int, body map[string]any) {
+		out, err := e.Stack.Invoke(ctx, "ApiFunction", event(t, name))
+		if err != nil {
+			t.Fatalf("invoke: %v", err)
+		}
+		var resp struct {
+			StatusCode int               `json:"statusCode"`
+			Headers    map[string]string `json:"headers"`
+			Body       string            `json:"body"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil {
+			t.Fatal(err)
+		}
+		_ = json.Unmarshal([]byte(resp.Body), &body)
+		return resp.StatusCode, body
+	}
+	t.Run("api-get-health", func(t *testing.T) {
+		if status, body := invokeHTTP(t, "api-get-health.json"); status != 200 || body["status"] != "ok" {
+			t.Fatalf("%d %v", status, body)
+		}
+	})
+	t.Run("api-get-me", func(t *testing.T) {
+		// The event's subject is not bound and its email belongs to a member bound
+		// to another subject: refused, not bound a second time.
+		if status, body := invokeHTTP(t, "api-get-me.json"); status != 403 || body["code"] != "not_a_member" {
+			t.Fatalf("%d %v", status, body)
+		}
+	})
+	t.Run("bootstrap", func(t *testing.T) {
+		out, err := e.Stack.Invoke(ctx, "BootstrapFunction", event(t, "bootstrap.json"))
+		if err != nil {
+			t.Fatalf("invoke: %v", err)
+		}
+		var res struct {
+			Agency struct{ Name string } `json:"agency"`
+			Owner  struct {
+				Role, Status string
+			} `json:"owner"`
+		}
+		if err := json.Unmarshal(out, &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Agency.Name != "Contoso Creative" || res.Owner.Role != "agency_owner" || res.Owner.Status != "invited" {
+			t.Fatalf("bootstrap result = %+v", res)
+		}
+	})
+}
+
+// TestEveryTemplateFunctionRunsLocally: Start fails for a template function without
+// a builder, so a started stack has exactly the template's functions.
+func TestEveryTemplateFunctionRunsLocally(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	fns, err := e.Stack.Template.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fns) != len(e.Stack.Functions) {
+		t.Fatalf("template has %d functions, stack runs %d", len(fns), len(e.Stack.Functions))
+	}
+	for id := range fns {
+		if _, ok := e.Stack.Functions[id]; !ok {
+			t.Errorf("template function %s does not run locally", id)
+		}
+	}
+	if len(localstack.Builders()) != len(fns) {
+		t.Errorf("%d local builders for %d template functions: remove builders the template no longer declares", len(localstack.Builders()), len(fns))
+	}
+}
+
+func TestStartFailsWithoutIssuer(t *testing.T) {
+	t.Parallel()
+	if _, err := localstack.Start(context.Background(), localstack.Options{Endpoint: testenv.Endpoint(t)}); err == nil {
+		t.Fatal("Start without an issuer succeeded")
+	}
+}

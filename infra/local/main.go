@@ -176,7 +176,7 @@ AccessHive is running locally.
   HTTP API         %[1]s        (API Gateway HTTP API with the JWT authorizer)
   Lambda Invoke    http://%[2]s   (aws lambda invoke --endpoint-url http://%[2]s ...)
   DynamoDB         %[3]s
-  Tokens           .local/tokens.json  (owner, admin, manager, member, otherOwner)
+  Tokens           .local/tokens.json  (owner, admin, manager, member, clientUser, otherOwner)
 
 Try it:
 

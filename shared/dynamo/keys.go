@@ -69,3 +69,54 @@ const idempotencySK = "IDEMPOTENCY"
 const ownerCounterSK = "COUNTER" + sep + "OWNERS"
 
 const typeCounter = "counter"
+
+// Client partition: the client item and its detail items share one partition, all
+// with sort keys under "CLIENT", so the client detail is one Query.
+const (
+	typeClient         = "client"
+	typeContact        = "client_contact"
+	typeTeam           = "client_team"
+	typeClientPlatform = "client_platform"
+	typeClientNameGrd  = "client_name_guard"
+	indexGSI2          = "GSI2"
+)
+
+func clientPK(agencyID, clientID string) string {
+	return "AGENCY" + sep + agencyID + sep + "CLIENT" + sep + clientID
+}
+
+const (
+	clientSK            = "CLIENT"
+	clientDetailPrefix  = "CLIENT"
+	clientContactPrefix = "CLIENT" + sep + "CONTACT" + sep
+	clientTeamPrefix    = "CLIENT" + sep + "TEAM" + sep
+	clientPlatformPrfx  = "CLIENT" + sep + "PLATFORM" + sep
+)
+
+func clientContactSK(contactID string) string   { return clientContactPrefix + contactID }
+func clientTeamSK(memberID string) string       { return clientTeamPrefix + memberID }
+func clientPlatformSK(platformID string) string { return clientPlatformPrfx + platformID }
+
+// clientNameGuardSK claims a client name (lowercased) within an agency.
+func clientNameGuardSK(lowerName string) string {
+	return "GUARD" + sep + "CLIENT_NAME" + sep + lowerName
+}
+
+// clientsGSI2PK lists an agency's clients of one lifecycle, sorted by clientsGSI2SK.
+func clientsGSI2PK(agencyID, lifecycle string) string {
+	return "AGENCY" + sep + agencyID + sep + "CLIENTS" + sep + lifecycle
+}
+
+func clientsGSI2SK(lowerName, clientID string) string { return lowerName + sep + clientID }
+
+// memberClientsGSI1PK lists the clients a member is on the team of (team items).
+func memberClientsGSI1PK(agencyID, memberID string) string {
+	return "AGENCY" + sep + agencyID + sep + "MEMBER" + sep + memberID + sep + "CLIENTS"
+}
+
+// platformClientsGSI1PK lists the clients a platform is configured for.
+func platformClientsGSI1PK(agencyID, platformID string) string {
+	return "AGENCY" + sep + agencyID + sep + "PLATFORM" + sep + platformID + sep + "CLIENTS"
+}
+
+func clientGSI1SK(clientID string) string { return "CLIENT" + sep + clientID }

@@ -25,7 +25,20 @@ func versionOf(v any) int {
 }
 
 // create handles POST routes that create a resource: decode, idempotency, 201.
-func create[In, Out any](s *Server, fn func(context.Context, ah.Principal, In, *service.Idem) (service.Created[Out], error)) func(*call) (reply, error) {
+func create[In, Out any](_ *Server, fn func(context.Context, ah.Principal, In, *service.Idem) (service.Created[Out], error)) func(*call) (reply, error) {
+	return createCall(func(c *call, in In, idem *service.Idem) (service.Created[Out], error) {
+		return fn(c.r.Context(), c.p, in, idem)
+	})
+}
+
+// createIn handles POST routes that create a resource under a parent.
+func createIn[In, Out any](parent string, fn func(context.Context, ah.Principal, string, In, *service.Idem) (service.Created[Out], error)) func(*call) (reply, error) {
+	return createCall(func(c *call, in In, idem *service.Idem) (service.Created[Out], error) {
+		return fn(c.r.Context(), c.p, c.r.PathValue(parent), in, idem)
+	})
+}
+
+func createCall[In, Out any](fn func(*call, In, *service.Idem) (service.Created[Out], error)) func(*call) (reply, error) {
 	return func(c *call) (reply, error) {
 		body, err := readBody(c.r)
 		if err != nil {
@@ -39,7 +52,7 @@ func create[In, Out any](s *Server, fn func(context.Context, ah.Principal, In, *
 		if err != nil {
 			return reply{}, err
 		}
-		res, err := fn(c.r.Context(), c.p, in, idem)
+		res, err := fn(c, in, idem)
 		if err != nil {
 			return reply{}, err
 		}
@@ -116,12 +129,24 @@ type listBody[T any] struct {
 // list handles GET routes that list resources, one page at a time: limit is capped
 // at MaxLimit and the cursor is verified against the agency and the list.
 func list[Out any](s *Server, fn func(context.Context, ah.Principal, dynamo.Page) ([]Out, dynamo.Keys, error)) func(*call) (reply, error) {
+	return listCall(s, func(c *call, page dynamo.Page) ([]Out, dynamo.Keys, error) { return fn(c.r.Context(), c.p, page) })
+}
+
+// listIn handles list routes under one parent resource named by a path parameter.
+func listIn[Out any](s *Server, param string, fn func(context.Context, ah.Principal, string, dynamo.Page) ([]Out, dynamo.Keys, error)) func(*call) (reply, error) {
+	return listCall(s, func(c *call, page dynamo.Page) ([]Out, dynamo.Keys, error) {
+		return fn(c.r.Context(), c.p, c.r.PathValue(param), page)
+	})
+}
+
+// listCall runs one page of any list.
+func listCall[Out any](s *Server, fn func(*call, dynamo.Page) ([]Out, dynamo.Keys, error)) func(*call) (reply, error) {
 	return func(c *call) (reply, error) {
 		page, scope, err := s.pageOf(c)
 		if err != nil {
 			return reply{}, err
 		}
-		items, next, err := fn(c.r.Context(), c.p, page)
+		items, next, err := fn(c, page)
 		if err != nil {
 			return reply{}, err
 		}
@@ -147,7 +172,7 @@ func (s *Server) pageOf(c *call) (dynamo.Page, string, error) {
 		}
 		page.Limit = min(n, MaxLimit)
 	}
-	scope := c.p.AgencyID + "|" + c.route.name + "|" + filterKey(q)
+	scope := c.p.AgencyID + "|" + c.route.name + "|" + c.r.URL.Path + "|" + filterKey(q)
 	if cur := q.Get("cursor"); cur != "" {
 		after, err := s.cursor.Decode(scope, cur)
 		if err != nil {
@@ -172,4 +197,44 @@ func filterKey(q url.Values) string {
 		f[k] = q[k]
 	}
 	return f.Encode()
+}
+
+// getIn handles GET routes that read one resource under a parent.
+func getIn[Out any](parent, param string, fn func(context.Context, ah.Principal, string, string) (Out, error)) func(*call) (reply, error) {
+	return func(c *call) (reply, error) {
+		v, err := fn(c.r.Context(), c.p, c.r.PathValue(parent), c.r.PathValue(param))
+		if err != nil {
+			return reply{}, err
+		}
+		return reply{status: http.StatusOK, body: v, version: versionOf(v)}, nil
+	}
+}
+
+// put handles PUT routes that create (201) or replace (200) a sub-resource.
+func put[In, Out any](parent, param string, fn func(context.Context, ah.Principal, string, string, In) (Out, bool, error)) func(*call) (reply, error) {
+	return func(c *call) (reply, error) {
+		body, err := readBody(c.r)
+		if err != nil {
+			return reply{}, err
+		}
+		var in In
+		if err := decodeJSON(body, &in); err != nil {
+			return reply{}, err
+		}
+		v, created, err := fn(c.r.Context(), c.p, c.r.PathValue(parent), c.r.PathValue(param), in)
+		if err != nil {
+			return reply{}, err
+		}
+		return reply{status: map[bool]int{true: http.StatusCreated, false: http.StatusOK}[created], body: v}, nil
+	}
+}
+
+// del handles DELETE routes of a sub-resource: 204 on success.
+func del(parent, param string, fn func(context.Context, ah.Principal, string, string) error) func(*call) (reply, error) {
+	return func(c *call) (reply, error) {
+		if err := fn(c.r.Context(), c.p, c.r.PathValue(parent), c.r.PathValue(param)); err != nil {
+			return reply{}, err
+		}
+		return reply{status: http.StatusNoContent}, nil
+	}
 }

@@ -292,8 +292,8 @@ func TestPagination(t *testing.T) {
 			t.Fatal("pagination does not end")
 		}
 	}
-	if len(seen) != 11 { // 4 seeded + 7
-		t.Fatalf("paged through %d members, want 11", len(seen))
+	if len(seen) != 12 { // 5 seeded (4 staff, 1 client user) + 7
+		t.Fatalf("paged through %d members, want 12", len(seen))
 	}
 	t.Run("LimitCapped", func(t *testing.T) {
 		var page struct{ Items []any }

@@ -134,9 +134,12 @@ func TestOpenAPIMatchesImplementation(t *testing.T) {
 	owner := e.As("owner")
 	for _, rt := range routes {
 		t.Run(rt.Name, func(t *testing.T) {
-			method, path, body := matrixCall[rt.Name](f)
+			method, path, body := matrixCall[rt.Name](e, f)
 			r := owner.Send(method, path, body)
-			if r.Status >= 300 {
+			if r.Status == 204 {
+				return
+			}
+			if r.Status >= 300 && allowedAnswer[rt.Name]["owner"] != r.Status {
 				t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
 			}
 			doc.validate(t, doc.responseSchema(t, rt.Method, rt.Path, r.Status), r.Body)

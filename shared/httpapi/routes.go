@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
 // call is one request as a handler sees it.
@@ -66,6 +67,7 @@ var (
 	ownerOnly     = []ah.Role{ah.RoleOwner}
 	admins        = []ah.Role{ah.RoleOwner, ah.RoleAdmin}
 	adminsManager = []ah.Role{ah.RoleOwner, ah.RoleAdmin, ah.RoleClientManager}
+	staff         = ah.AgencyRoles // visibility of a client is then decided by its team
 )
 
 // routeTable is every route of the API. The role matrix in docs/role-matrix.md is
@@ -112,6 +114,42 @@ func (s *Server) routeTable() []route {
 		{"identities.list", "GET", "/v1/identities", adminsManager, "list agency identities", list(s, svc.ListIdentities)},
 		{"identities.create", "POST", "/v1/identities", admins, "create agency identities", create(s, svc.CreateIdentity)},
 		{"identities.get", "GET", "/v1/identities/{identityId}", adminsManager, "read agency identities", get("identityId", svc.GetIdentity)},
+
+		{"clients.list", "GET", "/v1/clients", staff, "list clients", listCall(s, func(c *call, page dynamo.Page) ([]ah.ClientView, dynamo.Keys, error) {
+			lifecycle, err := lifecycleParam(c)
+			if err != nil {
+				return nil, nil, err
+			}
+			return svc.ListClients(c.r.Context(), c.p, lifecycle, page)
+		})},
+		{"clients.create", "POST", "/v1/clients", adminsManager, "create clients", create(s, svc.CreateClient)},
+		{"clients.get", "GET", "/v1/clients/{clientId}", staff, "read clients", get("clientId", svc.GetClient)},
+		{"clients.update", "PATCH", "/v1/clients/{clientId}", adminsManager, "change clients", patch("clientId", svc.UpdateClient)},
+		{"clients.contacts.put", "PUT", "/v1/clients/{clientId}/contacts/{contactId}", adminsManager, "change client contacts", put("clientId", "contactId", svc.PutContact)},
+		{"clients.contacts.delete", "DELETE", "/v1/clients/{clientId}/contacts/{contactId}", adminsManager, "change client contacts", del("clientId", "contactId", svc.DeleteContact)},
+		{"clients.team.put", "PUT", "/v1/clients/{clientId}/team/{memberId}", adminsManager, "change client teams", put("clientId", "memberId", svc.PutTeamMember)},
+		{"clients.team.delete", "DELETE", "/v1/clients/{clientId}/team/{memberId}", adminsManager, "change client teams", del("clientId", "memberId", svc.DeleteTeamMember)},
+		{"clients.users.create", "POST", "/v1/clients/{clientId}/users", adminsManager, "invite client users", createIn("clientId", svc.CreateClientUser)},
+		{"clients.platforms.list", "GET", "/v1/clients/{clientId}/platforms", staff, "list client platforms", func(c *call) (reply, error) {
+			items, err := svc.ListClientPlatforms(c.r.Context(), c.p, c.r.PathValue("clientId"))
+			return reply{status: http.StatusOK, body: listBody[ah.ClientPlatform]{Items: items}}, err
+		}},
+		{"clients.platforms.put", "PUT", "/v1/clients/{clientId}/platforms/{platformId}", adminsManager, "add platforms to clients", func(c *call) (reply, error) {
+			if err := emptyOrObject(c); err != nil {
+				return reply{}, err
+			}
+			v, created, err := svc.AddClientPlatform(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("platformId"))
+			return reply{status: map[bool]int{true: http.StatusCreated, false: http.StatusOK}[created], body: v}, err
+		}},
+		{"clients.identities.list", "GET", "/v1/clients/{clientId}/identities", staff, "list client identities", listIn(s, "clientId", svc.ListClientIdentities)},
+		{"clients.identities.get", "GET", "/v1/clients/{clientId}/identities/{identityId}", staff, "read client identities", getIn("clientId", "identityId", svc.GetClientIdentity)},
+		{"clients.requests.list", "GET", "/v1/clients/{clientId}/access-requests", staff, "list access requests", listCall(s, func(c *call, page dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error) {
+			return svc.ListClientAccessRequests(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.URL.Query().Get("status"), page)
+		})},
+		{"clients.requests.get", "GET", "/v1/clients/{clientId}/access-requests/{requestId}", staff, "read access requests", getIn("clientId", "requestId", svc.GetClientAccessRequest)},
+		{"clients.governance.get", "GET", "/v1/clients/{clientId}/governance", staff, "read client governance", get("clientId", svc.GetGovernance)},
+		{"clients.effectiveAccess.get", "GET", "/v1/clients/{clientId}/effective-access", staff, "read effective access", get("clientId", svc.GetEffectiveAccess)},
+		{"clients.activity.list", "GET", "/v1/clients/{clientId}/activity", staff, "read client activity", listIn(s, "clientId", svc.ListActivity)},
 	}
 }
 
@@ -125,9 +163,37 @@ func (s *Server) write(w http.ResponseWriter, rep reply) {
 	if rep.replayed {
 		h.Set("Idempotent-Replayed", "true")
 	}
+	if rep.status == http.StatusNoContent {
+		h.Del("Content-Type")
+		w.WriteHeader(rep.status)
+		return
+	}
 	w.WriteHeader(rep.status)
 	_ = json.NewEncoder(w).Encode(rep.body)
 }
 
 // RouteTable lists the API's routes without a running service (docs and tests).
 func RouteTable() []RouteInfo { return New(Options{}).Routes() }
+
+// lifecycleParam reads ?status=active|archived (default active) of the client list.
+func lifecycleParam(c *call) (ah.ClientLifecycle, error) {
+	switch st := c.r.URL.Query().Get("status"); st {
+	case "", "active":
+		return ah.ClientActive, nil
+	case "archived":
+		return ah.ClientArchived, nil
+	}
+	var v ah.Validation
+	v.Add("status", ah.FieldUnknown, "status must be active or archived")
+	return "", v.Err()
+}
+
+// emptyOrObject accepts no body or an empty JSON object (PUT without content).
+func emptyOrObject(c *call) error {
+	body, err := readBody(c.r)
+	if err != nil || len(body) == 0 {
+		return err
+	}
+	var none struct{}
+	return decodeJSON(body, &none)
+}

@@ -24,6 +24,7 @@ type Seeded struct {
 	OtherAgencyID string                `json:"otherAgencyId"`
 	Users         map[string]SeededUser `json:"users"`
 	Platforms     map[string]string     `json:"platforms"`
+	ClientID      string                `json:"clientId"`
 }
 
 // Service returns the service over the stack's table, as the functions build it.
@@ -75,8 +76,44 @@ func (s *Stack) Seed(ctx context.Context) (Seeded, error) {
 		}
 		out.Platforms[p.handle] = c.Value.ID
 	}
+	if err := s.seedClient(ctx, svc, owner, &out); err != nil {
+		return out, err
+	}
 	_, out.OtherAgencyID, err = s.seedAgency(ctx, svc, "Globex Media", seedUser{"otherOwner", "Oscar Other", "owner@globex.example", ah.RoleOwner}, &out)
 	return out, err
+}
+
+// seedClient creates one client with contacts, a team (the client manager as
+// manager, the member as viewer), two platforms and a client user.
+func (s *Stack) seedClient(ctx context.Context, svc *service.Service, owner ah.Principal, out *Seeded) error {
+	c, err := svc.CreateClient(ctx, owner, ah.NewClientInput{
+		Name: "Acme Outdoor", Description: "Outdoor gear retailer: search, social and analytics.",
+		Industry: "retail", Region: "eu", Timezone: "Europe/London",
+		Contacts: []ah.ContactInput{
+			{Kind: ah.ContactTechnical, Name: "Tara Tech", Email: "tara@acme-outdoor.example", Phone: "+44 20 7946 0958"},
+			{Kind: ah.ContactBusiness, Name: "Ben Business", Email: "ben@acme-outdoor.example"},
+		},
+		Team: []ah.TeamInput{
+			{MemberID: out.Users["manager"].UserID, Role: ah.TeamManager},
+			{MemberID: out.Users["member"].UserID, Role: ah.TeamViewer},
+		},
+	}, &service.Idem{Key: "seed-client-acme", Fingerprint: "acme"})
+	if err != nil {
+		return fmt.Errorf("seed client: %w", err)
+	}
+	out.ClientID = c.Value.ID
+	for _, h := range []string{"googleAds", "meta"} {
+		if _, _, err := svc.AddClientPlatform(ctx, owner, out.ClientID, out.Platforms[h]); err != nil {
+			return fmt.Errorf("seed client platform %s: %w", h, err)
+		}
+	}
+	u := seedUser{"clientUser", "Casey Client", "casey@acme-outdoor.example", ah.RoleClientUser}
+	if _, err := svc.CreateClientUser(ctx, owner, out.ClientID, ah.NewClientUserInput{Email: u.email, Name: u.name},
+		&service.Idem{Key: "seed-client-user", Fingerprint: u.email}); err != nil {
+		return fmt.Errorf("seed client user: %w", err)
+	}
+	_, err = s.signIn(ctx, svc, u, out)
+	return err
 }
 
 // seedAgency creates an agency (or finds it from an earlier run on a persistent

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -57,8 +58,15 @@ type rawTemplate struct {
 	} `json:"Resources"`
 }
 
-// Load reads and resolves the template at path.
+// goformationMu serializes goformation's YAML processing: each ProcessYAML call
+// re-registers its tag resolvers in a package-level map, so concurrent loads race
+// ("concurrent map iteration and map write"). Tests load the template in parallel.
+var goformationMu sync.Mutex
+
+// Load reads and resolves the template at path. It is safe for concurrent use.
 func Load(path string, r Resolver) (*Template, error) {
+	goformationMu.Lock()
+	defer goformationMu.Unlock()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read template: %w", err)

@@ -1,6 +1,8 @@
 package samtemplate
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 )
 
@@ -55,5 +57,25 @@ func TestLoadRealTemplate(t *testing.T) {
 	}
 	if !health || !proxy {
 		t.Errorf("routes = %+v, want public GET /v1/health and authorized ANY /v1/{proxy+}", routes)
+	}
+}
+
+// TestLoadConcurrently guards against goformation's global tag registry racing.
+func TestLoadConcurrently(t *testing.T) {
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := Load("../../template.yaml", Resolver{Prefix: fmt.Sprintf("c%d-", i)}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }

@@ -56,5 +56,13 @@ func (s *Service) UpdatePlatform(ctx context.Context, p ah.Principal, platformID
 		pl.Status = *patch.Status
 	}
 	stampChange(&pl.Meta, p.MemberID, "platform.update", s.clock.Now())
-	return pl, s.store.UpdatePlatform(ctx, pl, prev)
+	if err := s.store.UpdatePlatform(ctx, pl, prev); err != nil {
+		return ah.Platform{}, err
+	}
+	if patch.Status != nil {
+		if err := s.propagatePlatformStatus(ctx, p, pl); err != nil {
+			return ah.Platform{}, err
+		}
+	}
+	return pl, nil
 }

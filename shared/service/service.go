@@ -40,6 +40,13 @@ type Store interface {
 	ListSecurityPolicies(ctx context.Context, agencyID string, page dynamo.Page) ([]ah.SecurityPolicy, dynamo.Keys, error)
 	UpdateSecurityPolicy(ctx context.Context, p ah.SecurityPolicy, prevVersion int) error
 
+	GetClientDetail(ctx context.Context, agencyID, clientID string) (dynamo.ClientDetail, error)
+	ListClients(ctx context.Context, agencyID string, lifecycle ah.ClientLifecycle, page dynamo.Page) ([]ah.Client, dynamo.Keys, error)
+	ListMemberClients(ctx context.Context, agencyID, memberID string, lifecycle ah.ClientLifecycle, page dynamo.Page) ([]ah.Client, dynamo.Keys, error)
+	WriteClient(ctx context.Context, w dynamo.ClientWrite, idem *dynamo.Idempotency) error
+	ClientsOfPlatform(ctx context.Context, agencyID, platformID string, page dynamo.Page) ([]string, dynamo.Keys, error)
+	SetClientPlatformHealth(ctx context.Context, agencyID, clientID, platformID string, status ah.PlatformStatus, actor string, now time.Time) error
+
 	CreateIdentity(ctx context.Context, i ah.Identity, idem *dynamo.Idempotency) error
 	GetIdentity(ctx context.Context, agencyID, identityID string) (ah.Identity, error)
 	ListIdentities(ctx context.Context, agencyID string, page dynamo.Page) ([]ah.Identity, dynamo.Keys, error)

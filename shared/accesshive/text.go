@@ -1,0 +1,10 @@
+package accesshive
+
+import (
+	"sort"
+	"strconv"
+)
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func sortStrings(s []string) { sort.Strings(s) }

@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 	"os"
+	_ "time/tzdata" // timezone validation must not depend on the runtime image
 
 	"github.com/aws/aws-lambda-go/lambda"
 

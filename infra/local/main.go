@@ -183,8 +183,10 @@ Try it:
   TOKEN=$(jq -r .owner.token .local/tokens.json)
   curl -s %[1]s/v1/me -H "Authorization: Bearer $TOKEN"
   curl -s %[1]s/v1/platforms -H "Authorization: Bearer $TOKEN"
+  curl -s %[1]s/v1/clients/%[4]s -H "Authorization: Bearer $TOKEN"
 
+Seeded ids: .local/seed.json.  The README has a longer tour.
 A token for any user:  go run ./infra/local token <userId> [--email address]
 Stop with Ctrl-C.
-`, base, lambdaAddr, endpoint)
+`, base, lambdaAddr, endpoint, s.ClientID)
 }

@@ -51,8 +51,10 @@ type Stack struct {
 	Env       map[string]map[string]string // logical id -> resolved environment
 	Gateway   *apigw.Gateway
 	Issuer    *authn.Issuer
-	log       *slog.Logger
-	moto      *motoserver.Server
+	// Calls counts the AWS calls the functions make (not the stack's own setup).
+	Calls *Calls
+	log   *slog.Logger
+	moto  *motoserver.Server
 }
 
 // Start builds the stack: engine, tables, functions and gateway.
@@ -92,6 +94,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
+	s.Calls = &Calls{}
 	if err := s.buildFunctions(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -170,7 +173,9 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 			env[k] = v
 		}
 		s.Env[id] = env
-		h, err := b(ctx, func(k string) string { return env[k] }, s.AWS, s.log.With("function", id))
+		fnCfg := s.AWS.Copy()
+		fnCfg.APIOptions = append(fnCfg.APIOptions, s.Calls.middleware)
+		h, err := b(ctx, func(k string) string { return env[k] }, fnCfg, s.log.With("function", id))
 		if err != nil {
 			return fmt.Errorf("build %s: %w", id, err)
 		}

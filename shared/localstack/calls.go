@@ -1,0 +1,64 @@
+package localstack
+
+import (
+	"context"
+	"sort"
+	"sync"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Calls counts the AWS operations the stack's functions make, by "Service.Operation",
+// through an SDK middleware: the numbers are what DynamoDB would bill and see.
+type Calls struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// Reset forgets every count.
+func (c *Calls) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n = map[string]int{}
+}
+
+// Snapshot returns the counts so far, and their total.
+func (c *Calls) Snapshot() (map[string]int, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.n))
+	total := 0
+	for k, v := range c.n {
+		out[k] = v
+		total += v
+	}
+	return out, total
+}
+
+// Names lists the operations counted, sorted, one entry per call.
+func (c *Calls) Names() []string {
+	snap, _ := c.Snapshot()
+	var out []string
+	for k, v := range snap {
+		for range v {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *Calls) middleware(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("AccessHiveCallCounter",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			name := awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx)
+			c.mu.Lock()
+			if c.n == nil {
+				c.n = map[string]int{}
+			}
+			c.n[name]++
+			c.mu.Unlock()
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+}

@@ -54,6 +54,7 @@ deploy:
 fuzz:
 	$(GO) test ./shared/cursor -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./shared/httpapi -run '^$$' -fuzz FuzzDecodeJSON -fuzztime $(FUZZTIME)
+	$(GO) test ./shared/asl -run '^$$' -fuzz FuzzParseAndRun -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin .aws-sam

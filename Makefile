@@ -1,16 +1,18 @@
 # AccessHive. `make run` starts everything locally; `make test` runs every test.
 SHELL := /bin/bash
 GO ?= go
-FUNCTIONS := api bootstrap
-# Logical ids in template.yaml, one per function directory.
+FUNCTIONS := api bootstrap provisioning
+# Logical ids in template.yaml by function directory (one binary may serve several).
 LOGICAL_api := ApiFunction
 LOGICAL_bootstrap := BootstrapFunction
+LOGICAL_provisioning := PrepareIdentityFunction CreateWorkspaceUserFunction StoreCredentialFunction \
+	ActivateIdentityFunction NotifyRequesterFunction MarkProvisioningFailedFunction
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags "-s -w"
 STATICCHECK_VERSION := v0.8.2
 TEST_TIMEOUT ?= 10m
 FUZZTIME ?= 10s
 
-.PHONY: run test test-short lint build deploy bench clean tools fuzz $(addprefix build-,$(foreach f,$(FUNCTIONS),$(LOGICAL_$(f))))
+.PHONY: run test lint build deploy clean tools fuzz $(addprefix build-,$(foreach f,$(FUNCTIONS),$(LOGICAL_$(f))))
 
 ## run: start the whole system locally with demo data (Ctrl-C stops it)
 run:
@@ -40,10 +42,10 @@ build:
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
 define SAM_TARGET
-build-$(LOGICAL_$(1)):
+build-$(2):
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 endef
-$(foreach f,$(FUNCTIONS),$(eval $(call SAM_TARGET,$(f))))
+$(foreach f,$(FUNCTIONS),$(foreach id,$(LOGICAL_$(f)),$(eval $(call SAM_TARGET,$(f),$(id)))))
 
 ## deploy: build with SAM and deploy with the defaults in samconfig.toml
 deploy:

@@ -62,6 +62,10 @@ const (
 	CodePlatformNotOperational = "platform_not_operational"
 	CodeNoIdentityAccess       = "no_identity_access"
 	CodeClientArchived         = "client_archived"
+	CodeRequestPending         = "request_pending"
+	CodeRequestNotPending      = "request_not_pending"
+	CodeSelfApproval           = "self_approval"
+	CodeIdentityProvisioning   = "identity_provisioning"
 )
 
 // FieldError names one invalid input field and why it was refused.

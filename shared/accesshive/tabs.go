@@ -12,10 +12,11 @@ const (
 	RequestProvisioned RequestStatus = "provisioned"
 	RequestRejected    RequestStatus = "rejected"
 	RequestExpired     RequestStatus = "expired"
+	RequestCancelled   RequestStatus = "cancelled" // withdrawn by the requester while pending
 )
 
 // RequestStatuses lists every request status, for the ?status= filter.
-var RequestStatuses = []string{"pending", "approved", "provisioned", "rejected", "expired"}
+var RequestStatuses = []string{"pending", "approved", "provisioned", "rejected", "expired", "cancelled"}
 
 // RequestEvent is one entry of a request's history.
 type RequestEvent struct {

@@ -120,3 +120,62 @@ func platformClientsGSI1PK(agencyID, platformID string) string {
 }
 
 func clientGSI1SK(clientID string) string { return "CLIENT" + sep + clientID }
+
+// Access requests and client-dedicated identities live in the client partition.
+const (
+	typeRequest        = "access_request"
+	typePendingGuard   = "pending_request_guard"
+	typeClientIdentity = "client_identity"
+	typeClientIdGuard  = "client_identity_guard"
+	indexGSI3          = "GSI3"
+	requestPrefix      = "REQUEST" + sep
+	clientIdentityPrfx = "IDENTITY" + sep
+	// PendingShards spreads pending requests over GSI3 partitions.
+	PendingShards = 4
+)
+
+func requestSK(requestID string) string { return requestPrefix + requestID }
+
+// requestsGSI2PK lists a client's requests of one status in creation order.
+func requestsGSI2PK(agencyID, clientID, status string) string {
+	return clientPK(agencyID, clientID) + sep + "REQUESTS" + sep + status
+}
+
+// requesterGSI1PK lists a member's requests (client users see only their own).
+func requesterGSI1PK(agencyID, memberID string) string {
+	return "AGENCY" + sep + agencyID + sep + "MEMBER" + sep + memberID + sep + "REQUESTS"
+}
+
+func requesterGSI1SK(clientID, createdAt, requestID string) string {
+	return requesterGSI1Prefix(clientID) + createdAt + sep + requestID
+}
+
+func requesterGSI1Prefix(clientID string) string { return "CLIENT" + sep + clientID + sep }
+
+// pendingGSI3PK is the sparse expiry index's shard of a pending request.
+func pendingGSI3PK(shard int) string { return "PENDING" + sep + itoa(shard) }
+
+func pendingGSI3SK(expiresAt, agencyID, clientID, requestID string) string {
+	return expiresAt + sep + agencyID + sep + clientID + sep + requestID
+}
+
+// pendingGuardSK allows one pending request per client, platform and requester.
+func pendingGuardSK(platformID, requesterID string) string {
+	return "GUARD" + sep + "PENDING_REQUEST" + sep + platformID + sep + requesterID
+}
+
+func clientIdentitySK(identityID string) string { return clientIdentityPrfx + identityID }
+
+// clientIdentityGuardSK allows one client-dedicated identity per client and platform.
+func clientIdentityGuardSK(platformID string) string {
+	return "GUARD" + sep + "CLIENT_IDENTITY" + sep + platformID
+}
+
+const typeNotification = "notification"
+
+// notificationsPK holds one member's notifications, sorted by time.
+func notificationsPK(agencyID, memberID string) string {
+	return "AGENCY" + sep + agencyID + sep + "MEMBER" + sep + memberID + sep + "NOTIFICATIONS"
+}
+
+func notificationSK(createdAt, id string) string { return createdAt + sep + id }

@@ -8,12 +8,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/accesshive/accesshive/shared/cursor"
 	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
 	"github.com/accesshive/accesshive/shared/service"
+	"github.com/accesshive/accesshive/shared/stepfn"
 )
 
 // LambdaHandler is the api function's handler: API Gateway HTTP API (v2) events in,
@@ -21,9 +23,9 @@ import (
 type LambdaHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
 // NewLambda builds the api function from its environment (TABLE_NAME, CURSOR_SECRET,
-// LOG_LEVEL) and AWS config. It returns the server too, for local use and tests.
+// PROVISIONING_STATE_MACHINE_ARN, LOG_LEVEL) and AWS config. It returns the server too, for local use and tests.
 func NewLambda(env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (LambdaHandler, *Server, error) {
-	vars, err := env.Required("TABLE_NAME", "CURSOR_SECRET")
+	vars, err := env.Required("TABLE_NAME", "CURSOR_SECRET", "PROVISIONING_STATE_MACHINE_ARN")
 	if err != nil {
 		return nil, nil, fmt.Errorf("api function: %w", err)
 	}
@@ -31,10 +33,12 @@ func NewLambda(env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (LambdaHandl
 		return nil, nil, fmt.Errorf("api function: CURSOR_SECRET must be at least 32 characters")
 	}
 	store := dynamo.NewStore(dynamodb.NewFromConfig(cfg), vars["TABLE_NAME"])
+	sfnClient := sfn.NewFromConfig(cfg, lambdaenv.Endpoint(env, "SFN", func(o *sfn.Options, ep string) { o.BaseEndpoint = &ep }))
 	srv := New(Options{
-		Service: service.New(service.Options{Store: store}),
-		Cursor:  cursor.New([]byte(vars["CURSOR_SECRET"])),
-		Logger:  log,
+		Service: service.New(service.Options{Store: store, Logger: log,
+			Workflows: &stepfn.Provisioning{Client: sfnClient, MachineARN: vars["PROVISIONING_STATE_MACHINE_ARN"]}}),
+		Cursor: cursor.New([]byte(vars["CURSOR_SECRET"])),
+		Logger: log,
 	})
 	return httpadapter.NewV2(srv).ProxyWithContext, srv, nil
 }

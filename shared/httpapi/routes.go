@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -68,6 +69,7 @@ var (
 	admins        = []ah.Role{ah.RoleOwner, ah.RoleAdmin}
 	adminsManager = []ah.Role{ah.RoleOwner, ah.RoleAdmin, ah.RoleClientManager}
 	staff         = ah.AgencyRoles // visibility of a client is then decided by its team
+	clientUsers   = []ah.Role{ah.RoleClientUser}
 )
 
 // routeTable is every route of the API. The role matrix in docs/role-matrix.md is
@@ -143,12 +145,30 @@ func (s *Server) routeTable() []route {
 		}},
 		{"clients.identities.list", "GET", "/v1/clients/{clientId}/identities", staff, "list client identities", listIn(s, "clientId", svc.ListClientIdentities)},
 		{"clients.identities.get", "GET", "/v1/clients/{clientId}/identities/{identityId}", staff, "read client identities", getIn("clientId", "identityId", svc.GetClientIdentity)},
-		{"clients.requests.list", "GET", "/v1/clients/{clientId}/access-requests", staff, "list access requests", listCall(s, func(c *call, page dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error) {
-			return svc.ListClientAccessRequests(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.URL.Query().Get("status"), page)
+		{"clients.identities.retry", "POST", "/v1/clients/{clientId}/identities/{identityId}/retry-provisioning", admins, "retry provisioning", func(c *call) (reply, error) {
+			if err := emptyOrObject(c); err != nil {
+				return reply{}, err
+			}
+			i, err := svc.RetryProvisioning(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"))
+			return reply{status: http.StatusAccepted, body: i, version: i.Version}, err
+		}},
+		{"clients.requests.create", "POST", "/v1/clients/{clientId}/access-requests", clientUsers, "submit access requests", createIn("clientId", svc.SubmitRequest)},
+		{"clients.requests.list", "GET", "/v1/clients/{clientId}/access-requests", everyone, "list access requests", listCall(s, func(c *call, page dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error) {
+			return svc.ListRequests(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.URL.Query().Get("status"), page)
 		})},
-		{"clients.requests.get", "GET", "/v1/clients/{clientId}/access-requests/{requestId}", staff, "read access requests", getIn("clientId", "requestId", svc.GetClientAccessRequest)},
+		{"clients.requests.get", "GET", "/v1/clients/{clientId}/access-requests/{requestId}", everyone, "read access requests", getIn("clientId", "requestId", svc.GetRequest)},
+		{"clients.requests.approve", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/approve", admins, "approve access requests", review(svc.ApproveRequest)},
+		{"clients.requests.reject", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/reject", admins, "reject access requests", review(svc.RejectRequest)},
+		{"clients.requests.cancel", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/cancel", clientUsers, "cancel access requests", func(c *call) (reply, error) {
+			if err := emptyOrObject(c); err != nil {
+				return reply{}, err
+			}
+			r, err := svc.CancelRequest(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("requestId"))
+			return reply{status: http.StatusOK, body: r, version: r.Version}, err
+		}},
 		{"clients.governance.get", "GET", "/v1/clients/{clientId}/governance", staff, "read client governance", get("clientId", svc.GetGovernance)},
 		{"clients.effectiveAccess.get", "GET", "/v1/clients/{clientId}/effective-access", staff, "read effective access", get("clientId", svc.GetEffectiveAccess)},
+		{"notifications.list", "GET", "/v1/notifications", everyone, "read notifications", list(s, svc.ListNotifications)},
 		{"clients.activity.list", "GET", "/v1/clients/{clientId}/activity", staff, "read client activity", listIn(s, "clientId", svc.ListActivity)},
 	}
 }
@@ -196,4 +216,25 @@ func emptyOrObject(c *call) error {
 	}
 	var none struct{}
 	return decodeJSON(body, &none)
+}
+
+// review handles approve and reject: an optional {"reason"} body (or none).
+func review(fn func(context.Context, ah.Principal, string, string, ah.ReviewInput) (ah.AccessRequest, error)) func(*call) (reply, error) {
+	return func(c *call) (reply, error) {
+		body, err := readBody(c.r)
+		if err != nil {
+			return reply{}, err
+		}
+		var in ah.ReviewInput
+		if len(body) > 0 {
+			if err := decodeJSON(body, &in); err != nil {
+				return reply{}, err
+			}
+		}
+		r, err := fn(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("requestId"), in)
+		if err != nil {
+			return reply{}, err
+		}
+		return reply{status: http.StatusOK, body: r, version: r.Version}, nil
+	}
 }

@@ -50,3 +50,14 @@ func AWSConfig(ctx context.Context) (aws.Config, error) {
 	}
 	return cfg, nil
 }
+
+// Endpoint returns a client option that points one service at AWS_ENDPOINT_URL_<ID>
+// when it is set (the SDK's own variable; the local stack sets it for services it
+// emulates, such as Step Functions).
+func Endpoint[O any](env Env, id string, set func(o *O, endpoint string)) func(*O) {
+	return func(o *O) {
+		if ep := env("AWS_ENDPOINT_URL_" + id); ep != "" {
+			set(o, ep)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/accesshive/accesshive/shared/bootstrap"
 	"github.com/accesshive/accesshive/shared/httpapi"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
+	"github.com/accesshive/accesshive/shared/provisioning"
 )
 
 // builder constructs a function's handler from its environment, as its main does.
@@ -25,6 +26,16 @@ var builders = map[string]builder{
 	"BootstrapFunction": func(_ context.Context, env lambdaenv.Env, cfg aws.Config, _ *slog.Logger) (any, error) {
 		return bootstrap.NewLambda(env, cfg)
 	},
+	"PrepareIdentityFunction":        provisioningStep,
+	"CreateWorkspaceUserFunction":    provisioningStep,
+	"StoreCredentialFunction":        provisioningStep,
+	"ActivateIdentityFunction":       provisioningStep,
+	"NotifyRequesterFunction":        provisioningStep,
+	"MarkProvisioningFailedFunction": provisioningStep,
+}
+
+func provisioningStep(ctx context.Context, env lambdaenv.Env, cfg aws.Config, _ *slog.Logger) (any, error) {
+	return provisioning.NewLambda(ctx, env, cfg)
 }
 
 func readAll(r *http.Request) ([]byte, error) {

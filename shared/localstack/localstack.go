@@ -12,9 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"sort"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -22,9 +25,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/accesshive/accesshive/shared/apigw"
+	"github.com/accesshive/accesshive/shared/asl"
 	"github.com/accesshive/accesshive/shared/authn"
+	"github.com/accesshive/accesshive/shared/gworkspace"
 	"github.com/accesshive/accesshive/shared/motoserver"
 	"github.com/accesshive/accesshive/shared/samtemplate"
 )
@@ -38,6 +45,9 @@ type Options struct {
 	Prefix string
 	Issuer *authn.Issuer
 	Logger *slog.Logger
+	// RetryScale multiplies state machine retry delays (1 is real time; tests use
+	// a small fraction). Default 1.
+	RetryScale float64
 }
 
 // Stack is a running local AccessHive.
@@ -53,8 +63,18 @@ type Stack struct {
 	Issuer    *authn.Issuer
 	// Calls counts the AWS calls the functions make (not the stack's own setup).
 	Calls *Calls
-	log   *slog.Logger
-	moto  *motoserver.Server
+	// StepFunctions runs the template's state machines.
+	StepFunctions *asl.Service
+	// Directory is the fake Google Workspace Directory API the functions call.
+	Directory *gworkspace.FakeDirectory
+
+	log                  *slog.Logger
+	moto                 *motoserver.Server
+	resolver             samtemplate.Resolver
+	machines             []string
+	servers              []*http.Server
+	dir                  string
+	sfnURL, directoryURL string
 }
 
 // Start builds the stack: engine, tables, functions and gateway.
@@ -83,10 +103,16 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	s.AWS = Config(s.Endpoint)
 	s.DB = dynamodb.NewFromConfig(s.AWS)
 	var err error
-	s.Template, err = samtemplate.Load(o.TemplatePath, samtemplate.Resolver{Prefix: o.Prefix, Parameters: map[string]string{
-		"JwtIssuer": o.Issuer.URL, "JwtAudience": o.Issuer.Audience,
-	}})
+	s.resolver = samtemplate.Resolver{Prefix: o.Prefix, Region: "us-east-1", Account: "000000000000", Parameters: map[string]string{
+		"JwtIssuer": o.Issuer.URL, "JwtAudience": o.Issuer.Audience, "WorkspaceDomain": LocalWorkspaceDomain, "EmailSender": LocalSender,
+	}}
+	s.Template, err = samtemplate.Load(o.TemplatePath, s.resolver)
 	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.dir = filepath.Dir(o.TemplatePath)
+	if err := s.startServices(ctx, o); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -117,7 +143,74 @@ func Config(endpoint string) aws.Config {
 
 // Close stops what the stack started.
 func (s *Stack) Close() {
+	for _, srv := range s.servers {
+		_ = srv.Close()
+	}
 	s.moto.Stop()
+}
+
+// Local values of template parameters.
+const (
+	LocalWorkspaceDomain = "workspace.local"
+	LocalSender          = "accesshive@agency.local"
+)
+
+// serve runs h on a free loopback port and returns its URL.
+func (s *Stack) serve(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// startServices starts what the functions call besides DynamoDB: Step Functions
+// (the template's machines on the ASL executor), the fake Workspace Directory, and
+// SES with the sender verified.
+func (s *Stack) startServices(ctx context.Context, o Options) error {
+	scale := o.RetryScale
+	if scale == 0 {
+		scale = 1
+	}
+	runner := &asl.Runner{Invoker: asl.InvokerFunc(s.invokeARN), Sleep: func(ctx context.Context, d time.Duration) error {
+		t := time.NewTimer(time.Duration(float64(d) * scale))
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		}
+	}}
+	s.StepFunctions = asl.NewService(runner)
+	sms, err := s.Template.StateMachines(s.dir)
+	if err != nil {
+		return err
+	}
+	for _, sm := range sms {
+		m, err := asl.Parse(sm.Definition)
+		if err != nil {
+			return fmt.Errorf("state machine %s: %w", sm.LogicalID, err)
+		}
+		s.StepFunctions.AddMachine(sm.ARN, m)
+		s.machines = append(s.machines, sm.ARN)
+	}
+	if s.sfnURL, err = s.serve(s.StepFunctionsAPI()); err != nil {
+		return err
+	}
+	s.Directory = gworkspace.NewFakeDirectory()
+	if s.directoryURL, err = s.serve(s.Directory); err != nil {
+		return err
+	}
+	_, err = sesv2.NewFromConfig(s.AWS).CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(LocalSender)})
+	var exists *sestypes.AlreadyExistsException
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("verify the local sender in SES: %w", err)
+	}
+	return nil
 }
 
 func (s *Stack) createTables(ctx context.Context) error {
@@ -162,7 +255,10 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 		if !ok {
 			return fmt.Errorf("template function %s has no local builder in shared/localstack/functions.go", id)
 		}
-		env := map[string]string{}
+		env := map[string]string{"AWS_ENDPOINT_URL_SFN": s.sfnURL}
+		if id == "CreateWorkspaceUserFunction" {
+			env["WORKSPACE_ENDPOINT"] = s.directoryURL + "/"
+		}
 		for k, v := range fns[id].Env {
 			if m := secretRef.FindStringSubmatch(v); m != nil {
 				if secrets[m[1]] == "" {

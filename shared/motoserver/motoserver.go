@@ -25,17 +25,45 @@ type Server struct {
 	cmd *exec.Cmd
 }
 
-// Start runs moto_server on a free 127.0.0.1 port and waits until it answers.
+// launcher runs moto's server application like moto_server does, but on one
+// thread. moto makes a transaction atomic by copying each table it touches and
+// restoring the copy when the transaction fails; with moto_server's threaded
+// server, a failed transaction can thereby roll back a concurrent transaction's
+// committed writes. Serving one request at a time keeps every TransactWriteItems
+// atomic and isolated, as DynamoDB's are.
+const launcher = `
+import os, sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+host, port = sys.argv[1], int(sys.argv[2])
+os.environ.setdefault("MOTO_PORT", str(port))
+run_simple(host, port, DomainDispatcherApplication(create_backend_app), threaded=False, processes=1)
+`
+
+// python finds the interpreter moto is installed for.
+func python() (string, error) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		return "", errors.New(InstallHint)
+	}
+	for _, name := range []string{"python3", "python"} {
+		if p, err := exec.LookPath(name); err == nil && exec.Command(p, "-c", "import moto.server").Run() == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New(InstallHint + " (moto_server is on PATH but its Python package is not importable by python3)")
+}
+
+// Start runs moto's server on a free 127.0.0.1 port and waits until it answers.
 func Start(ctx context.Context) (*Server, error) {
-	bin, err := exec.LookPath("moto_server")
+	py, err := python()
 	if err != nil {
-		return nil, errors.New(InstallHint)
+		return nil, err
 	}
 	port, err := freePort()
 	if err != nil {
 		return nil, fmt.Errorf("find a free port: %w", err)
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd := exec.Command(py, "-c", launcher, "127.0.0.1", fmt.Sprint(port))
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if os.Getenv("MOTO_LOG") != "" {
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -78,10 +79,12 @@ func Load(path string, r Resolver) (*Template, error) {
 		r.Account = "000000000000"
 	}
 	var logical struct {
-		Resources  map[string]any `yaml:"Resources"`
+		Resources map[string]struct {
+			Type string `json:"Type"`
+		} `json:"Resources"`
 		Parameters map[string]struct {
-			Default any `yaml:"Default"`
-		} `yaml:"Parameters"`
+			Default any `json:"Default"`
+		} `json:"Parameters"`
 	}
 	// First pass: learn the logical ids and parameter defaults without resolving.
 	plain, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
@@ -100,7 +103,11 @@ func Load(path string, r Resolver) (*Template, error) {
 	for k, v := range r.Parameters {
 		params[k] = v
 	}
-	res := &resolving{r: r, params: params, resources: logical.Resources}
+	types := map[string]string{}
+	for id, res := range logical.Resources {
+		types[id] = res.Type
+	}
+	res := &resolving{r: r, params: params, resources: types}
 	opts := &intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
 		"Ref": res.ref, "Fn::Sub": res.sub, "Fn::GetAtt": res.getAtt,
 	}}
@@ -122,7 +129,7 @@ func Load(path string, r Resolver) (*Template, error) {
 type resolving struct {
 	r         Resolver
 	params    map[string]string
-	resources map[string]any
+	resources map[string]string // logical id -> resource type
 }
 
 func (x *resolving) refValue(name string) (string, bool) {
@@ -141,10 +148,23 @@ func (x *resolving) refValue(name string) (string, bool) {
 	if v, ok := x.params[name]; ok {
 		return v, true
 	}
-	if _, ok := x.resources[name]; ok {
+	if typ, ok := x.resources[name]; ok {
+		if typ == "AWS::Serverless::StateMachine" || typ == "AWS::StepFunctions::StateMachine" {
+			return x.r.StateMachineARN(name), true
+		}
 		return x.r.PhysicalName(name), true
 	}
 	return "", false
+}
+
+// StateMachineARN is the local ARN of a state machine (what Ref returns).
+func (r Resolver) StateMachineARN(logicalID string) string {
+	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", r.Region, r.Account, r.PhysicalName(logicalID))
+}
+
+// FunctionARN is the local ARN of a function (what GetAtt Arn returns).
+func (r Resolver) FunctionARN(logicalID string) string {
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.Region, r.Account, r.PhysicalName(logicalID))
 }
 
 func (x *resolving) ref(_ string, input any, _ any) any {
@@ -162,6 +182,12 @@ func (x *resolving) attValue(logicalID, attr string) string {
 	phys := x.r.PhysicalName(logicalID)
 	switch attr {
 	case "Arn":
+		switch x.resources[logicalID] {
+		case "AWS::Serverless::Function", "AWS::Lambda::Function":
+			return x.r.FunctionARN(logicalID)
+		case "AWS::DynamoDB::Table":
+			return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", x.r.Region, x.r.Account, phys)
+		}
 		return fmt.Sprintf("arn:aws:local:%s:%s:%s/%s", x.r.Region, x.r.Account, logicalID, phys)
 	case "StreamArn":
 		return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s/stream/local", x.r.Region, x.r.Account, phys)
@@ -354,5 +380,45 @@ func (t *Template) HTTPRoutes() ([]HTTPRoute, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path+out[i].Method < out[j].Path+out[j].Method })
+	return out, nil
+}
+
+// StateMachine is a state machine the template declares, with its definition read
+// from DefinitionUri and its DefinitionSubstitutions applied.
+type StateMachine struct {
+	LogicalID  string
+	ARN        string
+	Definition []byte
+}
+
+// StateMachines returns every serverless state machine; dir is the directory
+// DefinitionUri is relative to (the template's).
+func (t *Template) StateMachines(dir string) ([]StateMachine, error) {
+	var out []StateMachine
+	for id, res := range t.raw.Resources {
+		if res.Type != "AWS::Serverless::StateMachine" {
+			continue
+		}
+		var props struct {
+			DefinitionURI           string            `json:"DefinitionUri"`
+			DefinitionSubstitutions map[string]string `json:"DefinitionSubstitutions"`
+		}
+		if err := json.Unmarshal(res.Properties, &props); err != nil {
+			return nil, fmt.Errorf("state machine %s: %w", id, err)
+		}
+		def, err := os.ReadFile(filepath.Join(dir, props.DefinitionURI))
+		if err != nil {
+			return nil, fmt.Errorf("state machine %s: %w", id, err)
+		}
+		text := string(def)
+		for k, v := range props.DefinitionSubstitutions {
+			text = strings.ReplaceAll(text, "${"+k+"}", v)
+		}
+		if m := regexp.MustCompile(`\$\{[A-Za-z0-9]+\}`).FindString(text); m != "" {
+			return nil, fmt.Errorf("state machine %s: %s has no DefinitionSubstitution", id, m)
+		}
+		out = append(out, StateMachine{LogicalID: id, ARN: t.resolver.StateMachineARN(id), Definition: []byte(text)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LogicalID < out[j].LogicalID })
 	return out, nil
 }

@@ -2,6 +2,7 @@ package samtemplate
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -77,5 +78,27 @@ func TestLoadConcurrently(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+func TestStateMachines(t *testing.T) {
+	tpl, err := Load("../../template.yaml", Resolver{Prefix: "sm-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sms, err := tpl.StateMachines("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sms) == 0 || sms[0].LogicalID != "ProvisioningStateMachine" {
+		t.Fatalf("state machines = %+v", sms)
+	}
+	def := string(sms[0].Definition)
+	if !strings.Contains(def, `"arn:aws:lambda:us-east-1:000000000000:function:sm-PrepareIdentityFunction"`) {
+		t.Fatalf("substitutions not applied: %.300s", def)
+	}
+	fns, _ := tpl.Functions()
+	if got := fns["ApiFunction"].Env["PROVISIONING_STATE_MACHINE_ARN"]; got != sms[0].ARN {
+		t.Fatalf("api env PROVISIONING_STATE_MACHINE_ARN = %q, want %q", got, sms[0].ARN)
 	}
 }

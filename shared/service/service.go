@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +49,17 @@ type Store interface {
 	ClientsOfPlatform(ctx context.Context, agencyID, platformID string, page dynamo.Page) ([]string, dynamo.Keys, error)
 	SetClientPlatformHealth(ctx context.Context, agencyID, clientID, platformID string, status ah.PlatformStatus, actor string, now time.Time) error
 
+	CreateRequest(ctx context.Context, r ah.AccessRequest, idem *dynamo.Idempotency) error
+	GetRequest(ctx context.Context, agencyID, clientID, requestID string) (ah.AccessRequest, error)
+	ListRequests(ctx context.Context, agencyID, clientID string, status ah.RequestStatus, page dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error)
+	ListRequesterRequests(ctx context.Context, agencyID, clientID, requesterID string, status ah.RequestStatus, page dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error)
+	TransitionRequest(ctx context.Context, t dynamo.RequestTransition) error
+	ClientIdentityFor(ctx context.Context, agencyID, clientID, platformID string) (ah.ClientIdentity, bool, error)
+	GetClientIdentity(ctx context.Context, agencyID, clientID, identityID string) (ah.ClientIdentity, error)
+	ListClientIdentities(ctx context.Context, agencyID, clientID string, page dynamo.Page) ([]ah.ClientIdentity, dynamo.Keys, error)
+	RetryProvisioning(ctx context.Context, i ah.ClientIdentity, prevVersion int, now time.Time, actor string) error
+	ListNotifications(ctx context.Context, agencyID, memberID string, page dynamo.Page) ([]ah.Notification, dynamo.Keys, error)
+
 	CreateIdentity(ctx context.Context, i ah.Identity, idem *dynamo.Idempotency) error
 	GetIdentity(ctx context.Context, agencyID, identityID string) (ah.Identity, error)
 	ListIdentities(ctx context.Context, agencyID string, page dynamo.Page) ([]ah.Identity, dynamo.Keys, error)
@@ -63,11 +76,37 @@ type SystemClock struct{}
 // Now returns the current UTC time.
 func (SystemClock) Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
+// Workflows starts the provisioning state machine.
+type Workflows interface {
+	// StartProvisioning starts attempt n of an identity's provisioning; the execution
+	// name is derived from the identity and attempt, so a repeated start is harmless.
+	StartProvisioning(ctx context.Context, in ProvisioningInput) error
+}
+
+// ProvisioningInput is the provisioning state machine's input.
+type ProvisioningInput struct {
+	AgencyID   string `json:"agencyId"`
+	ClientID   string `json:"clientId"`
+	IdentityID string `json:"identityId"`
+	RequestID  string `json:"requestId"`
+	Attempt    int    `json:"attempt"`
+	Managed    bool   `json:"managed"`
+	// ResumeFrom is the step this attempt starts at (the failed one on a retry).
+	ResumeFrom string `json:"resumeFrom"`
+}
+
+// ExecutionName is the deterministic name of a provisioning attempt.
+func (in ProvisioningInput) ExecutionName() string {
+	return in.IdentityID + "-" + strconv.Itoa(in.Attempt)
+}
+
 // Service runs AccessHive's operations.
 type Service struct {
 	store      Store
 	clock      Clock
 	principals *principalCache
+	workflows  Workflows
+	log        *slog.Logger
 }
 
 // Options configure a Service.
@@ -77,6 +116,9 @@ type Options struct {
 	// PrincipalTTL bounds how long a resolved principal is cached, and so how long a
 	// role change may take to apply. Default 5s; negative disables the cache.
 	PrincipalTTL time.Duration
+	// Workflows starts provisioning (Step Functions); nil refuses approvals.
+	Workflows Workflows
+	Logger    *slog.Logger
 }
 
 // New returns a Service.
@@ -87,7 +129,10 @@ func New(o Options) *Service {
 	if o.PrincipalTTL == 0 {
 		o.PrincipalTTL = 5 * time.Second
 	}
-	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL)}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL), workflows: o.Workflows, log: o.Logger}
 }
 
 // NewID returns a new opaque id with a readable prefix ("mbr_01J...").

@@ -20,8 +20,7 @@ func identityAccess(p ah.Principal, d dynamo.ClientDetail) error {
 }
 
 // ListClientIdentities lists the client's dedicated identities (Identities tab).
-// Client-dedicated identities are created by approved access requests.
-func (s *Service) ListClientIdentities(ctx context.Context, p ah.Principal, clientID string, _ dynamo.Page) ([]ah.ClientIdentity, dynamo.Keys, error) {
+func (s *Service) ListClientIdentities(ctx context.Context, p ah.Principal, clientID string, page dynamo.Page) ([]ah.ClientIdentity, dynamo.Keys, error) {
 	d, err := s.visibleClient(ctx, p, clientID)
 	if err != nil {
 		return nil, nil, err
@@ -29,10 +28,10 @@ func (s *Service) ListClientIdentities(ctx context.Context, p ah.Principal, clie
 	if err := identityAccess(p, d); err != nil {
 		return nil, nil, err
 	}
-	return []ah.ClientIdentity{}, nil, nil
+	return s.store.ListClientIdentities(ctx, p.AgencyID, clientID, page)
 }
 
-// GetClientIdentity reads one client-dedicated identity.
+// GetClientIdentity reads one client-dedicated identity with its provisioning steps.
 func (s *Service) GetClientIdentity(ctx context.Context, p ah.Principal, clientID, identityID string) (ah.ClientIdentity, error) {
 	d, err := s.visibleClient(ctx, p, clientID)
 	if err != nil {
@@ -41,28 +40,7 @@ func (s *Service) GetClientIdentity(ctx context.Context, p ah.Principal, clientI
 	if err := identityAccess(p, d); err != nil {
 		return ah.ClientIdentity{}, err
 	}
-	return ah.ClientIdentity{}, ah.NotFound("identity")
-}
-
-// ListClientAccessRequests lists the client's access requests, filtered by status.
-func (s *Service) ListClientAccessRequests(ctx context.Context, p ah.Principal, clientID string, status string, _ dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error) {
-	if status != "" && !oneOf(status, ah.RequestStatuses) {
-		var v ah.Validation
-		v.Add("status", ah.FieldUnknown, "status must be one of pending, approved, provisioned, rejected, expired")
-		return nil, nil, v.Err()
-	}
-	if _, err := s.visibleClient(ctx, p, clientID); err != nil {
-		return nil, nil, err
-	}
-	return []ah.AccessRequest{}, nil, nil
-}
-
-// GetClientAccessRequest reads one access request with its history.
-func (s *Service) GetClientAccessRequest(ctx context.Context, p ah.Principal, clientID, requestID string) (ah.AccessRequest, error) {
-	if _, err := s.visibleClient(ctx, p, clientID); err != nil {
-		return ah.AccessRequest{}, err
-	}
-	return ah.AccessRequest{}, ah.NotFound("access request")
+	return s.store.GetClientIdentity(ctx, p.AgencyID, clientID, identityID)
 }
 
 // GetGovernance returns the client's Governance tab.

@@ -115,7 +115,7 @@ func New(t testing.TB) *Env {
 	prefix := fmt.Sprintf("t%d-%s-", counter.Add(1), sanitize(t.Name()))
 	stack, err := localstack.Start(context.Background(), localstack.Options{
 		TemplatePath: TemplatePath(), Endpoint: ep, Prefix: prefix, Issuer: issuer,
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})), RetryScale: 0.001,
 	})
 	if err != nil {
 		t.Fatalf("start local stack: %v", err)

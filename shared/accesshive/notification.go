@@ -1,0 +1,18 @@
+package accesshive
+
+import "time"
+
+// Notification is an in-app message to one member, with the fate of its email.
+type Notification struct {
+	ID          string    `json:"id"`
+	AgencyID    string    `json:"agencyId"`
+	MemberID    string    `json:"memberId"`
+	Kind        string    `json:"kind"`
+	Title       string    `json:"title"`
+	Body        string    `json:"body"`
+	ClientID    string    `json:"clientId,omitempty"`
+	RequestID   string    `json:"requestId,omitempty"`
+	CreatedAt   time.Time `json:"createdAt"`
+	EmailStatus string    `json:"emailStatus"` // sent, failed, not_sent
+	EmailError  string    `json:"emailError,omitempty"`
+}

@@ -1,0 +1,244 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+)
+
+// ErrStaleAttempt reports a provisioning write from an attempt that is no longer
+// current (a retry started meanwhile) or for an identity no longer provisioning.
+var ErrStaleAttempt = ah.Conflict(ah.CodeVersionConflict, "the identity is not provisioning this attempt")
+
+// provisioningActor is who provisioning writes are stamped with.
+const provisioningActor = "provisioning"
+
+// stepNames aliases every attribute provisioning expressions touch ("provisioning",
+// "status" and "error" are DynamoDB reserved words).
+var stepNames = map[string]string{"#prov": "provisioning", "#steps": "steps", "#attempts": "attempts",
+	"#attempt": "attempt", "#st": "status", "#err": "error", "#status": "status"}
+
+var aliasRE = regexp.MustCompile(`#[A-Za-z]+`)
+
+// namesFor returns the aliases the given expressions use (DynamoDB rejects unused ones).
+func namesFor(exprs ...*string) map[string]string {
+	out := map[string]string{}
+	for _, e := range exprs {
+		if e == nil {
+			continue
+		}
+		for _, a := range aliasRE.FindAllString(*e, -1) {
+			if n, ok := stepNames[a]; ok {
+				out[a] = n
+			}
+		}
+	}
+	return out
+}
+
+// withNames sets each update's aliases from its own expressions.
+func withNames(items []types.TransactWriteItem) []types.TransactWriteItem {
+	for _, it := range items {
+		if u := it.Update; u != nil && u.ExpressionAttributeNames != nil {
+			u.ExpressionAttributeNames = namesFor(u.UpdateExpression, u.ConditionExpression)
+		}
+	}
+	return items
+}
+
+func stepIndex(step string) (int, error) {
+	for i, s := range ah.ProvisioningSteps {
+		if s == step {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown provisioning step %q", step)
+}
+
+// StepUpdate records a step's progress on an identity.
+type StepUpdate struct {
+	AgencyID, ClientID, IdentityID string
+	Attempt                        int
+	Step                           string
+	Status                         string
+	Error                          string
+	CountAttempt                   bool   // a new try of the step
+	Email                          string // set the identity's email (prepare)
+	CredentialStatus               ah.CredentialStatus
+	Now                            time.Time
+}
+
+// UpdateStep writes one step's status if the identity is provisioning this attempt.
+func (s *Store) UpdateStep(ctx context.Context, u StepUpdate) error {
+	const op = "dynamo.UpdateStep"
+	i, err := stepIndex(u.Step)
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	p := fmt.Sprintf("#prov.#steps[%d]", i)
+	inc := 0
+	if u.CountAttempt {
+		inc = 1
+	}
+	expr := "SET " + p + ".#st = :st, " + p + ".#attempts = " + p + ".#attempts + :inc, " + p + ".#err = :err, updatedAt = :now, updatedBy = :by, lastAction = :action"
+	vals := map[string]types.AttributeValue{":st": str(u.Status), ":inc": num(inc), ":err": str(u.Error),
+		":now": str(u.Now.Format(time.RFC3339Nano)), ":by": str(provisioningActor), ":action": str("identity.step." + u.Step + "." + u.Status),
+		":attempt": num(u.Attempt), ":provisioning": str(string(ah.IdentityProvisioning)), ":active": str(string(ah.IdentityActive))}
+	if u.Email != "" {
+		expr += ", email = if_not_exists(email, :email)"
+		vals[":email"] = str(u.Email)
+	}
+	if u.CredentialStatus != "" {
+		expr += ", credentialStatus = :cs"
+		vals[":cs"] = str(string(u.CredentialStatus))
+	}
+	cond := "#prov.#attempt = :attempt AND (#status = :provisioning OR #status = :active)"
+	_, err = s.db.UpdateItem(ctx, &dynamodbUpdate{
+		TableName: &s.table, Key: key(clientPK(u.AgencyID, u.ClientID), clientIdentitySK(u.IdentityID)),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  namesFor(&expr, &cond),
+		ExpressionAttributeValues: vals,
+	})
+	if isConditionFailed(err) {
+		return ErrStaleAttempt
+	}
+	if err != nil {
+		return mapErr(op, err)
+	}
+	return nil
+}
+
+// ActivateIdentity finishes provisioning in one transaction: the identity becomes
+// active (its activate step done), the request provisioned (with history), and the
+// client's platform entry provisioned. Repeating it after success is a no-op.
+func (s *Store) ActivateIdentity(ctx context.Context, agencyID, clientID, identityID, requestID, platformID string, attempt int, now time.Time) error {
+	const op = "dynamo.ActivateIdentity"
+	pk := clientPK(agencyID, clientID)
+	i, _ := stepIndex(ah.StepActivate)
+	step := fmt.Sprintf("#prov.#steps[%d]", i)
+	nowS := now.Format(time.RFC3339Nano)
+	event, err := marshalList([]ah.RequestEvent{{At: now, By: provisioningActor, Action: "provisioned", Status: ah.RequestProvisioned}})
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	stamp := map[string]types.AttributeValue{":now": str(nowS), ":by": str(provisioningActor), ":action": str("identity.activate")}
+	merge := func(m map[string]types.AttributeValue) map[string]types.AttributeValue {
+		for k, v := range stamp {
+			m[k] = v
+		}
+		return m
+	}
+	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: withNames([]types.TransactWriteItem{
+		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientIdentitySK(identityID)),
+			UpdateExpression:         aws.String("SET #status = :active, " + step + ".#st = :done, " + step + ".#attempts = " + step + ".#attempts + :one, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+			ConditionExpression:      aws.String("#prov.#attempt = :attempt AND #status = :provisioning"),
+			ExpressionAttributeNames: stepNames,
+			ExpressionAttributeValues: merge(map[string]types.AttributeValue{":active": str(string(ah.IdentityActive)), ":done": str(ah.StepDone),
+				":one": num(1), ":attempt": num(attempt), ":provisioning": str(string(ah.IdentityProvisioning))})}},
+		{Update: &types.Update{TableName: &s.table, Key: key(pk, requestSK(requestID)),
+			UpdateExpression:         aws.String("SET #status = :provisioned, GSI2PK = :gsi2, history = list_append(history, :event), version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+			ConditionExpression:      aws.String("#status = :approved"),
+			ExpressionAttributeNames: map[string]string{"#status": "status"},
+			ExpressionAttributeValues: merge(map[string]types.AttributeValue{":provisioned": str(string(ah.RequestProvisioned)), ":approved": str(string(ah.RequestApproved)),
+				":gsi2": str(requestsGSI2PK(agencyID, clientID, string(ah.RequestProvisioned))), ":event": event, ":one": num(1)})}},
+		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientPlatformSK(platformID)),
+			UpdateExpression:          aws.String("SET provisioningStatus = :p, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ExpressionAttributeValues: merge(map[string]types.AttributeValue{":p": str(ah.ProvisioningProvisioned)})}},
+	})})
+	if err == nil {
+		return nil
+	}
+	if isCancelled(err) {
+		// Already active for this attempt (a redelivered step) is success.
+		idn, gerr := s.GetClientIdentity(ctx, agencyID, clientID, identityID)
+		if gerr == nil && idn.Status == ah.IdentityActive && idn.Provisioning.Attempt == attempt {
+			return nil
+		}
+		return ErrStaleAttempt
+	}
+	return mapErr(op, err)
+}
+
+// MarkFailed records a failed step: the identity becomes failed, the client counts
+// a failed identity (needs attention) and its platform entry shows failed. An
+// identity already failed for this attempt is left as it is.
+func (s *Store) MarkFailed(ctx context.Context, agencyID, clientID, identityID, platformID string, attempt int, step, errMsg string, now time.Time) error {
+	const op = "dynamo.MarkFailed"
+	pk := clientPK(agencyID, clientID)
+	i, err := stepIndex(step)
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	sp := fmt.Sprintf("#prov.#steps[%d]", i)
+	vals := map[string]types.AttributeValue{":now": str(now.Format(time.RFC3339Nano)), ":by": str(provisioningActor), ":action": str("identity.fail"), ":one": num(1)}
+	with := func(m map[string]types.AttributeValue) map[string]types.AttributeValue {
+		for k, v := range vals {
+			m[k] = v
+		}
+		return m
+	}
+	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: withNames([]types.TransactWriteItem{
+		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientIdentitySK(identityID)),
+			UpdateExpression:         aws.String("SET #status = :failed, " + sp + ".#st = :failedStep, " + sp + ".#err = :err, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+			ConditionExpression:      aws.String("#prov.#attempt = :attempt AND #status = :provisioning"),
+			ExpressionAttributeNames: stepNames,
+			ExpressionAttributeValues: with(map[string]types.AttributeValue{":failed": str(string(ah.IdentityFailed)), ":failedStep": str(ah.StepFailed),
+				":err": str(errMsg), ":attempt": num(attempt), ":provisioning": str(string(ah.IdentityProvisioning))})}},
+		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientSK),
+			UpdateExpression:          aws.String("SET facts.failedIdentities = facts.failedIdentities + :one, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ExpressionAttributeValues: with(map[string]types.AttributeValue{})}},
+		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientPlatformSK(platformID)),
+			UpdateExpression:          aws.String("SET provisioningStatus = :p, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ExpressionAttributeValues: with(map[string]types.AttributeValue{":p": str(ah.ProvisioningFailed)})}},
+	})})
+	if isCancelled(err) {
+		return nil // already failed (or moved on): nothing to record twice
+	}
+	if err != nil {
+		return mapErr(op, err)
+	}
+	return nil
+}
+
+// RetryProvisioning starts a new attempt on a failed identity: the failed step and
+// those after it become pending again (done and skipped steps stay), the client's
+// failed-identity count drops, its platform entry shows provisioning.
+func (s *Store) RetryProvisioning(ctx context.Context, i ah.ClientIdentity, prevVersion int, now time.Time, actor string) error {
+	const op = "dynamo.RetryProvisioning"
+	pk := clientPK(i.AgencyID, i.ClientID)
+	av, err := marshal(newClientIdentityItem(i))
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	vals := map[string]types.AttributeValue{":now": str(now.Format(time.RFC3339Nano)), ":by": str(actor), ":action": str("identity.retry"), ":one": num(1)}
+	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: withNames([]types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: av,
+			ConditionExpression:       aws.String("version = :prev AND #status = :failed"),
+			ExpressionAttributeNames:  map[string]string{"#status": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":prev": num(prevVersion), ":failed": str(string(ah.IdentityFailed))}}},
+		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientSK),
+			UpdateExpression:          aws.String("SET facts.failedIdentities = facts.failedIdentities - :one, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+			ConditionExpression:       aws.String("facts.failedIdentities >= :one"),
+			ExpressionAttributeValues: vals}},
+		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientPlatformSK(i.PlatformID)),
+			UpdateExpression:          aws.String("SET provisioningStatus = :p, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(ah.ProvisioningInProgress), ":now": vals[":now"], ":by": vals[":by"], ":action": vals[":action"]}}},
+	})})
+	if isCancelled(err) {
+		return ah.Conflict(ah.CodeVersionConflict, "the identity changed meanwhile or is not failed; read it again")
+	}
+	if err != nil {
+		return mapErr(op, err)
+	}
+	return nil
+}

@@ -1,0 +1,192 @@
+package dynamo
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+)
+
+type requestItem struct {
+	keys
+	ah.AccessRequest
+}
+
+func newRequestItem(r ah.AccessRequest) requestItem {
+	created := r.CreatedAt.Format(time.RFC3339Nano)
+	it := requestItem{keys: keys{PK: clientPK(r.AgencyID, r.ClientID), SK: requestSK(r.ID), Type: typeRequest,
+		GSI1PK: requesterGSI1PK(r.AgencyID, r.RequesterID), GSI1SK: requesterGSI1SK(r.ClientID, created, r.ID),
+		GSI2PK: requestsGSI2PK(r.AgencyID, r.ClientID, string(r.Status)), GSI2SK: created + sep + r.ID},
+		AccessRequest: r}
+	if r.Status == ah.RequestPending { // only pending requests are in the sparse expiry index
+		it.GSI3PK = pendingGSI3PK(shardOf(r.ID, PendingShards))
+		it.GSI3SK = pendingGSI3SK(r.ExpiresAt.Format(time.RFC3339Nano), r.AgencyID, r.ClientID, r.ID)
+	}
+	return it
+}
+
+type clientIdentityItem struct {
+	keys
+	ah.ClientIdentity
+}
+
+func newClientIdentityItem(i ah.ClientIdentity) clientIdentityItem {
+	return clientIdentityItem{keys: keys{PK: clientPK(i.AgencyID, i.ClientID), SK: clientIdentitySK(i.ID), Type: typeClientIdentity}, ClientIdentity: i}
+}
+
+var (
+	errRequestNotFound   = ah.NotFound("access request")
+	errRequestPending    = ah.Conflict(ah.CodeRequestPending, "you already have a pending request for this platform; wait for the review or cancel it")
+	errNotConfigured     = fieldError("platformId", ah.FieldUnknown, "the platform is not configured for this client")
+	errRequestChanged    = ah.Conflict(ah.CodeRequestNotPending, "the request is no longer pending: it was reviewed, cancelled or expired meanwhile")
+	errIdentityNotFound2 = ah.NotFound("identity")
+	errIdentityExists    = ah.Conflict(ah.CodeIdentityProvisioning, "an identity for this client and platform was created meanwhile; approve again")
+)
+
+// CreateRequest writes a new pending request with its pending guard and counts it
+// on the client's platform entry (which must exist).
+func (s *Store) CreateRequest(ctx context.Context, r ah.AccessRequest, idem *Idempotency) error {
+	const op = "dynamo.CreateRequest"
+	pk := clientPK(r.AgencyID, r.ClientID)
+	g, err := s.guardWrite(guard{keys: keys{PK: pk, SK: pendingGuardSK(r.PlatformID, r.RequesterID), Type: typePendingGuard},
+		AgencyID: r.AgencyID, TargetID: r.ID, UpdatedBy: r.UpdatedBy, LastAction: r.LastAction}, errRequestPending)
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	return s.create(ctx, op, newRequestItem(r), idem, g, s.pendingCount(pk, r.PlatformID, 1, r.UpdatedBy, r.LastAction, r.UpdatedAt, errNotConfigured))
+}
+
+// pendingCount moves a client platform's pending-request count.
+func (s *Store) pendingCount(pk, platformID string, delta int, by, action string, now time.Time, onMissing error) write {
+	return write{item: types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: key(pk, clientPlatformSK(platformID)),
+		ConditionExpression: aws.String("attribute_exists(PK)"),
+		UpdateExpression:    aws.String("SET pendingRequests = if_not_exists(pendingRequests, :zero) + :d, updatedBy = :by, lastAction = :a, updatedAt = :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": num(delta), ":zero": num(0), ":by": str(by), ":a": str(action),
+			":now": str(now.Format(time.RFC3339Nano))},
+	}}, onConditionFailed: onMissing}
+}
+
+// GetRequest reads one request.
+func (s *Store) GetRequest(ctx context.Context, agencyID, clientID, requestID string) (ah.AccessRequest, error) {
+	it, err := get[requestItem](ctx, s, "dynamo.GetRequest", clientPK(agencyID, clientID), requestSK(requestID), errRequestNotFound)
+	return it.AccessRequest, err
+}
+
+// ListRequests lists a client's requests: of one status (GSI2, oldest first) or all.
+func (s *Store) ListRequests(ctx context.Context, agencyID, clientID string, status ah.RequestStatus, page Page) ([]ah.AccessRequest, Keys, error) {
+	in := prefixQuery(clientPK(agencyID, clientID), requestPrefix)
+	if status != "" {
+		in = &dynamodb.QueryInput{IndexName: aws.String(indexGSI2), KeyConditionExpression: aws.String("GSI2PK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(requestsGSI2PK(agencyID, clientID, string(status)))}}
+	}
+	return list(ctx, s, "dynamo.ListRequests", in, page, func(it requestItem) ah.AccessRequest { return it.AccessRequest })
+}
+
+// ListRequesterRequests lists one requester's requests on a client (GSI1), of one
+// status when given.
+func (s *Store) ListRequesterRequests(ctx context.Context, agencyID, clientID, requesterID string, status ah.RequestStatus, page Page) ([]ah.AccessRequest, Keys, error) {
+	in := &dynamodb.QueryInput{IndexName: aws.String(indexGSI1),
+		KeyConditionExpression: aws.String("GSI1PK = :pk AND begins_with(GSI1SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(requesterGSI1PK(agencyID, requesterID)), ":sk": str(requesterGSI1Prefix(clientID)),
+		}}
+	if status != "" {
+		in.FilterExpression = aws.String("#status = :status")
+		in.ExpressionAttributeNames = map[string]string{"#status": "status"}
+		in.ExpressionAttributeValues[":status"] = str(string(status))
+	}
+	return list(ctx, s, "dynamo.ListRequesterRequests", in, page, func(it requestItem) ah.AccessRequest { return it.AccessRequest })
+}
+
+// RequestTransition moves a request out of pending (or along after approval) in
+// one transaction, with what goes with it.
+type RequestTransition struct {
+	Request     ah.AccessRequest // the new state
+	PrevVersion int
+	PrevStatus  ah.RequestStatus
+	// LeavePending releases the pending guard and the platform's pending count.
+	LeavePending bool
+	// NewIdentity is created (with its client+platform guard) on approval.
+	NewIdentity *ah.ClientIdentity
+}
+
+// TransitionRequest writes a request's transition. A request that changed meanwhile
+// (another reviewer, expiry) fails with request_not_pending.
+func (s *Store) TransitionRequest(ctx context.Context, t RequestTransition) error {
+	const op = "dynamo.TransitionRequest"
+	r := t.Request
+	pk := clientPK(r.AgencyID, r.ClientID)
+	av, err := marshal(newRequestItem(r))
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	writes := []write{{item: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
+		ConditionExpression:       aws.String("version = :prev AND #status = :from"),
+		ExpressionAttributeNames:  map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":prev": num(t.PrevVersion), ":from": str(string(t.PrevStatus))},
+	}}, onConditionFailed: errRequestChanged}}
+	// One update of the client's platform entry: its pending count and, when an
+	// identity is created, its provisioning status (one operation per item).
+	var sets []string
+	vals := map[string]types.AttributeValue{":by": str(r.UpdatedBy), ":a": str(r.LastAction), ":now": str(r.UpdatedAt.Format(time.RFC3339Nano))}
+	if t.LeavePending {
+		writes = append(writes, s.deleteWrite(pk, pendingGuardSK(r.PlatformID, r.RequesterID)))
+		sets = append(sets, "pendingRequests = if_not_exists(pendingRequests, :zero) - :one")
+		vals[":zero"], vals[":one"] = num(0), num(1)
+	}
+	if t.NewIdentity != nil {
+		i := *t.NewIdentity
+		iv, err := marshal(newClientIdentityItem(i))
+		if err != nil {
+			return ah.Internal(op, err)
+		}
+		g, err := s.guardWrite(guard{keys: keys{PK: pk, SK: clientIdentityGuardSK(i.PlatformID), Type: typeClientIdGuard},
+			AgencyID: i.AgencyID, TargetID: i.ID, UpdatedBy: i.UpdatedBy, LastAction: i.LastAction}, errIdentityExists)
+		if err != nil {
+			return ah.Internal(op, err)
+		}
+		writes = append(writes, putNew(s.table, iv, errExists), g)
+		sets = append(sets, "provisioningStatus = :p")
+		vals[":p"] = str(ah.ProvisioningInProgress)
+	}
+	if len(sets) > 0 {
+		writes = append(writes, write{item: types.TransactWriteItem{Update: &types.Update{
+			TableName: &s.table, Key: key(pk, clientPlatformSK(r.PlatformID)),
+			UpdateExpression:          aws.String("SET " + strings.Join(sets, ", ") + ", updatedBy = :by, lastAction = :a, updatedAt = :now"),
+			ExpressionAttributeValues: vals,
+		}}})
+	}
+	return s.transact(ctx, op, nil, writes...)
+}
+
+// ClientIdentityFor returns the dedicated identity of a client and platform, if any.
+func (s *Store) ClientIdentityFor(ctx context.Context, agencyID, clientID, platformID string) (ah.ClientIdentity, bool, error) {
+	const op = "dynamo.ClientIdentityFor"
+	g, err := get[guard](ctx, s, op, clientPK(agencyID, clientID), clientIdentityGuardSK(platformID), errIdentityNotFound2)
+	if ah.KindOf(err) == ah.KindNotFound {
+		return ah.ClientIdentity{}, false, nil
+	}
+	if err != nil {
+		return ah.ClientIdentity{}, false, err
+	}
+	i, err := s.GetClientIdentity(ctx, agencyID, clientID, g.TargetID)
+	return i, err == nil, err
+}
+
+// GetClientIdentity reads a client-dedicated identity.
+func (s *Store) GetClientIdentity(ctx context.Context, agencyID, clientID, identityID string) (ah.ClientIdentity, error) {
+	it, err := get[clientIdentityItem](ctx, s, "dynamo.GetClientIdentity", clientPK(agencyID, clientID), clientIdentitySK(identityID), errIdentityNotFound2)
+	return it.ClientIdentity, err
+}
+
+// ListClientIdentities lists a client's dedicated identities.
+func (s *Store) ListClientIdentities(ctx context.Context, agencyID, clientID string, page Page) ([]ah.ClientIdentity, Keys, error) {
+	return list(ctx, s, "dynamo.ListClientIdentities", prefixQuery(clientPK(agencyID, clientID), clientIdentityPrfx), page,
+		func(it clientIdentityItem) ah.ClientIdentity { return it.ClientIdentity })
+}

@@ -1,0 +1,133 @@
+package gworkspace
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// FakeDirectory is a Directory API server for local runs and tests: users insert,
+// get, update (password, suspended), with injectable failures. The real
+// google.golang.org/api client talks to it over HTTP.
+type FakeDirectory struct {
+	mu     sync.Mutex
+	users  map[string]map[string]any
+	faults []fault
+	calls  int
+}
+
+type fault struct {
+	status int
+	times  int
+}
+
+// NewFakeDirectory returns an empty directory.
+func NewFakeDirectory() *FakeDirectory { return &FakeDirectory{users: map[string]map[string]any{}} }
+
+// Fail makes the next `times` requests answer status (after earlier faults).
+func (f *FakeDirectory) Fail(status, times int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults = append(f.faults, fault{status, times})
+}
+
+// Clear removes pending faults.
+func (f *FakeDirectory) Clear() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults = nil
+}
+
+// User returns a stored user.
+func (f *FakeDirectory) User(email string) (map[string]any, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.users[strings.ToLower(email)]
+	return u, ok
+}
+
+// Calls counts the requests served.
+func (f *FakeDirectory) Calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+func writeErr(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": status, "message": msg,
+		"errors": []map[string]any{{"message": msg, "domain": "global", "reason": http.StatusText(status)}}}})
+}
+
+// ServeHTTP implements the users resource of Directory API v1.
+func (f *FakeDirectory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if len(f.faults) > 0 {
+		fl := &f.faults[0]
+		fl.times--
+		if fl.times <= 0 {
+			f.faults = f.faults[1:]
+		}
+		writeErr(w, fl.status, "injected failure")
+		return
+	}
+	const base = "/admin/directory/v1/users"
+	path := strings.TrimSuffix(r.URL.Path, "/")
+	var body map[string]any
+	if r.Body != nil {
+		_ = json.NewDecoder(r.Body).Decode(&body)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case path == base && r.Method == http.MethodPost:
+		email, _ := body["primaryEmail"].(string)
+		if email == "" || body["password"] == nil {
+			writeErr(w, http.StatusBadRequest, "Invalid Input: primaryEmail and password are required")
+			return
+		}
+		key := strings.ToLower(email)
+		if _, ok := f.users[key]; ok {
+			writeErr(w, http.StatusConflict, "Entity already exists.")
+			return
+		}
+		body["id"] = "gws-" + key
+		body["suspended"] = false
+		f.users[key] = body
+		_ = json.NewEncoder(w).Encode(redact(body))
+	case strings.HasPrefix(path, base+"/"):
+		key := strings.ToLower(strings.TrimPrefix(path, base+"/"))
+		u, ok := f.users[key]
+		if !ok {
+			writeErr(w, http.StatusNotFound, "Resource Not Found: userKey")
+			return
+		}
+		switch r.Method {
+		case http.MethodGet:
+		case http.MethodPut, http.MethodPatch:
+			for k, v := range body {
+				u[k] = v
+			}
+		default:
+			writeErr(w, http.StatusMethodNotAllowed, "method not allowed")
+			return
+		}
+		_ = json.NewEncoder(w).Encode(redact(u))
+	default:
+		writeErr(w, http.StatusNotFound, "not found")
+	}
+}
+
+// redact drops the password from what the API returns, as Google does.
+func redact(u map[string]any) map[string]any {
+	out := make(map[string]any, len(u))
+	for k, v := range u {
+		if k != "password" {
+			out[k] = v
+		}
+	}
+	return out
+}

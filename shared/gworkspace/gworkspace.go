@@ -1,0 +1,101 @@
+// Package gworkspace creates and manages Google Workspace domain users for managed
+// identities through the Admin SDK Directory API (google.golang.org/api). Errors are
+// classified for the state machine: Transient (retry with backoff) or Permanent.
+package gworkspace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	admin "google.golang.org/api/admin/directory/v1"
+	"google.golang.org/api/googleapi"
+	"google.golang.org/api/option"
+)
+
+// TransientError is a failure worth retrying (5xx, 429, network).
+type TransientError struct{ Msg string }
+
+func (e *TransientError) Error() string { return e.Msg }
+
+// PermanentError is a failure retrying will not fix (403, 400, 404).
+type PermanentError struct{ Msg string }
+
+func (e *PermanentError) Error() string { return e.Msg }
+
+// Client manages domain users.
+type Client struct {
+	users *admin.UsersService
+}
+
+// New returns a client; opts carry credentials (domain-wide delegation in AWS) or,
+// locally, option.WithEndpoint and option.WithoutAuthentication.
+func New(ctx context.Context, opts ...option.ClientOption) (*Client, error) {
+	svc, err := admin.NewService(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("directory client: %w", err)
+	}
+	return &Client{users: svc.Users}, nil
+}
+
+// User is what AccessHive creates.
+type User struct {
+	PrimaryEmail string
+	GivenName    string
+	FamilyName   string
+	Password     string
+}
+
+// EnsureUser creates the user. A 409 (it exists) is success: the step is retried
+// with the same email and password, so the existing user is the one we created.
+func (c *Client) EnsureUser(ctx context.Context, u User) (created bool, err error) {
+	_, err = c.users.Insert(&admin.User{
+		PrimaryEmail:              u.PrimaryEmail,
+		Name:                      &admin.UserName{GivenName: u.GivenName, FamilyName: u.FamilyName},
+		Password:                  u.Password,
+		ChangePasswordAtNextLogin: false,
+	}).Context(ctx).Do()
+	if isStatus(err, http.StatusConflict) {
+		return false, nil
+	}
+	return err == nil, classify("create user "+u.PrimaryEmail, err)
+}
+
+// SetPassword replaces a user's password (credential rotation).
+func (c *Client) SetPassword(ctx context.Context, email, password string) error {
+	_, err := c.users.Update(email, &admin.User{Password: password}).Context(ctx).Do()
+	return classify("set password of "+email, err)
+}
+
+// Suspend suspends a user (offboarding); a missing user is already gone.
+func (c *Client) Suspend(ctx context.Context, email string) error {
+	_, err := c.users.Update(email, &admin.User{Suspended: true, ForceSendFields: []string{"Suspended"}}).Context(ctx).Do()
+	if isStatus(err, http.StatusNotFound) {
+		return nil
+	}
+	return classify("suspend "+email, err)
+}
+
+func isStatus(err error, code int) bool {
+	var gerr *googleapi.Error
+	return errors.As(err, &gerr) && gerr.Code == code
+}
+
+func classify(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var gerr *googleapi.Error
+	if errors.As(err, &gerr) {
+		msg := fmt.Sprintf("%s: Workspace answered %d: %s", what, gerr.Code, gerr.Message)
+		if gerr.Code >= 500 || gerr.Code == http.StatusTooManyRequests {
+			return &TransientError{Msg: msg}
+		}
+		return &PermanentError{Msg: msg}
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return &TransientError{Msg: fmt.Sprintf("%s: %v", what, err)}
+}

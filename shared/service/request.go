@@ -1,0 +1,264 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/dynamo"
+)
+
+// requestScope checks that the principal may see requests of the client: staff who
+// see the client, or a client user of that client.
+func (s *Service) requestScope(ctx context.Context, p ah.Principal, clientID string) error {
+	if p.Role == ah.RoleClientUser {
+		if p.ClientID != clientID {
+			return ah.NotFound("client")
+		}
+		return nil
+	}
+	_, err := s.visibleClient(ctx, p, clientID)
+	return err
+}
+
+func parseRequestStatus(status string) (ah.RequestStatus, error) {
+	if status != "" && !oneOf(status, ah.RequestStatuses) {
+		var v ah.Validation
+		v.Add("status", ah.FieldUnknown, "status must be one of %s", strings.Join(ah.RequestStatuses, ", "))
+		return "", v.Err()
+	}
+	return ah.RequestStatus(status), nil
+}
+
+// SubmitRequest files a client user's request for access to a platform configured
+// for their client. It expires after the agency's window unless reviewed. One
+// pending request per client, platform and requester (request_pending).
+func (s *Service) SubmitRequest(ctx context.Context, p ah.Principal, clientID string, in ah.NewAccessRequestInput, idem *Idem) (Created[ah.AccessRequest], error) {
+	if p.Role != ah.RoleClientUser || p.ClientID != clientID {
+		return Created[ah.AccessRequest]{}, ah.NotFound("client")
+	}
+	if err := in.Validate(); err != nil {
+		return Created[ah.AccessRequest]{}, err
+	}
+	a, err := s.store.GetAgency(ctx, p.AgencyID)
+	if err != nil {
+		return Created[ah.AccessRequest]{}, err
+	}
+	now := s.clock.Now()
+	r := ah.AccessRequest{ID: NewID("req"), AgencyID: p.AgencyID, ClientID: clientID, PlatformID: in.PlatformID,
+		RequesterID: p.MemberID, IdentityType: in.IdentityType, Justification: strings.TrimSpace(in.Justification),
+		Status: ah.RequestPending, ExpiresAt: now.Add(time.Duration(a.Settings.AccessRequestExpiryMinutes) * time.Minute),
+		History: []ah.RequestEvent{{At: now, By: p.MemberID, Action: "submitted", Status: ah.RequestPending}}}
+	stampNew(&r.Meta, p.MemberID, "access_request.submit", now)
+	return create(p, now, idem, r, func(rec *dynamo.Idempotency) error { return s.store.CreateRequest(ctx, r, rec) })
+}
+
+// ListRequests lists a client's requests; client users see only their own.
+func (s *Service) ListRequests(ctx context.Context, p ah.Principal, clientID, status string, page dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error) {
+	st, err := parseRequestStatus(status)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.requestScope(ctx, p, clientID); err != nil {
+		return nil, nil, err
+	}
+	if p.Role == ah.RoleClientUser {
+		return s.store.ListRequesterRequests(ctx, p.AgencyID, clientID, p.MemberID, st, page)
+	}
+	return s.store.ListRequests(ctx, p.AgencyID, clientID, st, page)
+}
+
+// GetRequest reads one request with its history; client users only their own.
+func (s *Service) GetRequest(ctx context.Context, p ah.Principal, clientID, requestID string) (ah.AccessRequest, error) {
+	if err := s.requestScope(ctx, p, clientID); err != nil {
+		return ah.AccessRequest{}, err
+	}
+	r, err := s.store.GetRequest(ctx, p.AgencyID, clientID, requestID)
+	if err != nil {
+		return r, err
+	}
+	if p.Role == ah.RoleClientUser && r.RequesterID != p.MemberID {
+		return ah.AccessRequest{}, ah.NotFound("access request")
+	}
+	return r, nil
+}
+
+// transition moves a pending request to a new status with a history entry.
+func (s *Service) transition(p ah.Principal, r ah.AccessRequest, to ah.RequestStatus, action, reason string) (ah.AccessRequest, dynamo.RequestTransition) {
+	now := s.clock.Now()
+	t := dynamo.RequestTransition{PrevVersion: r.Version, PrevStatus: r.Status}
+	r.Status, r.Reason = to, reason
+	r.History = append(r.History, ah.RequestEvent{At: now, By: p.MemberID, Action: action, Status: to, Reason: reason})
+	stampChange(&r.Meta, p.MemberID, "access_request."+action, now)
+	t.Request = r
+	return r, t
+}
+
+func notPending(r ah.AccessRequest) error {
+	return &ah.Error{Kind: ah.KindConflict, Code: ah.CodeRequestNotPending, Current: r,
+		Message: fmt.Sprintf("the request is %s, not pending", r.Status)}
+}
+
+// pendingRequest reads a request a reviewer may act on.
+func (s *Service) pendingRequest(ctx context.Context, p ah.Principal, clientID, requestID string) (ah.AccessRequest, error) {
+	r, err := s.GetRequest(ctx, p, clientID, requestID)
+	if err != nil {
+		return r, err
+	}
+	if r.Status != ah.RequestPending {
+		return r, notPending(r)
+	}
+	return r, nil
+}
+
+// RejectRequest rejects a pending request with an optional reason the requester sees.
+func (s *Service) RejectRequest(ctx context.Context, p ah.Principal, clientID, requestID string, in ah.ReviewInput) (ah.AccessRequest, error) {
+	if err := in.Validate(); err != nil {
+		return ah.AccessRequest{}, err
+	}
+	r, err := s.pendingRequest(ctx, p, clientID, requestID)
+	if err != nil {
+		return r, err
+	}
+	if r.RequesterID == p.MemberID {
+		return ah.AccessRequest{}, ah.E(ah.KindForbidden, ah.CodeSelfApproval, "you cannot review your own request")
+	}
+	r, t := s.transition(p, r, ah.RequestRejected, "rejected", strings.TrimSpace(in.Reason))
+	t.LeavePending = true
+	return r, s.store.TransitionRequest(ctx, t)
+}
+
+// CancelRequest withdraws the requester's own pending request.
+func (s *Service) CancelRequest(ctx context.Context, p ah.Principal, clientID, requestID string) (ah.AccessRequest, error) {
+	r, err := s.pendingRequest(ctx, p, clientID, requestID)
+	if err != nil {
+		return r, err
+	}
+	if r.RequesterID != p.MemberID {
+		return ah.AccessRequest{}, ah.Forbidden("only the requester can cancel a request")
+	}
+	r, t := s.transition(p, r, ah.RequestCancelled, "cancelled", "")
+	t.LeavePending = true
+	return r, s.store.TransitionRequest(ctx, t)
+}
+
+// ApproveRequest approves a pending request. With no dedicated identity for the
+// client and platform yet, the request becomes approved and the identity is created
+// (provisioning) in the same transaction, then the provisioning execution starts.
+// With an active one, the request is provisioned at once on that identity. An
+// identity still provisioning or failed answers identity_provisioning. Nobody
+// approves their own request; of racing approvals exactly one wins.
+func (s *Service) ApproveRequest(ctx context.Context, p ah.Principal, clientID, requestID string, in ah.ReviewInput) (ah.AccessRequest, error) {
+	if err := in.Validate(); err != nil {
+		return ah.AccessRequest{}, err
+	}
+	if s.workflows == nil {
+		return ah.AccessRequest{}, ah.Internal("service.ApproveRequest", fmt.Errorf("no provisioning workflow configured"))
+	}
+	r, err := s.pendingRequest(ctx, p, clientID, requestID)
+	if err != nil {
+		return r, err
+	}
+	if r.RequesterID == p.MemberID {
+		return ah.AccessRequest{}, ah.E(ah.KindForbidden, ah.CodeSelfApproval, "you cannot approve your own request")
+	}
+	existing, found, err := s.store.ClientIdentityFor(ctx, p.AgencyID, clientID, r.PlatformID)
+	if err != nil {
+		return ah.AccessRequest{}, err
+	}
+	reason := strings.TrimSpace(in.Reason)
+	if found {
+		if existing.Status != ah.IdentityActive {
+			return ah.AccessRequest{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityProvisioning, Current: existing,
+				Message: fmt.Sprintf("this client's identity on the platform is %s; approve once it is active, or retry its provisioning", existing.Status)}
+		}
+		r, t := s.transition(p, r, ah.RequestApproved, "approved", reason)
+		r.IdentityID = existing.ID
+		r.Status = ah.RequestProvisioned
+		r.History = append(r.History, ah.RequestEvent{At: r.UpdatedAt, By: p.MemberID, Action: "provisioned", Status: ah.RequestProvisioned})
+		t.Request, t.LeavePending = r, true
+		return r, s.store.TransitionRequest(ctx, t)
+	}
+	r, t := s.transition(p, r, ah.RequestApproved, "approved", reason)
+	idn := newClientIdentity(r, p.MemberID, r.UpdatedAt)
+	r.IdentityID = idn.ID
+	t.Request, t.LeavePending, t.NewIdentity = r, true, &idn
+	if err := s.store.TransitionRequest(ctx, t); err != nil {
+		return ah.AccessRequest{}, err
+	}
+	in2 := ProvisioningInput{AgencyID: p.AgencyID, ClientID: clientID, IdentityID: idn.ID, RequestID: r.ID, Attempt: 1,
+		Managed: r.IdentityType == ah.IdentityManaged, ResumeFrom: ah.StepPrepare}
+	if err := s.workflows.StartProvisioning(ctx, in2); err != nil {
+		// The approval stands; the identity shows its first step pending and
+		// Retry Provisioning starts it again.
+		s.log.ErrorContext(ctx, "start provisioning", "identityId", idn.ID, "error", err.Error())
+	}
+	return r, nil
+}
+
+// newClientIdentity is the identity an approval creates, every step pending.
+func newClientIdentity(r ah.AccessRequest, actor string, now time.Time) ah.ClientIdentity {
+	i := ah.ClientIdentity{ID: NewID("idn"), AgencyID: r.AgencyID, ClientID: r.ClientID, PlatformID: r.PlatformID,
+		IdentityType: r.IdentityType, Status: ah.IdentityProvisioning, CredentialStatus: ah.CredentialNone, RequestID: r.ID}
+	i.Provisioning.Attempt = 1
+	for _, name := range ah.ProvisioningSteps {
+		st := ah.StepPending
+		if name == ah.StepWorkspaceUser && r.IdentityType != ah.IdentityManaged {
+			st = ah.StepSkipped
+		}
+		i.Provisioning.Steps = append(i.Provisioning.Steps, ah.ProvisioningStep{Name: name, Status: st})
+	}
+	stampNew(&i.Meta, actor, "identity.create", now)
+	return i
+}
+
+// RetryProvisioning starts a new attempt for a failed identity at the step that
+// failed: that step and the ones after it become pending again, earlier ones stay
+// done. The execution name carries the new attempt number.
+func (s *Service) RetryProvisioning(ctx context.Context, p ah.Principal, clientID, identityID string) (ah.ClientIdentity, error) {
+	if _, err := s.visibleClient(ctx, p, clientID); err != nil {
+		return ah.ClientIdentity{}, err
+	}
+	i, err := s.store.GetClientIdentity(ctx, p.AgencyID, clientID, identityID)
+	if err != nil {
+		return i, err
+	}
+	if i.Status != ah.IdentityFailed {
+		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityProvisioning, Current: i,
+			Message: fmt.Sprintf("only a failed identity can be retried; this one is %s", i.Status)}
+	}
+	prev := i.Version
+	resume := ""
+	for k, st := range i.Provisioning.Steps {
+		if resume == "" && (st.Status == ah.StepFailed || st.Status == ah.StepPending || st.Status == ah.StepRunning) {
+			resume = st.Name
+		}
+		if resume != "" && st.Status != ah.StepSkipped {
+			i.Provisioning.Steps[k].Status = ah.StepPending
+		}
+	}
+	if resume == "" {
+		resume = ah.StepPrepare
+	}
+	i.Status = ah.IdentityProvisioning
+	i.Provisioning.Attempt++
+	now := s.clock.Now()
+	stampChange(&i.Meta, p.MemberID, "identity.retry", now)
+	if err := s.store.RetryProvisioning(ctx, i, prev, now, p.MemberID); err != nil {
+		return ah.ClientIdentity{}, err
+	}
+	in := ProvisioningInput{AgencyID: p.AgencyID, ClientID: clientID, IdentityID: i.ID, RequestID: i.RequestID,
+		Attempt: i.Provisioning.Attempt, Managed: i.IdentityType == ah.IdentityManaged, ResumeFrom: resume}
+	if err := s.workflows.StartProvisioning(ctx, in); err != nil {
+		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Err: err,
+			Message: "the retry was recorded but its execution did not start; retry again shortly"}
+	}
+	return i, nil
+}
+
+// ListNotifications lists the caller's notifications, newest first.
+func (s *Service) ListNotifications(ctx context.Context, p ah.Principal, page dynamo.Page) ([]ah.Notification, dynamo.Keys, error) {
+	return s.store.ListNotifications(ctx, p.AgencyID, p.MemberID, page)
+}

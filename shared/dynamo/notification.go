@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 )
@@ -16,16 +17,20 @@ type notificationItem struct {
 	LastAction string `json:"lastAction"`
 }
 
-// PutNotification stores a notification once: its id is derived from what it is
-// about, so a redelivered step does not notify twice (the second put is ignored).
+// PutNotification stores a notification. Its key is derived from what it is about
+// (id and time come from the event, not the clock), so a redelivered step writes
+// the same item again: never a duplicate, and a retried email's outcome replaces
+// the failed one.
 func (s *Store) PutNotification(ctx context.Context, n ah.Notification) error {
-	it := notificationItem{keys: keys{PK: notificationsPK(n.AgencyID, n.MemberID), SK: notificationSK(n.CreatedAt.Format(time.RFC3339Nano), n.ID), Type: typeNotification},
-		Notification: n, UpdatedBy: provisioningActor, LastAction: "notification." + n.Kind}
-	err := s.create(ctx, "dynamo.PutNotification", it, nil)
-	if ah.CodeOf(err) == ah.CodeConflict {
-		return nil
+	av, err := marshal(notificationItem{keys: keys{PK: notificationsPK(n.AgencyID, n.MemberID), SK: notificationSK(n.CreatedAt.Format(time.RFC3339Nano), n.ID), Type: typeNotification},
+		Notification: n, UpdatedBy: "notifications", LastAction: "notification." + n.Kind})
+	if err != nil {
+		return ah.Internal("dynamo.PutNotification", err)
 	}
-	return err
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av}); err != nil {
+		return mapErr("dynamo.PutNotification", err)
+	}
+	return nil
 }
 
 // ListNotifications lists a member's notifications, newest first.

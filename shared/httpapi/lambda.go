@@ -8,12 +8,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/accesshive/accesshive/shared/cursor"
 	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
+	"github.com/accesshive/accesshive/shared/notify"
 	"github.com/accesshive/accesshive/shared/service"
 	"github.com/accesshive/accesshive/shared/stepfn"
 )
@@ -36,6 +38,7 @@ func NewLambda(env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (LambdaHandl
 	sfnClient := sfn.NewFromConfig(cfg, lambdaenv.Endpoint(env, "SFN", func(o *sfn.Options, ep string) { o.BaseEndpoint = &ep }))
 	srv := New(Options{
 		Service: service.New(service.Options{Store: store, Logger: log,
+			Notifier:  &notify.Notifier{Store: store, Mail: sesv2.NewFromConfig(cfg), Sender: env("EMAIL_SENDER")},
 			Workflows: &stepfn.Provisioning{Client: sfnClient, MachineARN: vars["PROVISIONING_STATE_MACHINE_ARN"]}}),
 		Cursor: cursor.New([]byte(vars["CURSOR_SECRET"])),
 		Logger: log,

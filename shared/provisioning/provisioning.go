@@ -18,12 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/gworkspace"
+	"github.com/accesshive/accesshive/shared/notify"
 	"github.com/accesshive/accesshive/shared/service"
 )
 
@@ -62,9 +61,7 @@ type Secrets interface {
 }
 
 // Mailer sends email.
-type Mailer interface {
-	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
-}
+type Mailer = notify.Mailer
 
 // Steps runs the provisioning steps.
 type Steps struct {
@@ -228,23 +225,14 @@ func (s *Steps) Notify(ctx context.Context, in Input) (Output, error) {
 	if err != nil {
 		return Output{}, &TransientError{Msg: "read requester: " + err.Error()}
 	}
-	n := ah.Notification{ID: "ntf_" + in.IdentityID + "-" + fmt.Sprint(in.Attempt) + "-" + r.ID, AgencyID: in.AgencyID, MemberID: m.ID,
+	n := ah.Notification{ID: "ntf_" + in.IdentityID + "-" + fmt.Sprint(in.Attempt) + "-" + r.ID,
 		Kind: "access_request.provisioned", Title: "Your access is ready",
 		Body:     "Your access request was approved and your identity is ready. Its credentials are available from your agency.",
-		ClientID: in.ClientID, RequestID: r.ID, CreatedAt: r.UpdatedAt, EmailStatus: "sent"}
-	if _, err := s.Mail.SendEmail(ctx, &sesv2.SendEmailInput{
-		FromEmailAddress: &s.Sender,
-		Destination:      &sestypes.Destination{ToAddresses: []string{m.Email}},
-		Content: &sestypes.EmailContent{Simple: &sestypes.Message{
-			Subject: &sestypes.Content{Data: aws.String(n.Title)},
-			Body:    &sestypes.Body{Text: &sestypes.Content{Data: aws.String(n.Body)}},
-		}},
-	}); err != nil {
-		_ = s.mark(ctx, in, ah.StepNotify, ah.StepRunning, "email: "+err.Error(), false, nil)
-		return Output{}, &TransientError{Msg: "send email to the requester: " + err.Error()}
-	}
-	if err := s.Store.PutNotification(ctx, n); err != nil {
-		return Output{}, &TransientError{Msg: "store notification: " + err.Error()}
+		ClientID: in.ClientID, RequestID: r.ID, CreatedAt: r.UpdatedAt}
+	notifier := &notify.Notifier{Store: s.Store, Mail: s.Mail, Sender: s.Sender}
+	if err := notifier.Send(ctx, m, n); err != nil {
+		_ = s.mark(ctx, in, ah.StepNotify, ah.StepRunning, err.Error(), false, nil)
+		return Output{}, &TransientError{Msg: "notify the requester: " + err.Error()}
 	}
 	return Output{Step: ah.StepNotify, Status: ah.StepDone}, s.mark(ctx, in, ah.StepNotify, ah.StepDone, "", false, nil)
 }

@@ -52,7 +52,59 @@ func (s *Service) SubmitRequest(ctx context.Context, p ah.Principal, clientID st
 		Status: ah.RequestPending, ExpiresAt: now.Add(time.Duration(a.Settings.AccessRequestExpiryMinutes) * time.Minute),
 		History: []ah.RequestEvent{{At: now, By: p.MemberID, Action: "submitted", Status: ah.RequestPending}}}
 	stampNew(&r.Meta, p.MemberID, "access_request.submit", now)
-	return create(p, now, idem, r, func(rec *dynamo.Idempotency) error { return s.store.CreateRequest(ctx, r, rec) })
+	res, err := create(p, now, idem, r, func(rec *dynamo.Idempotency) error { return s.store.CreateRequest(ctx, r, rec) })
+	if err == nil && !res.Replayed {
+		s.notifyReviewers(ctx, p, res.Value)
+	}
+	return res, err
+}
+
+// notifyReviewers tells the agency's owners and admins a request is waiting.
+func (s *Service) notifyReviewers(ctx context.Context, p ah.Principal, r ah.AccessRequest) {
+	if s.notifier == nil {
+		return
+	}
+	page := dynamo.Page{Limit: 100}
+	for {
+		members, next, err := s.store.ListMembers(ctx, p.AgencyID, page)
+		if err != nil {
+			s.log.ErrorContext(ctx, "notify reviewers", "requestId", r.ID, "error", err.Error())
+			return
+		}
+		for _, m := range members {
+			if (m.Role == ah.RoleOwner || m.Role == ah.RoleAdmin) && m.Status != ah.MemberDisabled {
+				s.send(ctx, m, ah.Notification{ID: "ntf_" + r.ID + "-pending-" + m.ID, Kind: "access_request.pending",
+					Title: "New access request", ClientID: r.ClientID, RequestID: r.ID, CreatedAt: r.CreatedAt,
+					Body: fmt.Sprintf("%s requested %s access to a platform: %q. Review it on the client's Access Requests tab.", p.Name, r.IdentityType, r.Justification)})
+			}
+		}
+		if len(next) == 0 {
+			return
+		}
+		page.After = next
+	}
+}
+
+// notifyRequester tells the requester what happened to their request.
+func (s *Service) notifyRequester(ctx context.Context, r ah.AccessRequest, kind, title, body string) {
+	if s.notifier == nil {
+		return
+	}
+	m, err := s.store.GetMember(ctx, r.AgencyID, r.RequesterID)
+	if err != nil {
+		s.log.ErrorContext(ctx, "notify requester", "requestId", r.ID, "error", err.Error())
+		return
+	}
+	s.send(ctx, m, ah.Notification{ID: "ntf_" + r.ID + "-" + kind, Kind: "access_request." + kind, Title: title, Body: body,
+		ClientID: r.ClientID, RequestID: r.ID, CreatedAt: r.UpdatedAt})
+}
+
+// send delivers one notification; a failure is logged (and recorded on the
+// notification by the notifier) but never undoes the change it reports.
+func (s *Service) send(ctx context.Context, m ah.Member, n ah.Notification) {
+	if err := s.notifier.Send(ctx, m, n); err != nil {
+		s.log.WarnContext(ctx, "notification email failed", "notificationId", n.ID, "memberId", m.ID, "error", err.Error())
+	}
 }
 
 // ListRequests lists a client's requests; client users see only their own.
@@ -127,7 +179,15 @@ func (s *Service) RejectRequest(ctx context.Context, p ah.Principal, clientID, r
 	}
 	r, t := s.transition(p, r, ah.RequestRejected, "rejected", strings.TrimSpace(in.Reason))
 	t.LeavePending = true
-	return r, s.store.TransitionRequest(ctx, t)
+	if err := s.store.TransitionRequest(ctx, t); err != nil {
+		return ah.AccessRequest{}, err
+	}
+	body := "Your access request was rejected."
+	if r.Reason != "" {
+		body += " Reason: " + r.Reason
+	}
+	s.notifyRequester(ctx, r, "rejected", "Access request rejected", body)
+	return r, nil
 }
 
 // CancelRequest withdraws the requester's own pending request.
@@ -179,7 +239,11 @@ func (s *Service) ApproveRequest(ctx context.Context, p ah.Principal, clientID, 
 		r.Status = ah.RequestProvisioned
 		r.History = append(r.History, ah.RequestEvent{At: r.UpdatedAt, By: p.MemberID, Action: "provisioned", Status: ah.RequestProvisioned})
 		t.Request, t.LeavePending = r, true
-		return r, s.store.TransitionRequest(ctx, t)
+		if err := s.store.TransitionRequest(ctx, t); err != nil {
+			return ah.AccessRequest{}, err
+		}
+		s.notifyRequester(ctx, r, "provisioned", "Your access is ready", "Your access request was approved and your identity is ready.")
+		return r, nil
 	}
 	r, t := s.transition(p, r, ah.RequestApproved, "approved", reason)
 	idn := newClientIdentity(r, p.MemberID, r.UpdatedAt)
@@ -195,6 +259,11 @@ func (s *Service) ApproveRequest(ctx context.Context, p ah.Principal, clientID, 
 		// Retry Provisioning starts it again.
 		s.log.ErrorContext(ctx, "start provisioning", "identityId", idn.ID, "error", err.Error())
 	}
+	body := "Your access request was approved; your identity is being provisioned."
+	if r.Reason != "" {
+		body += " Note from the reviewer: " + r.Reason
+	}
+	s.notifyRequester(ctx, r, "approved", "Access request approved", body)
 	return r, nil
 }
 

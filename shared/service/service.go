@@ -106,6 +106,7 @@ type Service struct {
 	clock      Clock
 	principals *principalCache
 	workflows  Workflows
+	notifier   Notifier
 	log        *slog.Logger
 }
 
@@ -118,7 +119,14 @@ type Options struct {
 	PrincipalTTL time.Duration
 	// Workflows starts provisioning (Step Functions); nil refuses approvals.
 	Workflows Workflows
-	Logger    *slog.Logger
+	// Notifier tells people about requests; nil sends nothing.
+	Notifier Notifier
+	Logger   *slog.Logger
+}
+
+// Notifier delivers a notification (in-app and email) to a member.
+type Notifier interface {
+	Send(ctx context.Context, to ah.Member, n ah.Notification) error
 }
 
 // New returns a Service.
@@ -132,7 +140,7 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL), workflows: o.Workflows, log: o.Logger}
+	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL), workflows: o.Workflows, notifier: o.Notifier, log: o.Logger}
 }
 
 // NewID returns a new opaque id with a readable prefix ("mbr_01J...").

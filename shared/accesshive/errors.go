@@ -66,6 +66,10 @@ const (
 	CodeRequestNotPending      = "request_not_pending"
 	CodeSelfApproval           = "self_approval"
 	CodeIdentityProvisioning   = "identity_provisioning"
+	CodeIdentityNotActive      = "identity_not_active"
+	CodeNoCredential           = "no_credential"
+	CodeNotManaged             = "credential_not_managed"
+	CodeNotStandard            = "credential_generated"
 )
 
 // FieldError names one invalid input field and why it was refused.

@@ -1,5 +1,7 @@
 package accesshive
 
+import "time"
+
 // NewAccessRequestInput is what a client user submits.
 type NewAccessRequestInput struct {
 	PlatformID    string       `json:"platformId"`
@@ -53,3 +55,32 @@ const (
 	StepFailed  = "failed"
 	StepSkipped = "skipped"
 )
+
+// CredentialSecretName is the Secrets Manager name of a client-dedicated
+// identity's credential (IAM grants the functions accesshive/* only).
+func CredentialSecretName(agencyID, clientID, identityID string) string {
+	return "accesshive/" + agencyID + "/" + clientID + "/" + identityID
+}
+
+// Credential is a revealed credential.
+type Credential struct {
+	IdentityID string    `json:"identityId"`
+	Username   string    `json:"username"`
+	Password   string    `json:"password"`
+	RevealedAt time.Time `json:"revealedAt"`
+}
+
+// CredentialInput replaces a standard identity's credential.
+type CredentialInput struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// Validate checks the input.
+func (in CredentialInput) Validate() error {
+	var v Validation
+	checkText(&v, "username", in.Username, true, 254)
+	n := len(in.Password)
+	v.Check(n >= 8 && n <= 1024, "password", FieldOutRange, "password must be 8 to 1024 characters")
+	return v.Err()
+}

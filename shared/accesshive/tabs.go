@@ -63,7 +63,11 @@ type ClientIdentity struct {
 	Status           IdentityStatus   `json:"status"`
 	CredentialStatus CredentialStatus `json:"credentialStatus"`
 	RequestID        string           `json:"requestId,omitempty"`
-	Provisioning     struct {
+	// Credential bookkeeping: who last revealed it and when it last changed.
+	LastRevealedAt      *time.Time `json:"lastRevealedAt,omitempty"`
+	LastRevealedBy      string     `json:"lastRevealedBy,omitempty"`
+	CredentialChangedAt *time.Time `json:"credentialChangedAt,omitempty"`
+	Provisioning        struct {
 		Attempt int                `json:"attempt"`
 		Steps   []ProvisioningStep `json:"steps"`
 	} `json:"provisioning"`

@@ -190,3 +190,8 @@ func (s *Store) ListClientIdentities(ctx context.Context, agencyID, clientID str
 	return list(ctx, s, "dynamo.ListClientIdentities", prefixQuery(clientPK(agencyID, clientID), clientIdentityPrfx), page,
 		func(it clientIdentityItem) ah.ClientIdentity { return it.ClientIdentity })
 }
+
+// UpdateClientIdentity writes a changed identity if its version is still prevVersion.
+func (s *Store) UpdateClientIdentity(ctx context.Context, i ah.ClientIdentity, prevVersion int) error {
+	return s.replace(ctx, "dynamo.UpdateClientIdentity", newClientIdentityItem(i), prevVersion)
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"golang.org/x/oauth2/google"
 	admin "google.golang.org/api/admin/directory/v1"
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
@@ -98,4 +99,28 @@ func classify(what string, err error) error {
 		return err
 	}
 	return &TransientError{Msg: fmt.Sprintf("%s: %v", what, err)}
+}
+
+// FromEnv builds the client the environment describes: the local fake when
+// WORKSPACE_ENDPOINT is set; domain-wide delegation with the service account key
+// stored in the secret WORKSPACE_CREDENTIALS_SECRET, impersonating
+// WORKSPACE_ADMIN_SUBJECT; or nil when no key is configured.
+func FromEnv(ctx context.Context, getenv func(string) string, readSecret func(ctx context.Context, id string) (string, error)) (*Client, error) {
+	if ep := getenv("WORKSPACE_ENDPOINT"); ep != "" {
+		return New(ctx, option.WithEndpoint(ep), option.WithoutAuthentication())
+	}
+	secretID := getenv("WORKSPACE_CREDENTIALS_SECRET")
+	if secretID == "" {
+		return nil, nil
+	}
+	key, err := readSecret(ctx, secretID)
+	if err != nil {
+		return nil, fmt.Errorf("read Workspace service account key: %w", err)
+	}
+	conf, err := google.JWTConfigFromJSON([]byte(key), admin.AdminDirectoryUserScope)
+	if err != nil {
+		return nil, fmt.Errorf("parse Workspace service account key: %w", err)
+	}
+	conf.Subject = getenv("WORKSPACE_ADMIN_SUBJECT")
+	return New(ctx, option.WithHTTPClient(conf.Client(ctx)))
 }

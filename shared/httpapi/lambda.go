@@ -4,20 +4,24 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/accesshive/accesshive/shared/cursor"
 	"github.com/accesshive/accesshive/shared/dynamo"
+	"github.com/accesshive/accesshive/shared/gworkspace"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
 	"github.com/accesshive/accesshive/shared/notify"
 	"github.com/accesshive/accesshive/shared/service"
 	"github.com/accesshive/accesshive/shared/stepfn"
+	"github.com/accesshive/accesshive/shared/vault"
 )
 
 // LambdaHandler is the api function's handler: API Gateway HTTP API (v2) events in,
@@ -36,9 +40,26 @@ func NewLambda(env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (LambdaHandl
 	}
 	store := dynamo.NewStore(dynamodb.NewFromConfig(cfg), vars["TABLE_NAME"])
 	sfnClient := sfn.NewFromConfig(cfg, lambdaenv.Endpoint(env, "SFN", func(o *sfn.Options, ep string) { o.BaseEndpoint = &ep }))
+	secrets := &vault.Vault{API: secretsmanager.NewFromConfig(cfg)}
+	var wsOnce sync.Once
+	var ws *gworkspace.Client
+	var wsErr error
+	workspace := func(ctx context.Context) (service.PasswordSetter, error) {
+		wsOnce.Do(func() { // built on first rotation, not on every cold start
+			ws, wsErr = gworkspace.FromEnv(ctx, env, func(ctx context.Context, id string) (string, error) {
+				v, _, err := secrets.Get(ctx, id)
+				return v, err
+			})
+		})
+		if ws == nil && wsErr == nil {
+			return nil, fmt.Errorf("google Workspace is not connected")
+		}
+		return ws, wsErr
+	}
 	srv := New(Options{
 		Service: service.New(service.Options{Store: store, Logger: log,
-			Notifier:  &notify.Notifier{Store: store, Mail: sesv2.NewFromConfig(cfg), Sender: env("EMAIL_SENDER")},
+			Notifier: &notify.Notifier{Store: store, Mail: sesv2.NewFromConfig(cfg), Sender: env("EMAIL_SENDER")},
+			Vault:    secrets, Workspace: workspace,
 			Workflows: &stepfn.Provisioning{Client: sfnClient, MachineARN: vars["PROVISIONING_STATE_MACHINE_ARN"]}}),
 		Cursor: cursor.New([]byte(vars["CURSOR_SECRET"])),
 		Logger: log,

@@ -106,6 +106,11 @@ var matrixCall = map[string]callFunc{
 	"clients.requests.reject":  reviewCall("reject", "meta"),
 	"clients.requests.cancel":  reviewCall("cancel", "meta"),
 	"notifications.list":       simple("GET", "/v1/notifications", nil),
+	"clients.credentials.reveal": simple("POST", "/v1/clients/{client}/identities/idn_none/credentials/reveal", nil),
+	"clients.credentials.rotate": simple("POST", "/v1/clients/{client}/identities/idn_none/credentials/rotate", nil),
+	"clients.credentials.replace": simple("PUT", "/v1/clients/{client}/identities/idn_none/credentials", func(fixtures) any {
+		return map[string]any{"username": "u", "password": "long enough password"}
+	}),
 }
 
 // reviewCall acts on the client user's pending request for a platform, submitting
@@ -143,7 +148,10 @@ var allowedAnswer = map[string]map[string]int{
 	"clients.identities.list":  {"member": 403},
 	"clients.identities.get":   {"owner": 404, "admin": 404, "manager": 404, "member": 403},
 	"clients.requests.get":     {"owner": 404, "admin": 404, "manager": 404, "member": 404, "clientUser": 404},
-	"clients.identities.retry": {"owner": 404, "admin": 404},
+	"clients.identities.retry":    {"owner": 404, "admin": 404},
+	"clients.credentials.reveal":  {"owner": 404, "admin": 404},
+	"clients.credentials.rotate":  {"owner": 404, "admin": 404},
+	"clients.credentials.replace": {"owner": 404, "admin": 404},
 }
 
 // wantRoles is the contract (DESIGN §5 and docs/role-matrix.md), written down apart
@@ -193,6 +201,9 @@ var wantRoles = map[string]string{
 	"clients.requests.reject":     "OA",
 	"clients.requests.cancel":     "U",
 	"notifications.list":          "OACMU",
+	"clients.credentials.reveal":  "OA",
+	"clients.credentials.rotate":  "OA",
+	"clients.credentials.replace": "OA",
 }
 
 var roleLetters = map[byte]ah.Role{'O': ah.RoleOwner, 'A': ah.RoleAdmin, 'C': ah.RoleClientManager, 'M': ah.RoleMember, 'U': ah.RoleClientUser}

@@ -152,6 +152,32 @@ func (s *Server) routeTable() []route {
 			i, err := svc.RetryProvisioning(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"))
 			return reply{status: http.StatusAccepted, body: i, version: i.Version}, err
 		}},
+		{"clients.credentials.reveal", "POST", "/v1/clients/{clientId}/identities/{identityId}/credentials/reveal", admins, "reveal credentials", func(c *call) (reply, error) {
+			if err := emptyOrObject(c); err != nil {
+				return reply{}, err
+			}
+			cr, err := svc.RevealCredential(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"))
+			return reply{status: http.StatusOK, body: cr}, err
+		}},
+		{"clients.credentials.rotate", "POST", "/v1/clients/{clientId}/identities/{identityId}/credentials/rotate", admins, "rotate credentials", func(c *call) (reply, error) {
+			if err := emptyOrObject(c); err != nil {
+				return reply{}, err
+			}
+			i, err := svc.RotateCredential(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"))
+			return reply{status: http.StatusOK, body: i, version: i.Version}, err
+		}},
+		{"clients.credentials.replace", "PUT", "/v1/clients/{clientId}/identities/{identityId}/credentials", admins, "replace credentials", func(c *call) (reply, error) {
+			body, err := readBody(c.r)
+			if err != nil {
+				return reply{}, err
+			}
+			var in ah.CredentialInput
+			if err := decodeJSON(body, &in); err != nil {
+				return reply{}, err
+			}
+			i, err := svc.ReplaceCredential(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"), in)
+			return reply{status: http.StatusOK, body: i, version: i.Version}, err
+		}},
 		{"clients.requests.create", "POST", "/v1/clients/{clientId}/access-requests", clientUsers, "submit access requests", createIn("clientId", svc.SubmitRequest)},
 		{"clients.requests.list", "GET", "/v1/clients/{clientId}/access-requests", everyone, "list access requests", listCall(s, func(c *call, page dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error) {
 			return svc.ListRequests(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.URL.Query().Get("status"), page)

@@ -8,9 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"golang.org/x/oauth2/google"
-	admin "google.golang.org/api/admin/directory/v1"
-	"google.golang.org/api/option"
 
 	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/gworkspace"
@@ -57,25 +54,13 @@ func NewLambda(ctx context.Context, env lambdaenv.Env, cfg aws.Config) (Handler,
 	return nil, fmt.Errorf("provisioning function: unknown STEP %q", vars["STEP"])
 }
 
-// directory builds the Workspace client: the local fake when WORKSPACE_ENDPOINT is
-// set, domain-wide delegation with the stored service account key otherwise, or
-// nil when no key is configured (managed identities then fail clearly).
+// directory builds the Workspace client from the environment.
 func directory(ctx context.Context, env lambdaenv.Env, secrets Secrets) (*gworkspace.Client, error) {
-	if ep := env("WORKSPACE_ENDPOINT"); ep != "" {
-		return gworkspace.New(ctx, option.WithEndpoint(ep), option.WithoutAuthentication())
-	}
-	secretID := env("WORKSPACE_CREDENTIALS_SECRET")
-	if secretID == "" {
-		return nil, nil
-	}
-	out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &secretID})
-	if err != nil {
-		return nil, fmt.Errorf("read Workspace service account key: %w", err)
-	}
-	conf, err := google.JWTConfigFromJSON([]byte(aws.ToString(out.SecretString)), admin.AdminDirectoryUserScope)
-	if err != nil {
-		return nil, fmt.Errorf("parse Workspace service account key: %w", err)
-	}
-	conf.Subject = env("WORKSPACE_ADMIN_SUBJECT")
-	return gworkspace.New(ctx, option.WithHTTPClient(conf.Client(ctx)))
+	return gworkspace.FromEnv(ctx, env, func(ctx context.Context, id string) (string, error) {
+		out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &id})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.SecretString), nil
+	})
 }

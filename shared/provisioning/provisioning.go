@@ -8,10 +8,8 @@ package provisioning
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	"github.com/accesshive/accesshive/shared/gworkspace"
 	"github.com/accesshive/accesshive/shared/notify"
 	"github.com/accesshive/accesshive/shared/service"
+	"github.com/accesshive/accesshive/shared/vault"
 )
 
 // TransientError is retried by the state machine.
@@ -99,7 +98,7 @@ func (s *Steps) mark(ctx context.Context, in Input, step, status, errMsg string,
 
 // SecretName is where a client-dedicated identity's credential is stored.
 func SecretName(agencyID, clientID, identityID string) string {
-	return "accesshive/" + agencyID + "/" + clientID + "/" + identityID
+	return ah.CredentialSecretName(agencyID, clientID, identityID)
 }
 
 // ManagedEmail is the Workspace address of a managed identity.
@@ -161,7 +160,7 @@ func (s *Steps) ensureSecret(ctx context.Context, in Input) (string, error) {
 	if !errors.As(err, &nf) {
 		return "", &gworkspace.TransientError{Msg: "read credential: " + err.Error()}
 	}
-	pw, err := NewPassword(24)
+	pw, err := vault.NewPassword(24)
 	if err != nil {
 		return "", err
 	}
@@ -262,31 +261,4 @@ func (s *Steps) MarkFailed(ctx context.Context, in Input) (Output, error) {
 		return Output{}, &TransientError{Msg: "mark failed: " + err.Error()}
 	}
 	return Output{Step: step, Status: ah.StepFailed}, nil
-}
-
-// NewPassword returns a random password with upper, lower, digit and symbol.
-func NewPassword(n int) (string, error) {
-	sets := []string{"ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789", "!@#$%^&*-_=+"}
-	all := strings.Join(sets, "")
-	b := make([]byte, n)
-	for i := range b {
-		set := all
-		if i < len(sets) {
-			set = sets[i]
-		}
-		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
-		if err != nil {
-			return "", err
-		}
-		b[i] = set[k.Int64()]
-	}
-	// shuffle so the classes are not in fixed places
-	for i := len(b) - 1; i > 0; i-- {
-		k, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
-		if err != nil {
-			return "", err
-		}
-		b[i], b[k.Int64()] = b[k.Int64()], b[i]
-	}
-	return string(b), nil
 }

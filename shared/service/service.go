@@ -57,6 +57,7 @@ type Store interface {
 	ClientIdentityFor(ctx context.Context, agencyID, clientID, platformID string) (ah.ClientIdentity, bool, error)
 	GetClientIdentity(ctx context.Context, agencyID, clientID, identityID string) (ah.ClientIdentity, error)
 	ListClientIdentities(ctx context.Context, agencyID, clientID string, page dynamo.Page) ([]ah.ClientIdentity, dynamo.Keys, error)
+	UpdateClientIdentity(ctx context.Context, i ah.ClientIdentity, prevVersion int) error
 	RetryProvisioning(ctx context.Context, i ah.ClientIdentity, prevVersion int, now time.Time, actor string) error
 	ListNotifications(ctx context.Context, agencyID, memberID string, page dynamo.Page) ([]ah.Notification, dynamo.Keys, error)
 
@@ -107,6 +108,8 @@ type Service struct {
 	principals *principalCache
 	workflows  Workflows
 	notifier   Notifier
+	vault      Vault
+	workspace  func(context.Context) (PasswordSetter, error)
 	log        *slog.Logger
 }
 
@@ -121,7 +124,11 @@ type Options struct {
 	Workflows Workflows
 	// Notifier tells people about requests; nil sends nothing.
 	Notifier Notifier
-	Logger   *slog.Logger
+	// Vault keeps identity credentials (Secrets Manager).
+	Vault Vault
+	// Workspace returns the Workspace client for rotations (built on first use).
+	Workspace func(context.Context) (PasswordSetter, error)
+	Logger    *slog.Logger
 }
 
 // Notifier delivers a notification (in-app and email) to a member.
@@ -140,7 +147,7 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL), workflows: o.Workflows, notifier: o.Notifier, log: o.Logger}
+	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL), workflows: o.Workflows, notifier: o.Notifier, vault: o.Vault, workspace: o.Workspace, log: o.Logger}
 }
 
 // NewID returns a new opaque id with a readable prefix ("mbr_01J...").

@@ -62,6 +62,16 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// Bind the ports first: a second `make run` fails at once, not after seeding.
+	var listeners []net.Listener
+	for _, addr := range []string{*apiAddr, *lambdaAddr} {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w (is another `make run` still running?)", addr, err)
+		}
+		defer ln.Close()
+		listeners = append(listeners, ln)
+	}
 	endpoint := os.Getenv("AWS_ENDPOINT_URL")
 	fmt.Fprintln(os.Stderr, "starting AccessHive locally...")
 	stack, err := localstack.Start(ctx, localstack.Options{TemplatePath: *template, Endpoint: endpoint, Issuer: iss, Logger: log})
@@ -81,16 +91,12 @@ func run(args []string) error {
 		{Addr: *lambdaAddr, Handler: stack.LambdaAPI(), ReadHeaderTimeout: 10 * time.Second},
 	}
 	errc := make(chan error, len(servers))
-	for _, srv := range servers {
-		ln, err := net.Listen("tcp", srv.Addr)
-		if err != nil {
-			return fmt.Errorf("listen on %s: %w (is another `make run` still running?)", srv.Addr, err)
-		}
-		go func(srv *http.Server) {
+	for i, srv := range servers {
+		go func(srv *http.Server, ln net.Listener) {
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
-		}(srv)
+		}(srv, listeners[i])
 	}
 	printGuide(*apiAddr, *lambdaAddr, stack.Endpoint, seeded)
 	select {

@@ -102,10 +102,10 @@ var matrixCall = map[string]callFunc{
 	"clients.requests.create": simple("POST", "/v1/clients/{client}/access-requests", func(f fixtures) any {
 		return map[string]any{"platformId": f.platformID, "identityType": "standard", "justification": "matrix"}
 	}),
-	"clients.requests.approve": reviewCall("approve", "meta"),
-	"clients.requests.reject":  reviewCall("reject", "meta"),
-	"clients.requests.cancel":  reviewCall("cancel", "meta"),
-	"notifications.list":       simple("GET", "/v1/notifications", nil),
+	"clients.requests.approve":   reviewCall("approve", "meta"),
+	"clients.requests.reject":    reviewCall("reject", "meta"),
+	"clients.requests.cancel":    reviewCall("cancel", "meta"),
+	"notifications.list":         simple("GET", "/v1/notifications", nil),
 	"clients.credentials.reveal": simple("POST", "/v1/clients/{client}/identities/idn_none/credentials/reveal", nil),
 	"clients.credentials.rotate": simple("POST", "/v1/clients/{client}/identities/idn_none/credentials/rotate", nil),
 	"clients.credentials.replace": simple("PUT", "/v1/clients/{client}/identities/idn_none/credentials", func(fixtures) any {
@@ -145,9 +145,9 @@ func contactBody(n int64) map[string]any {
 // the seeded member is on the client's team as a viewer (no identity access), and
 // routes whose resources arrive in later issues answer 404 for a made-up id.
 var allowedAnswer = map[string]map[string]int{
-	"clients.identities.list":  {"member": 403},
-	"clients.identities.get":   {"owner": 404, "admin": 404, "manager": 404, "member": 403},
-	"clients.requests.get":     {"owner": 404, "admin": 404, "manager": 404, "member": 404, "clientUser": 404},
+	"clients.identities.list":     {"member": 403},
+	"clients.identities.get":      {"owner": 404, "admin": 404, "manager": 404, "member": 403},
+	"clients.requests.get":        {"owner": 404, "admin": 404, "manager": 404, "member": 404, "clientUser": 404},
 	"clients.identities.retry":    {"owner": 404, "admin": 404},
 	"clients.credentials.reveal":  {"owner": 404, "admin": 404},
 	"clients.credentials.rotate":  {"owner": 404, "admin": 404},

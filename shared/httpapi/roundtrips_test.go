@@ -36,11 +36,32 @@ func TestRoundTrips(t *testing.T) {
 			if r := c.Get(tt.path); r.Status != 200 {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
-			if got := strings.Join(e.Stack.Calls.Names(), ","); got != tt.want {
+			if got := strings.Join(e.Stack.Calls.Names("ApiFunction"), ","); got != tt.want {
 				t.Fatalf("calls = %s, want %s", got, tt.want)
 			}
 		})
 	}
+	t.Run("Requests", func(t *testing.T) {
+		base := "/v1/clients/" + acme + "/access-requests"
+		user, admin := e.As("clientUser"), e.As("admin")
+		user.Get("/v1/me")
+		admin.Get("/v1/me")
+		e.Stack.Calls.Reset()
+		r := user.Post(base, map[string]any{"platformId": e.Seed.Platforms["meta"], "identityType": "standard", "justification": "rt"})
+		if got := strings.Join(e.Stack.Calls.Names("ApiFunction"), ","); got != wantSubmit {
+			t.Errorf("submit calls = %s, want %s", got, wantSubmit)
+		}
+		e.Stack.Calls.Reset()
+		admin.Get(base + "?status=pending")
+		if got := strings.Join(e.Stack.Calls.Names("ApiFunction"), ","); got != "DynamoDB.Query,DynamoDB.Query" {
+			t.Errorf("list calls = %s, want the client visibility Query and the list Query", got)
+		}
+		e.Stack.Calls.Reset()
+		admin.Post(base+"/"+r.Map(t)["id"].(string)+"/approve", nil)
+		if got := strings.Join(e.Stack.Calls.Names("ApiFunction"), ","); got != wantApprove {
+			t.Errorf("approve calls = %s, want %s", got, wantApprove)
+		}
+	})
 	t.Run("ClientChangeIsOneTransaction", func(t *testing.T) {
 		c := e.As("admin")
 		c.Get("/v1/me")
@@ -48,8 +69,15 @@ func TestRoundTrips(t *testing.T) {
 		if r := c.Patch("/v1/clients/"+acme, map[string]any{"description": "one write"}); r.Status != 200 {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
-		if got := strings.Join(e.Stack.Calls.Names(), ","); got != "DynamoDB.Query,DynamoDB.TransactWriteItems" {
+		if got := strings.Join(e.Stack.Calls.Names("ApiFunction"), ","); got != "DynamoDB.Query,DynamoDB.TransactWriteItems" {
 			t.Fatalf("calls = %s, want one Query and one TransactWriteItems", got)
 		}
 	})
 }
+
+// The request routes' calls: the state change is one TransactWriteItems; the rest
+// are reads and the notifications (an in-app PutItem and an email each).
+const (
+	wantSubmit  = "DynamoDB.GetItem,DynamoDB.PutItem,DynamoDB.PutItem,DynamoDB.Query,DynamoDB.TransactWriteItems,SESv2.SendEmail,SESv2.SendEmail"
+	wantApprove = "DynamoDB.GetItem,DynamoDB.GetItem,DynamoDB.GetItem,DynamoDB.PutItem,DynamoDB.Query,DynamoDB.TransactWriteItems,SESv2.SendEmail,SFN.StartExecution"
+)

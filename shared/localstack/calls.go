@@ -3,6 +3,7 @@ package localstack
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -36,23 +37,33 @@ func (c *Calls) Snapshot() (map[string]int, int) {
 	return out, total
 }
 
-// Names lists the operations counted, sorted, one entry per call.
-func (c *Calls) Names() []string {
+// Names lists the operations one function made, sorted, one entry per call
+// ("DynamoDB.Query"); function "" lists every function's calls.
+func (c *Calls) Names(function ...string) []string {
 	snap, _ := c.Snapshot()
 	var out []string
 	for k, v := range snap {
+		fn, op, _ := strings.Cut(k, " ")
+		if len(function) > 0 && fn != function[0] {
+			continue
+		}
 		for range v {
-			out = append(out, k)
+			out = append(out, op)
 		}
 	}
 	sort.Strings(out)
 	return out
 }
 
-func (c *Calls) middleware(stack *middleware.Stack) error {
+// middleware counts one function's calls as "<function> <Service>.<Operation>".
+func (c *Calls) middleware(function string) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error { return c.add(function, stack) }
+}
+
+func (c *Calls) add(function string, stack *middleware.Stack) error {
 	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("AccessHiveCallCounter",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			name := awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx)
+			name := function + " " + awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx)
 			c.mu.Lock()
 			if c.n == nil {
 				c.n = map[string]int{}

@@ -270,7 +270,7 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 		}
 		s.Env[id] = env
 		fnCfg := s.AWS.Copy()
-		fnCfg.APIOptions = append(fnCfg.APIOptions, s.Calls.middleware)
+		fnCfg.APIOptions = append(fnCfg.APIOptions, s.Calls.middleware(id))
 		h, err := b(ctx, func(k string) string { return env[k] }, fnCfg, s.log.With("function", id))
 		if err != nil {
 			return fmt.Errorf("build %s: %w", id, err)

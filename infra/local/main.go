@@ -42,6 +42,7 @@ func run(args []string) error {
 	lambdaAddr := fs.String("lambda", "127.0.0.1:3001", "Lambda Invoke API listen address (loopback only)")
 	template := fs.String("template", "template.yaml", "SAM template")
 	verbose := fs.Bool("v", false, "log every request")
+	scheduleEvery := fs.Duration("schedule-every", 0, "fire the template's schedules this often instead of their rate (e.g. 10s for demos)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,6 +85,9 @@ func run(args []string) error {
 		return fmt.Errorf("seed demo data: %w", err)
 	}
 	if err := writeTokens(seeded); err != nil {
+		return err
+	}
+	if _, err := stack.StartSchedules(ctx, *scheduleEvery); err != nil {
 		return err
 	}
 	servers := []*http.Server{

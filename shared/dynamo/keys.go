@@ -1,5 +1,7 @@
 package dynamo
 
+import "time"
+
 // Every key string in the table is built here and nowhere else. The layout and the
 // access pattern each key serves are listed in docs/access-patterns.md.
 
@@ -179,3 +181,8 @@ func notificationsPK(agencyID, memberID string) string {
 }
 
 func notificationSK(createdAt, id string) string { return createdAt + sep + id }
+
+// sortableTime formats a time for sort keys: UTC, fixed width (nanoseconds always
+// nine digits), so lexical order is time order. RFC 3339 with variable fractions
+// is not ("…09.8Z" sorts after "…09.807Z").
+func sortableTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }

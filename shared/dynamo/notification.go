@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -22,7 +21,7 @@ type notificationItem struct {
 // the same item again: never a duplicate, and a retried email's outcome replaces
 // the failed one.
 func (s *Store) PutNotification(ctx context.Context, n ah.Notification) error {
-	av, err := marshal(notificationItem{keys: keys{PK: notificationsPK(n.AgencyID, n.MemberID), SK: notificationSK(n.CreatedAt.Format(time.RFC3339Nano), n.ID), Type: typeNotification},
+	av, err := marshal(notificationItem{keys: keys{PK: notificationsPK(n.AgencyID, n.MemberID), SK: notificationSK(sortableTime(n.CreatedAt), n.ID), Type: typeNotification},
 		Notification: n, UpdatedBy: "notifications", LastAction: "notification." + n.Kind})
 	if err != nil {
 		return ah.Internal("dynamo.PutNotification", err)

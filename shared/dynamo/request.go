@@ -18,14 +18,14 @@ type requestItem struct {
 }
 
 func newRequestItem(r ah.AccessRequest) requestItem {
-	created := r.CreatedAt.Format(time.RFC3339Nano)
+	created := sortableTime(r.CreatedAt)
 	it := requestItem{keys: keys{PK: clientPK(r.AgencyID, r.ClientID), SK: requestSK(r.ID), Type: typeRequest,
 		GSI1PK: requesterGSI1PK(r.AgencyID, r.RequesterID), GSI1SK: requesterGSI1SK(r.ClientID, created, r.ID),
 		GSI2PK: requestsGSI2PK(r.AgencyID, r.ClientID, string(r.Status)), GSI2SK: created + sep + r.ID},
 		AccessRequest: r}
 	if r.Status == ah.RequestPending { // only pending requests are in the sparse expiry index
 		it.GSI3PK = pendingGSI3PK(shardOf(r.ID, PendingShards))
-		it.GSI3SK = pendingGSI3SK(r.ExpiresAt.Format(time.RFC3339Nano), r.AgencyID, r.ClientID, r.ID)
+		it.GSI3SK = pendingGSI3SK(sortableTime(r.ExpiresAt), r.AgencyID, r.ClientID, r.ID)
 	}
 	return it
 }
@@ -194,4 +194,16 @@ func (s *Store) ListClientIdentities(ctx context.Context, agencyID, clientID str
 // UpdateClientIdentity writes a changed identity if its version is still prevVersion.
 func (s *Store) UpdateClientIdentity(ctx context.Context, i ah.ClientIdentity, prevVersion int) error {
 	return s.replace(ctx, "dynamo.UpdateClientIdentity", newClientIdentityItem(i), prevVersion)
+}
+
+// ExpiredPending lists pending requests of one shard whose expiry is before now
+// (GSI3, sparse): a sweep reads what expired, not the table.
+func (s *Store) ExpiredPending(ctx context.Context, shard int, now time.Time, page Page) ([]ah.AccessRequest, Keys, error) {
+	return list(ctx, s, "dynamo.ExpiredPending", &dynamodb.QueryInput{
+		IndexName:              aws.String(indexGSI3),
+		KeyConditionExpression: aws.String("GSI3PK = :pk AND GSI3SK < :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(pendingGSI3PK(shard)), ":now": str(sortableTime(now)),
+		},
+	}, page, func(it requestItem) ah.AccessRequest { return it.AccessRequest })
 }

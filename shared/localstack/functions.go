@@ -9,22 +9,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/accesshive/accesshive/shared/bootstrap"
+	"github.com/accesshive/accesshive/shared/expiry"
 	"github.com/accesshive/accesshive/shared/httpapi"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
 	"github.com/accesshive/accesshive/shared/provisioning"
 )
 
-// builder constructs a function's handler from its environment, as its main does.
-type builder func(ctx context.Context, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error)
+// builder constructs a function's handler from its environment, as its main does;
+// s gives local-only dependencies such as the stack's clock.
+type builder func(ctx context.Context, s *Stack, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error)
 
 // builders has one entry per function in template.yaml, by logical id.
 var builders = map[string]builder{
-	"ApiFunction": func(_ context.Context, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error) {
+	"ApiFunction": func(_ context.Context, _ *Stack, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error) {
 		h, _, err := httpapi.NewLambda(env, cfg, log)
 		return h, err
 	},
-	"BootstrapFunction": func(_ context.Context, env lambdaenv.Env, cfg aws.Config, _ *slog.Logger) (any, error) {
+	"BootstrapFunction": func(_ context.Context, _ *Stack, env lambdaenv.Env, cfg aws.Config, _ *slog.Logger) (any, error) {
 		return bootstrap.NewLambda(env, cfg)
+	},
+	"ExpireRequestsFunction": func(_ context.Context, s *Stack, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error) {
+		return expiry.NewLambda(env, cfg, log, s.Now)
 	},
 	"PrepareIdentityFunction":        provisioningStep,
 	"CreateWorkspaceUserFunction":    provisioningStep,
@@ -34,7 +39,7 @@ var builders = map[string]builder{
 	"MarkProvisioningFailedFunction": provisioningStep,
 }
 
-func provisioningStep(ctx context.Context, env lambdaenv.Env, cfg aws.Config, _ *slog.Logger) (any, error) {
+func provisioningStep(ctx context.Context, _ *Stack, env lambdaenv.Env, cfg aws.Config, _ *slog.Logger) (any, error) {
 	return provisioning.NewLambda(ctx, env, cfg)
 }
 

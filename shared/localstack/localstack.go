@@ -65,6 +65,8 @@ type Stack struct {
 	Calls *Calls
 	// StepFunctions runs the template's state machines.
 	StepFunctions *asl.Service
+	// Clock is what scheduled functions take as now; tests move it.
+	Clock func() time.Time
 	// Directory is the fake Google Workspace Directory API the functions call.
 	Directory *gworkspace.FakeDirectory
 
@@ -121,6 +123,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 	s.Calls = &Calls{}
+	if s.Clock == nil {
+		s.Clock = time.Now
+	}
 	if err := s.buildFunctions(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -271,7 +276,7 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 		s.Env[id] = env
 		fnCfg := s.AWS.Copy()
 		fnCfg.APIOptions = append(fnCfg.APIOptions, s.Calls.middleware(id))
-		h, err := b(ctx, func(k string) string { return env[k] }, fnCfg, s.log.With("function", id))
+		h, err := b(ctx, s, func(k string) string { return env[k] }, fnCfg, s.log.With("function", id))
 		if err != nil {
 			return fmt.Errorf("build %s: %w", id, err)
 		}
@@ -357,6 +362,9 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// Now is the stack's clock (functions built locally read it).
+func (s *Stack) Now() time.Time { return s.Clock() }
 
 // DeleteTables removes the stack's tables (tests sharing one engine clean up).
 func (s *Stack) DeleteTables(ctx context.Context) {

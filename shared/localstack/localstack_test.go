@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/accesshive/accesshive/shared/localstack"
 	"github.com/accesshive/accesshive/shared/testenv"
@@ -100,5 +101,31 @@ func TestStartFailsWithoutIssuer(t *testing.T) {
 	t.Parallel()
 	if _, err := localstack.Start(context.Background(), localstack.Options{Endpoint: testenv.Endpoint(t)}); err == nil {
 		t.Fatal("Start without an issuer succeeded")
+	}
+}
+
+// TestSchedulesFire reads the template's ScheduleV2 events and fires them.
+func TestSchedulesFire(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	scheds, err := e.Stack.Schedules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scheds) != 1 || scheds[0].Function != "ExpireRequestsFunction" || scheds[0].Every != time.Minute {
+		t.Fatalf("schedules = %+v, want ExpireRequestsFunction every minute", scheds)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.Stack.Calls.Reset()
+	if _, err := e.Stack.StartSchedules(ctx, 20*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(e.Stack.Calls.Names("ExpireRequestsFunction")) < 8 { // two sweeps of four shard queries
+		if time.Now().After(deadline) {
+			t.Fatalf("the schedule did not fire: calls %v", e.Stack.Calls.Names())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -57,6 +57,7 @@ type Store interface {
 	ClientIdentityFor(ctx context.Context, agencyID, clientID, platformID string) (ah.ClientIdentity, bool, error)
 	GetClientIdentity(ctx context.Context, agencyID, clientID, identityID string) (ah.ClientIdentity, error)
 	ListClientIdentities(ctx context.Context, agencyID, clientID string, page dynamo.Page) ([]ah.ClientIdentity, dynamo.Keys, error)
+	ExpiredPending(ctx context.Context, shard int, now time.Time, page dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error)
 	UpdateClientIdentity(ctx context.Context, i ah.ClientIdentity, prevVersion int) error
 	RetryProvisioning(ctx context.Context, i ah.ClientIdentity, prevVersion int, now time.Time, actor string) error
 	ListNotifications(ctx context.Context, agencyID, memberID string, page dynamo.Page) ([]ah.Notification, dynamo.Keys, error)

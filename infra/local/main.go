@@ -90,6 +90,7 @@ func run(args []string) error {
 	if _, err := stack.StartSchedules(ctx, *scheduleEvery); err != nil {
 		return err
 	}
+	stack.StartStreams(ctx, 250*time.Millisecond)
 	servers := []*http.Server{
 		{Addr: *apiAddr, Handler: stack.Gateway, ReadHeaderTimeout: 10 * time.Second},
 		{Addr: *lambdaAddr, Handler: stack.LambdaAPI(), ReadHeaderTimeout: 10 * time.Second},

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/accesshive/accesshive/shared/audit"
 	"github.com/accesshive/accesshive/shared/cursor"
 	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/gworkspace"
@@ -31,7 +32,7 @@ type LambdaHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events
 // NewLambda builds the api function from its environment (TABLE_NAME, CURSOR_SECRET,
 // PROVISIONING_STATE_MACHINE_ARN, LOG_LEVEL) and AWS config. It returns the server too, for local use and tests.
 func NewLambda(env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (LambdaHandler, *Server, error) {
-	vars, err := env.Required("TABLE_NAME", "CURSOR_SECRET", "PROVISIONING_STATE_MACHINE_ARN")
+	vars, err := env.Required("TABLE_NAME", "CURSOR_SECRET", "PROVISIONING_STATE_MACHINE_ARN", "AUDIT_TABLE_NAME")
 	if err != nil {
 		return nil, nil, fmt.Errorf("api function: %w", err)
 	}
@@ -60,6 +61,7 @@ func NewLambda(env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (LambdaHandl
 		Service: service.New(service.Options{Store: store, Logger: log,
 			Notifier: &notify.Notifier{Store: store, Mail: sesv2.NewFromConfig(cfg), Sender: env("EMAIL_SENDER")},
 			Vault:    secrets, Workspace: workspace,
+			Audit:     &audit.Reader{DB: dynamodb.NewFromConfig(cfg), Table: vars["AUDIT_TABLE_NAME"]},
 			Workflows: &stepfn.Provisioning{Client: sfnClient, MachineARN: vars["PROVISIONING_STATE_MACHINE_ARN"]}}),
 		Cursor: cursor.New([]byte(vars["CURSOR_SECRET"])),
 		Logger: log,

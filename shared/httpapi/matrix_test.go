@@ -106,6 +106,7 @@ var matrixCall = map[string]callFunc{
 	"clients.requests.reject":    reviewCall("reject", "meta"),
 	"clients.requests.cancel":    reviewCall("cancel", "meta"),
 	"notifications.list":         simple("GET", "/v1/notifications", nil),
+	"audit.search":               simple("GET", "/v1/audit?action=client.create", nil),
 	"clients.credentials.reveal": simple("POST", "/v1/clients/{client}/identities/idn_none/credentials/reveal", nil),
 	"clients.credentials.rotate": simple("POST", "/v1/clients/{client}/identities/idn_none/credentials/rotate", nil),
 	"clients.credentials.replace": simple("PUT", "/v1/clients/{client}/identities/idn_none/credentials", func(fixtures) any {
@@ -201,6 +202,7 @@ var wantRoles = map[string]string{
 	"clients.requests.reject":     "OA",
 	"clients.requests.cancel":     "U",
 	"notifications.list":          "OACMU",
+	"audit.search":                "OA",
 	"clients.credentials.reveal":  "OA",
 	"clients.credentials.rotate":  "OA",
 	"clients.credentials.replace": "OA",

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"time"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/audit"
 	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
@@ -195,7 +197,21 @@ func (s *Server) routeTable() []route {
 		{"clients.governance.get", "GET", "/v1/clients/{clientId}/governance", staff, "read client governance", get("clientId", svc.GetGovernance)},
 		{"clients.effectiveAccess.get", "GET", "/v1/clients/{clientId}/effective-access", staff, "read effective access", get("clientId", svc.GetEffectiveAccess)},
 		{"notifications.list", "GET", "/v1/notifications", everyone, "read notifications", list(s, svc.ListNotifications)},
-		{"clients.activity.list", "GET", "/v1/clients/{clientId}/activity", staff, "read client activity", listIn(s, "clientId", svc.ListActivity)},
+		{"clients.activity.list", "GET", "/v1/clients/{clientId}/activity", staff, "read client activity", listCall(s, func(c *call, page dynamo.Page) ([]ah.AuditEntry, dynamo.Keys, error) {
+			f, err := auditFilter(c)
+			if err != nil {
+				return nil, nil, err
+			}
+			return svc.ListActivity(c.r.Context(), c.p, c.r.PathValue("clientId"), f, page)
+		})},
+		{"audit.search", "GET", "/v1/audit", admins, "search the audit trail", listCall(s, func(c *call, page dynamo.Page) ([]ah.AuditEntry, dynamo.Keys, error) {
+			f, err := auditFilter(c)
+			if err != nil {
+				return nil, nil, err
+			}
+			f.ClientID = c.r.URL.Query().Get("clientId")
+			return svc.SearchAudit(c.r.Context(), c.p, f, page)
+		})},
 	}
 }
 
@@ -263,4 +279,24 @@ func review(fn func(context.Context, ah.Principal, string, string, ah.ReviewInpu
 		}
 		return reply{status: http.StatusOK, body: r, version: r.Version}, nil
 	}
+}
+
+// auditFilter reads ?action=&actorId=&from=&to= (RFC 3339 times).
+func auditFilter(c *call) (audit.Filter, error) {
+	q := c.r.URL.Query()
+	f := audit.Filter{Action: q.Get("action"), ActorID: q.Get("actorId")}
+	var v ah.Validation
+	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if s := q.Get(name); s != "" {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				v.Add(name, ah.FieldInvalid, "%s must be an RFC 3339 time like 2026-11-23T14:00:00Z", name)
+			}
+			*dst = t
+		}
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
+		v.Add("to", ah.FieldOutRange, "to must not be before from")
+	}
+	return f, v.Err()
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/accesshive/accesshive/shared/audit"
 	"github.com/accesshive/accesshive/shared/bootstrap"
 	"github.com/accesshive/accesshive/shared/expiry"
 	"github.com/accesshive/accesshive/shared/httpapi"
@@ -27,6 +28,13 @@ var builders = map[string]builder{
 	},
 	"BootstrapFunction": func(_ context.Context, _ *Stack, env lambdaenv.Env, cfg aws.Config, _ *slog.Logger) (any, error) {
 		return bootstrap.NewLambda(env, cfg)
+	},
+	"AuditStreamFunction": func(_ context.Context, _ *Stack, env lambdaenv.Env, cfg aws.Config, _ *slog.Logger) (any, error) {
+		w, err := audit.NewLambda(env, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return w.Handle, nil
 	},
 	"ExpireRequestsFunction": func(_ context.Context, s *Stack, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error) {
 		return expiry.NewLambda(env, cfg, log, s.Now)

@@ -77,6 +77,7 @@ type Stack struct {
 	servers              []*http.Server
 	dir                  string
 	sfnURL, directoryURL string
+	streams              streamState
 }
 
 // Start builds the stack: engine, tables, functions and gateway.

@@ -1,7 +1,9 @@
 package samtemplate
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -100,5 +102,51 @@ func TestStateMachines(t *testing.T) {
 	fns, _ := tpl.Functions()
 	if got := fns["ApiFunction"].Env["PROVISIONING_STATE_MACHINE_ARN"]; got != sms[0].ARN {
 		t.Fatalf("api env PROVISIONING_STATE_MACHINE_ARN = %q, want %q", got, sms[0].ARN)
+	}
+}
+
+// TestAuditTableIsAppendOnlyByIAM: only the audit-stream function may write the
+// audit table, and only PutItem; the API may only read it.
+func TestAuditTableIsAppendOnlyByIAM(t *testing.T) {
+	data, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := Load("../../template.yaml", Resolver{Prefix: "iam-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = data
+	writes := []string{"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "DeleteTable", "UpdateTable", "*"}
+	for id, res := range tpl.raw.Resources {
+		if res.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		var props struct {
+			Policies []struct {
+				Statement []struct {
+					Action   []string `json:"Action"`
+					Resource any      `json:"Resource"`
+				} `json:"Statement"`
+			} `json:"Policies"`
+		}
+		_ = json.Unmarshal(res.Properties, &props)
+		for _, p := range props.Policies {
+			for _, st := range p.Statement {
+				res, _ := json.Marshal(st.Resource)
+				if !strings.Contains(string(res), "AuditTable") {
+					continue
+				}
+				for _, a := range st.Action {
+					for _, w := range writes {
+						if strings.HasSuffix(a, ":"+w) || a == w {
+							if id != "AuditStreamFunction" || a != "dynamodb:PutItem" {
+								t.Errorf("%s may %s on the audit table", id, a)
+							}
+						}
+					}
+				}
+			}
+		}
 	}
 }

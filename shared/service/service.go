@@ -15,6 +15,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/audit"
 	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
@@ -110,6 +111,7 @@ type Service struct {
 	workflows  Workflows
 	notifier   Notifier
 	vault      Vault
+	audit      AuditReader
 	workspace  func(context.Context) (PasswordSetter, error)
 	log        *slog.Logger
 }
@@ -125,11 +127,19 @@ type Options struct {
 	Workflows Workflows
 	// Notifier tells people about requests; nil sends nothing.
 	Notifier Notifier
+	// Audit reads the audit trail.
+	Audit AuditReader
 	// Vault keeps identity credentials (Secrets Manager).
 	Vault Vault
 	// Workspace returns the Workspace client for rotations (built on first use).
 	Workspace func(context.Context) (PasswordSetter, error)
 	Logger    *slog.Logger
+}
+
+// AuditReader lists audit entries, newest first.
+type AuditReader interface {
+	ListClient(ctx context.Context, agencyID, clientID string, f audit.Filter, limit int, after map[string]string) (audit.Page, error)
+	ListAgency(ctx context.Context, agencyID string, f audit.Filter, limit int, after map[string]string) (audit.Page, error)
 }
 
 // Notifier delivers a notification (in-app and email) to a member.
@@ -148,7 +158,7 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL), workflows: o.Workflows, notifier: o.Notifier, vault: o.Vault, workspace: o.Workspace, log: o.Logger}
+	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL), workflows: o.Workflows, notifier: o.Notifier, vault: o.Vault, audit: o.Audit, workspace: o.Workspace, log: o.Logger}
 }
 
 // NewID returns a new opaque id with a readable prefix ("mbr_01J...").

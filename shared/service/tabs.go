@@ -4,6 +4,7 @@ import (
 	"context"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/audit"
 	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
@@ -73,12 +74,31 @@ func (s *Service) GetEffectiveAccess(ctx context.Context, p ah.Principal, client
 	return ah.EffectiveAccess{ClientID: clientID, Platforms: detailView(d).Platforms, Cells: []ah.AccessCell{}}, nil
 }
 
-// ListActivity lists the client's audit trail, newest first.
-func (s *Service) ListActivity(ctx context.Context, p ah.Principal, clientID string, _ dynamo.Page) ([]ah.AuditEntry, dynamo.Keys, error) {
+// ListActivity lists the client's audit trail, newest first (one Query a page).
+func (s *Service) ListActivity(ctx context.Context, p ah.Principal, clientID string, f audit.Filter, page dynamo.Page) ([]ah.AuditEntry, dynamo.Keys, error) {
 	if _, err := s.visibleClient(ctx, p, clientID); err != nil {
 		return nil, nil, err
 	}
-	return []ah.AuditEntry{}, nil, nil
+	if s.audit == nil {
+		return []ah.AuditEntry{}, nil, nil
+	}
+	res, err := s.audit.ListClient(ctx, p.AgencyID, clientID, f, page.Limit, page.After)
+	if err != nil {
+		return nil, nil, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the audit trail did not answer; retry", Err: err}
+	}
+	return res.Items, res.Next, nil
+}
+
+// SearchAudit lists the agency's audit trail across clients (owners, admins).
+func (s *Service) SearchAudit(ctx context.Context, p ah.Principal, f audit.Filter, page dynamo.Page) ([]ah.AuditEntry, dynamo.Keys, error) {
+	if s.audit == nil {
+		return []ah.AuditEntry{}, nil, nil
+	}
+	res, err := s.audit.ListAgency(ctx, p.AgencyID, f, page.Limit, page.After)
+	if err != nil {
+		return nil, nil, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the audit trail did not answer; retry", Err: err}
+	}
+	return res.Items, res.Next, nil
 }
 
 func oneOf(s string, set []string) bool {

@@ -1,0 +1,141 @@
+package httpapi_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accesshive/accesshive/shared/testenv"
+)
+
+func drain(t *testing.T, e *testenv.Env) {
+	t.Helper()
+	waitExecutions(t, e)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.Stack.DrainStreams(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAuditTrail: every mutation of a client's lifecycle leaves exactly one entry
+// for the entity it changed, stamped with the right actor; reading is newest first,
+// filterable; credentials never appear; the stream's failures list stays empty.
+func TestAuditTrail(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	admin, manager := e.As("admin"), e.As("manager")
+	adminID, managerID := e.Seed.Users["admin"].UserID, e.Seed.Users["manager"].UserID
+	r := manager.Post("/v1/clients", newClientBody("Audited Co"))
+	cid := r.Map(t)["id"].(string)
+	path := "/v1/clients/" + cid
+	admin.Patch(path, map[string]any{"description": "changed by admin"})
+	manager.Send("PUT", path+"/contacts/ops", map[string]any{"kind": "technical", "name": "Ops", "email": "ops@audited.example"})
+	admin.Send("PUT", path+"/platforms/"+e.Seed.Platforms["meta"], nil)
+	admin.Send("PUT", path+"/team/"+e.Seed.Users["member"].UserID, map[string]any{"role": "viewer"})
+	manager.Send("DELETE", path+"/contacts/ops", nil)
+	drain(t, e)
+
+	var list struct{ Items []map[string]any }
+	admin.Get(path+"/activity?limit=100").JSON(t, &list)
+	type key struct{ action, entity string }
+	count := map[key]int{}
+	actor := map[key]string{}
+	for _, en := range list.Items {
+		k := key{en["action"].(string), en["entityType"].(string)}
+		count[k]++
+		actor[k] = en["actorId"].(string)
+	}
+	for _, want := range []struct {
+		action, entity, actor string
+	}{
+		{"client.create", "client", managerID},
+		{"client.update", "client", adminID},
+		{"client.contact.put", "client_contact", managerID},
+		{"client.platform.add", "client_platform", adminID},
+		{"client.team.put", "client_team", adminID},
+		{"client_contact.delete", "client_contact", ""},
+	} {
+		k := key{want.action, want.entity}
+		if count[k] != 1 {
+			t.Errorf("%d entries for %s on %s, want exactly 1", count[k], want.action, want.entity)
+		}
+		if want.actor != "" && actor[k] != want.actor {
+			t.Errorf("%s actor = %s, want %s", want.action, actor[k], want.actor)
+		}
+	}
+	for i := 1; i < len(list.Items); i++ {
+		if list.Items[i-1]["at"].(string) < list.Items[i]["at"].(string) {
+			t.Fatal("activity is not newest first")
+		}
+	}
+	t.Run("Filters", func(t *testing.T) {
+		var f struct{ Items []map[string]any }
+		admin.Get(path+"/activity?action=client.update").JSON(t, &f)
+		if len(f.Items) != 1 || f.Items[0]["changes"].(map[string]any)["description"] == nil {
+			t.Fatalf("action filter = %v", f.Items)
+		}
+		admin.Get(path+"/activity?actorId="+managerID).JSON(t, &f)
+		for _, en := range f.Items {
+			if en["actorId"] != managerID {
+				t.Fatalf("actor filter returned %v", en)
+			}
+		}
+		if r := admin.Get(path + "/activity?from=yesterday"); r.Status != 422 {
+			t.Fatalf("bad from: %d", r.Status)
+		}
+	})
+	t.Run("AgencySearch", func(t *testing.T) {
+		var f struct{ Items []map[string]any }
+		e.As("owner").Get("/v1/audit?clientId="+cid+"&action=client.create").JSON(t, &f)
+		clients := 0
+		for _, en := range f.Items {
+			if en["clientId"] != cid || en["action"] != "client.create" {
+				t.Fatalf("search returned %v", en)
+			}
+			if en["entityType"] == "client" {
+				clients++
+			}
+		}
+		if clients != 1 || len(f.Items) < 3 { // the client, its two contacts, its name guard
+			t.Fatalf("agency search = %v", f.Items)
+		}
+		if r := e.As("manager").Get("/v1/audit"); r.Status != 403 {
+			t.Fatalf("manager searching the agency audit: %d", r.Status)
+		}
+		var other struct{ Items []map[string]any }
+		e.As("otherOwner").Get("/v1/audit?clientId="+cid).JSON(t, &other)
+		if len(other.Items) != 0 {
+			t.Fatalf("another agency sees entries: %v", other.Items)
+		}
+	})
+	t.Run("ReplayAddsNothing", func(t *testing.T) {
+		before := len(list.Items)
+		drain(t, e) // nothing new
+		var again struct{ Items []map[string]any }
+		admin.Get(path+"/activity?limit=100").JSON(t, &again)
+		if len(again.Items) != before {
+			t.Fatalf("%d entries after a second drain, want %d", len(again.Items), before)
+		}
+	})
+	if f := e.Stack.StreamFailures(); len(f) != 0 {
+		t.Fatalf("stream failures: %+v", f)
+	}
+}
+
+func TestAuditRecordsRevealWithoutSecret(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	ipath := provisioned(t, e, e.Seed.Platforms["googleAds"], "managed")
+	c := e.As("admin").Post(ipath+"/credentials/reveal", nil).Map(t)
+	drain(t, e)
+	r := e.As("owner").Get("/v1/clients/" + e.Seed.ClientID + "/activity?action=identity.credential.reveal")
+	if !strings.Contains(string(r.Body), "identity.credential.reveal") {
+		t.Fatalf("reveal not in the trail: %s", r.Body)
+	}
+	all := e.As("owner").Get("/v1/audit?limit=100")
+	if strings.Contains(string(all.Body), c["password"].(string)) {
+		t.Fatal("a credential reached the audit trail")
+	}
+}

@@ -127,6 +127,7 @@ type Client struct {
 	Timezone         string          `json:"timezone"`
 	SecurityPolicyID string          `json:"securityPolicyId"`
 	Lifecycle        ClientLifecycle `json:"lifecycle"`
+	Offboarding      *Offboarding    `json:"offboarding,omitempty"`
 	Facts            ClientFacts     `json:"-"`
 	Meta
 }
@@ -410,4 +411,33 @@ func oneOf(s string, set []string) bool {
 		}
 	}
 	return false
+}
+
+// Offboarding step names, in order.
+var OffboardingSteps = []string{"deactivate_identities", "reject_pending_requests", "revoke_access",
+	"suspend_workspace_users", "delete_credentials", "archive_client"}
+
+// Offboarding is a client's offboarding progress.
+type Offboarding struct {
+	Status    string             `json:"status"` // running, done, failed
+	Attempt   int                `json:"attempt"`
+	StartedAt time.Time          `json:"startedAt"`
+	StartedBy string             `json:"startedBy"`
+	Steps     []ProvisioningStep `json:"steps"`
+}
+
+// ConfirmOffboardingInput confirms an offboarding by repeating the client's name.
+type ConfirmOffboardingInput struct {
+	ConfirmName string `json:"confirmName"`
+}
+
+// OffboardingPreview is everything an offboarding will revoke.
+type OffboardingPreview struct {
+	ClientID        string           `json:"clientId"`
+	ClientName      string           `json:"clientName"`
+	Identities      []ClientIdentity `json:"identities"`
+	PendingRequests []AccessRequest  `json:"pendingRequests"`
+	Platforms       []ClientPlatform `json:"platforms"`
+	Team            []TeamAssignment `json:"team"`
+	Offboarding     *Offboarding     `json:"offboarding,omitempty"`
 }

@@ -70,6 +70,8 @@ const (
 	CodeNoCredential           = "no_credential"
 	CodeNotManaged             = "credential_not_managed"
 	CodeNotStandard            = "credential_generated"
+	CodeConfirmName            = "confirm_name_mismatch"
+	CodeOffboarding            = "offboarding_in_progress"
 )
 
 // FieldError names one invalid input field and why it was refused.

@@ -21,13 +21,15 @@ type Machine struct {
 
 // State is one state of a machine.
 type State struct {
-	Type           string          `json:"Type"`
-	Next           string          `json:"Next"`
-	End            bool            `json:"End"`
-	Resource       string          `json:"Resource"`
-	InputPath      *string         `json:"InputPath"`
-	OutputPath     *string         `json:"OutputPath"`
-	ResultPath     *string         `json:"ResultPath"`
+	Type       string  `json:"Type"`
+	Next       string  `json:"Next"`
+	End        bool    `json:"End"`
+	Resource   string  `json:"Resource"`
+	InputPath  *string `json:"InputPath"`
+	OutputPath *string `json:"OutputPath"`
+	// ResultPath is kept raw: absent means "$" (the result replaces the input),
+	// JSON null means the result is discarded and the input passes through.
+	ResultPath     json.RawMessage `json:"ResultPath"`
 	Parameters     json.RawMessage `json:"Parameters"`
 	ResultSelector json.RawMessage `json:"ResultSelector"`
 	Result         json.RawMessage `json:"Result"`
@@ -53,9 +55,9 @@ type Retrier struct {
 
 // Catcher moves to Next on matching errors once retries are spent.
 type Catcher struct {
-	ErrorEquals []string `json:"ErrorEquals"`
-	ResultPath  *string  `json:"ResultPath"`
-	Next        string   `json:"Next"`
+	ErrorEquals []string        `json:"ErrorEquals"`
+	ResultPath  json.RawMessage `json:"ResultPath"`
+	Next        string          `json:"Next"`
 }
 
 // Choice is one rule of a Choice state (the comparisons this project uses, plus
@@ -141,4 +143,24 @@ func matches(list []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// resultPath says where a state's result goes: discard for "ResultPath": null,
+// otherwise the path ("$" when absent).
+func (s *State) resultPath() (path string, discard bool, err error) {
+	return parseResultPath(s.ResultPath)
+}
+
+func parseResultPath(rawPath json.RawMessage) (path string, discard bool, err error) {
+	raw := strings.TrimSpace(string(rawPath))
+	switch raw {
+	case "":
+		return "$", false, nil
+	case "null":
+		return "", true, nil
+	}
+	if err := json.Unmarshal(rawPath, &path); err != nil {
+		return "", false, fmt.Errorf("ResultPath must be a path or null: %w", err)
+	}
+	return path, false, nil
 }

@@ -226,3 +226,27 @@ func FuzzParseAndRun(f *testing.F) {
 		}
 	})
 }
+
+func TestResultPath(t *testing.T) {
+	run := func(rp string) map[string]any {
+		def := `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"r",` + rp + `"End":true}}}`
+		m, err := Parse([]byte(def))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &Runner{Invoker: InvokerFunc(func(context.Context, string, []byte) ([]byte, error) { return []byte(`{"result":1}`), nil })}
+		res := r.Run(context.Background(), m, []byte(`{"input":1}`), nil)
+		var out map[string]any
+		_ = json.Unmarshal(res.Output, &out)
+		return out
+	}
+	if out := run(``); out["result"] != float64(1) || out["input"] != nil {
+		t.Errorf("absent ResultPath = %v, want the result alone", out)
+	}
+	if out := run(`"ResultPath": null,`); out["input"] != float64(1) || out["result"] != nil {
+		t.Errorf("null ResultPath = %v, want the input alone", out)
+	}
+	if out := run(`"ResultPath": "$.r",`); out["input"] != float64(1) || out["r"].(map[string]any)["result"] != float64(1) {
+		t.Errorf("ResultPath $.r = %v", out)
+	}
+}

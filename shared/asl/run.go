@@ -159,13 +159,15 @@ func (r *Runner) step(ctx context.Context, st *State, name string, doc any, ctxO
 		if errName != "" {
 			for _, c := range st.Catch {
 				if matches(c.ErrorEquals, errName) {
-					rp := "$"
-					if c.ResultPath != nil {
-						rp = *c.ResultPath
-					}
-					out, err := set(doc, rp, map[string]any{"Error": errName, "Cause": cause})
+					rp, discard, err := parseResultPath(c.ResultPath)
 					if err != nil {
 						return "", nil, "States.Runtime", err.Error()
+					}
+					out := doc
+					if !discard {
+						if out, err = set(doc, rp, map[string]any{"Error": errName, "Cause": cause}); err != nil {
+							return "", nil, "States.Runtime", err.Error()
+						}
 					}
 					res.History = append(res.History, Event{Type: "TaskCaught", State: name, Error: errName})
 					return c.Next, out, "", ""
@@ -180,15 +182,15 @@ func (r *Runner) step(ctx context.Context, st *State, name string, doc any, ctxO
 		}
 	}
 	out := result
-	if st.ResultPath == nil || *st.ResultPath != "$" {
-		switch {
-		case st.ResultPath == nil:
-		case *st.ResultPath == "":
-			out = doc // ResultPath null: discard the result
-		default:
-			if out, err = set(doc, *st.ResultPath, result); err != nil {
-				return "", nil, "States.Runtime", err.Error()
-			}
+	rp, discard, err := st.resultPath()
+	switch {
+	case err != nil:
+		return "", nil, "States.Runtime", err.Error()
+	case discard:
+		out = doc
+	case rp != "$":
+		if out, err = set(doc, rp, result); err != nil {
+			return "", nil, "States.Runtime", err.Error()
 		}
 	}
 	if out, err = applyOutputPath(st, out, ctxObj); err != nil {

@@ -58,8 +58,20 @@ func (s *Store) CreateRequest(ctx context.Context, r ah.AccessRequest, idem *Ide
 	if err != nil {
 		return ah.Internal(op, err)
 	}
-	return s.create(ctx, op, newRequestItem(r), idem, g, s.pendingCount(pk, r.PlatformID, 1, r.UpdatedBy, r.LastAction, r.UpdatedAt, errNotConfigured))
+	// The client must be active and not being offboarded, checked in the same
+	// transaction (no extra read).
+	open := write{item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: &s.table, Key: key(pk, clientSK),
+		ConditionExpression:      aws.String("lifecycle = :active AND (attribute_not_exists(offboarding) OR offboarding.#st <> :running)"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":active": str(string(ah.ClientActive)), ":running": str("running"),
+		},
+	}}, onConditionFailed: errClientClosed}
+	return s.create(ctx, op, newRequestItem(r), idem, g, open, s.pendingCount(pk, r.PlatformID, 1, r.UpdatedBy, r.LastAction, r.UpdatedAt, errNotConfigured))
 }
+
+var errClientClosed = ah.Conflict(ah.CodeClientArchived, "the client is archived or being offboarded; it takes no new requests")
 
 // pendingCount moves a client platform's pending-request count.
 func (s *Store) pendingCount(pk, platformID string, delta int, by, action string, now time.Time, onMissing error) write {

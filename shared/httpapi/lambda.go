@@ -32,7 +32,7 @@ type LambdaHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events
 // NewLambda builds the api function from its environment (TABLE_NAME, CURSOR_SECRET,
 // PROVISIONING_STATE_MACHINE_ARN, LOG_LEVEL) and AWS config. It returns the server too, for local use and tests.
 func NewLambda(env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (LambdaHandler, *Server, error) {
-	vars, err := env.Required("TABLE_NAME", "CURSOR_SECRET", "PROVISIONING_STATE_MACHINE_ARN", "AUDIT_TABLE_NAME")
+	vars, err := env.Required("TABLE_NAME", "CURSOR_SECRET", "PROVISIONING_STATE_MACHINE_ARN", "OFFBOARDING_STATE_MACHINE_ARN", "AUDIT_TABLE_NAME")
 	if err != nil {
 		return nil, nil, fmt.Errorf("api function: %w", err)
 	}
@@ -62,7 +62,7 @@ func NewLambda(env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (LambdaHandl
 			Notifier: &notify.Notifier{Store: store, Mail: sesv2.NewFromConfig(cfg), Sender: env("EMAIL_SENDER")},
 			Vault:    secrets, Workspace: workspace,
 			Audit:     &audit.Reader{DB: dynamodb.NewFromConfig(cfg), Table: vars["AUDIT_TABLE_NAME"]},
-			Workflows: &stepfn.Provisioning{Client: sfnClient, MachineARN: vars["PROVISIONING_STATE_MACHINE_ARN"]}}),
+			Workflows: &stepfn.Provisioning{Client: sfnClient, MachineARN: vars["PROVISIONING_STATE_MACHINE_ARN"], OffboardingARN: vars["OFFBOARDING_STATE_MACHINE_ARN"]}}),
 		Cursor: cursor.New([]byte(vars["CURSOR_SECRET"])),
 		Logger: log,
 	})

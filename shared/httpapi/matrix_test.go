@@ -102,13 +102,15 @@ var matrixCall = map[string]callFunc{
 	"clients.requests.create": simple("POST", "/v1/clients/{client}/access-requests", func(f fixtures) any {
 		return map[string]any{"platformId": f.platformID, "identityType": "standard", "justification": "matrix"}
 	}),
-	"clients.requests.approve":   reviewCall("approve", "meta"),
-	"clients.requests.reject":    reviewCall("reject", "meta"),
-	"clients.requests.cancel":    reviewCall("cancel", "meta"),
-	"notifications.list":         simple("GET", "/v1/notifications", nil),
-	"audit.search":               simple("GET", "/v1/audit?action=client.create", nil),
-	"clients.credentials.reveal": simple("POST", "/v1/clients/{client}/identities/idn_none/credentials/reveal", nil),
-	"clients.credentials.rotate": simple("POST", "/v1/clients/{client}/identities/idn_none/credentials/rotate", nil),
+	"clients.requests.approve":    reviewCall("approve", "meta"),
+	"clients.requests.reject":     reviewCall("reject", "meta"),
+	"clients.requests.cancel":     reviewCall("cancel", "meta"),
+	"notifications.list":          simple("GET", "/v1/notifications", nil),
+	"clients.offboarding.get":     simple("GET", "/v1/clients/{client}/offboarding", nil),
+	"clients.offboarding.confirm": simple("POST", "/v1/clients/{client}/offboarding", func(fixtures) any { return map[string]any{"confirmName": "not the name"} }),
+	"audit.search":                simple("GET", "/v1/audit?action=client.create", nil),
+	"clients.credentials.reveal":  simple("POST", "/v1/clients/{client}/identities/idn_none/credentials/reveal", nil),
+	"clients.credentials.rotate":  simple("POST", "/v1/clients/{client}/identities/idn_none/credentials/rotate", nil),
 	"clients.credentials.replace": simple("PUT", "/v1/clients/{client}/identities/idn_none/credentials", func(fixtures) any {
 		return map[string]any{"username": "u", "password": "long enough password"}
 	}),
@@ -153,6 +155,9 @@ var allowedAnswer = map[string]map[string]int{
 	"clients.credentials.reveal":  {"owner": 404, "admin": 404},
 	"clients.credentials.rotate":  {"owner": 404, "admin": 404},
 	"clients.credentials.replace": {"owner": 404, "admin": 404},
+	// The matrix must not archive its fixture client: a wrong name is refused (the
+	// real offboarding is TestOffboarding).
+	"clients.offboarding.confirm": {"owner": 422, "admin": 422},
 }
 
 // wantRoles is the contract (DESIGN §5 and docs/role-matrix.md), written down apart
@@ -203,6 +208,8 @@ var wantRoles = map[string]string{
 	"clients.requests.cancel":     "U",
 	"notifications.list":          "OACMU",
 	"audit.search":                "OA",
+	"clients.offboarding.get":     "OA",
+	"clients.offboarding.confirm": "OA",
 	"clients.credentials.reveal":  "OA",
 	"clients.credentials.rotate":  "OA",
 	"clients.credentials.replace": "OA",

@@ -196,6 +196,19 @@ func (s *Server) routeTable() []route {
 		}},
 		{"clients.governance.get", "GET", "/v1/clients/{clientId}/governance", staff, "read client governance", get("clientId", svc.GetGovernance)},
 		{"clients.effectiveAccess.get", "GET", "/v1/clients/{clientId}/effective-access", staff, "read effective access", get("clientId", svc.GetEffectiveAccess)},
+		{"clients.offboarding.get", "GET", "/v1/clients/{clientId}/offboarding", admins, "preview offboarding", get("clientId", svc.OffboardingPreview)},
+		{"clients.offboarding.confirm", "POST", "/v1/clients/{clientId}/offboarding", admins, "offboard clients", func(c *call) (reply, error) {
+			body, err := readBody(c.r)
+			if err != nil {
+				return reply{}, err
+			}
+			var in ah.ConfirmOffboardingInput
+			if err := decodeJSON(body, &in); err != nil {
+				return reply{}, err
+			}
+			v, err := svc.ConfirmOffboarding(c.r.Context(), c.p, c.r.PathValue("clientId"), in)
+			return reply{status: http.StatusAccepted, body: v, version: v.Version}, err
+		}},
 		{"notifications.list", "GET", "/v1/notifications", everyone, "read notifications", list(s, svc.ListNotifications)},
 		{"clients.activity.list", "GET", "/v1/clients/{clientId}/activity", staff, "read client activity", listCall(s, func(c *call, page dynamo.Page) ([]ah.AuditEntry, dynamo.Keys, error) {
 			f, err := auditFilter(c)

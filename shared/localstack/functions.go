@@ -13,6 +13,7 @@ import (
 	"github.com/accesshive/accesshive/shared/expiry"
 	"github.com/accesshive/accesshive/shared/httpapi"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
+	"github.com/accesshive/accesshive/shared/offboarding"
 	"github.com/accesshive/accesshive/shared/provisioning"
 )
 
@@ -35,6 +36,9 @@ var builders = map[string]builder{
 			return nil, err
 		}
 		return w.Handle, nil
+	},
+	"OffboardClientFunction": func(_ context.Context, _ *Stack, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error) {
+		return offboarding.NewLambda(env, cfg, log)
 	},
 	"ExpireRequestsFunction": func(_ context.Context, s *Stack, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error) {
 		return expiry.NewLambda(env, cfg, log, s.Now)

@@ -262,7 +262,7 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 			return fmt.Errorf("template function %s has no local builder in shared/localstack/functions.go", id)
 		}
 		env := map[string]string{"AWS_ENDPOINT_URL_SFN": s.sfnURL}
-		if id == "CreateWorkspaceUserFunction" || id == "ApiFunction" {
+		if id == "CreateWorkspaceUserFunction" || id == "ApiFunction" || id == "OffboardClientFunction" {
 			env["WORKSPACE_ENDPOINT"] = s.directoryURL + "/"
 		}
 		for k, v := range fns[id].Env {

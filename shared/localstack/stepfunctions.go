@@ -144,7 +144,10 @@ func (s *Stack) WaitForExecutions(ctx context.Context) error {
 // StartProvisioningAgain starts an attempt through the same Step Functions API the
 // api function uses (tests of duplicate starts).
 func (s *Stack) StartProvisioningAgain(ctx context.Context, agencyID, clientID, identityID, requestID string, attempt int) error {
-	p := &stepfn.Provisioning{Client: sfn.NewFromConfig(s.AWS, func(o *sfn.Options) { o.BaseEndpoint = &s.sfnURL }), MachineARN: s.machines[0]}
+	p := &stepfn.Provisioning{Client: sfn.NewFromConfig(s.AWS, func(o *sfn.Options) { o.BaseEndpoint = &s.sfnURL }), MachineARN: s.MachineARN("ProvisioningStateMachine")}
 	return p.StartProvisioning(ctx, service.ProvisioningInput{AgencyID: agencyID, ClientID: clientID, IdentityID: identityID,
 		RequestID: requestID, Attempt: attempt, Managed: true, ResumeFrom: "prepare_identity"})
 }
+
+// MachineARN is the local ARN of a template state machine.
+func (s *Stack) MachineARN(logicalID string) string { return s.resolver.StateMachineARN(logicalID) }

@@ -55,9 +55,12 @@ func TestStateMachinesPassCfnLint(t *testing.T) {
 		})
 	}
 	t.Run("ErrBrokenDefinitionIsCaught", func(t *testing.T) {
-		broken := strings.Replace(string(sms[0].Definition), `"Type": "Choice"`, `"Type": "Chioce"`, 1)
+		broken := strings.Replace(string(sms[0].Definition), `"Type": "Task"`, `"Type": "Tsak"`, 1)
+		if broken == string(sms[0].Definition) {
+			t.Fatal("the definition has no Task state to break")
+		}
 		if out, err := lintDefinition(t, []byte(broken)); err == nil {
-			t.Fatalf("cfn-lint accepted a state of type Chioce:\n%s", out)
+			t.Fatalf("cfn-lint accepted a state of type Tsak:\n%s", out)
 		}
 	})
 }

@@ -92,16 +92,21 @@ func TestStateMachines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sms) == 0 || sms[0].LogicalID != "ProvisioningStateMachine" {
-		t.Fatalf("state machines = %+v", sms)
+	byID := map[string]StateMachine{}
+	for _, sm := range sms {
+		byID[sm.LogicalID] = sm
 	}
-	def := string(sms[0].Definition)
+	prov, ok := byID["ProvisioningStateMachine"]
+	if !ok || len(byID) != 2 {
+		t.Fatalf("state machines = %v", byID)
+	}
+	def := string(prov.Definition)
 	if !strings.Contains(def, `"arn:aws:lambda:us-east-1:000000000000:function:sm-PrepareIdentityFunction"`) {
 		t.Fatalf("substitutions not applied: %.300s", def)
 	}
 	fns, _ := tpl.Functions()
-	if got := fns["ApiFunction"].Env["PROVISIONING_STATE_MACHINE_ARN"]; got != sms[0].ARN {
-		t.Fatalf("api env PROVISIONING_STATE_MACHINE_ARN = %q, want %q", got, sms[0].ARN)
+	if got := fns["ApiFunction"].Env["PROVISIONING_STATE_MACHINE_ARN"]; got != prov.ARN {
+		t.Fatalf("api env PROVISIONING_STATE_MACHINE_ARN = %q, want %q", got, prov.ARN)
 	}
 }
 

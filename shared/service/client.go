@@ -148,6 +148,9 @@ func (s *Service) mutateClient(ctx context.Context, p ah.Principal, clientID str
 	if d.Client.Lifecycle == ah.ClientArchived {
 		return d, errClientArchived
 	}
+	if o := d.Client.Offboarding; o != nil && o.Status == "running" {
+		return d, errOffboardingRunning
+	}
 	if err := checkIfMatch(ifMatch, d.Client.Version, d.Client.View()); err != nil {
 		return d, err
 	}

@@ -13,11 +13,13 @@ import (
 type Vault interface {
 	Get(ctx context.Context, name string) (value string, found bool, err error)
 	Put(ctx context.Context, name, value string) error
+	Delete(ctx context.Context, name string) error
 }
 
-// PasswordSetter changes a Workspace user's password.
+// PasswordSetter changes a Workspace user's password and suspends users.
 type PasswordSetter interface {
 	SetPassword(ctx context.Context, email, password string) error
+	Suspend(ctx context.Context, email string) error
 }
 
 func errCredential(code, format string, args ...any) error {

@@ -84,6 +84,22 @@ type Workflows interface {
 	// StartProvisioning starts attempt n of an identity's provisioning; the execution
 	// name is derived from the identity and attempt, so a repeated start is harmless.
 	StartProvisioning(ctx context.Context, in ProvisioningInput) error
+	// StartOffboarding starts attempt n of a client's offboarding.
+	StartOffboarding(ctx context.Context, in OffboardingInput) error
+	// StopProvisioning stops an identity's running provisioning attempt, if any.
+	StopProvisioning(ctx context.Context, identityID string, attempt int) error
+}
+
+// OffboardingInput is the offboarding state machine's input.
+type OffboardingInput struct {
+	AgencyID string `json:"agencyId"`
+	ClientID string `json:"clientId"`
+	Attempt  int    `json:"attempt"`
+}
+
+// ExecutionName is the deterministic name of an offboarding attempt.
+func (in OffboardingInput) ExecutionName() string {
+	return "offboard-" + in.ClientID + "-" + strconv.Itoa(in.Attempt)
 }
 
 // ProvisioningInput is the provisioning state machine's input.

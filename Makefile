@@ -15,7 +15,7 @@ STATICCHECK_VERSION := v0.8.2
 TEST_TIMEOUT ?= 10m
 FUZZTIME ?= 10s
 
-.PHONY: run test lint build deploy clean tools fuzz $(addprefix build-,$(foreach f,$(FUNCTIONS),$(LOGICAL_$(f))))
+.PHONY: run test lint build deploy clean tools fuzz bench $(addprefix build-,$(foreach f,$(FUNCTIONS),$(LOGICAL_$(f))))
 
 ## run: start the whole system locally with demo data (Ctrl-C stops it)
 run:
@@ -54,6 +54,10 @@ $(foreach f,$(FUNCTIONS),$(foreach id,$(LOGICAL_$(f)),$(eval $(call SAM_TARGET,$
 deploy:
 	sam build
 	sam deploy
+
+## bench: benchmarks (the expiry sweep at 100, 1,000 and 10,000 pending requests)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./shared/dynamo | tee bench.out
 
 ## fuzz: run each fuzz target briefly
 fuzz:

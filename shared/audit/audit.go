@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -105,8 +106,9 @@ var ErrPoison = errors.New("record is not an AccessHive change")
 // (idempotency records, counters); the template's FilterCriteria drops them too.
 var ErrSkip = errors.New("bookkeeping record")
 
-// SkippedTypes are item types that never become entries.
-var SkippedTypes = []string{"idempotency", "counter"}
+// SkippedTypes are item types that never become entries: bookkeeping, and
+// notifications (messages about changes that are themselves in the trail).
+var SkippedTypes = []string{"idempotency", "counter", "notification"}
 
 // EntryFor builds the audit entry of one stream record.
 func EntryFor(rec events.DynamoDBEventRecord) (Entry, error) {
@@ -116,7 +118,7 @@ func EntryFor(rec events.DynamoDBEventRecord) (Entry, error) {
 		cur = oldImg
 	}
 	pk, _ := cur["PK"].(string)
-	if typ, _ := cur["type"].(string); typ == SkippedTypes[0] || typ == SkippedTypes[1] {
+	if typ, _ := cur["type"].(string); slices.Contains(SkippedTypes, typ) {
 		return Entry{}, ErrSkip
 	}
 	if !strings.HasPrefix(pk, "AGENCY#") && !strings.HasPrefix(pk, "IDEMPOTENCY#") && !strings.HasPrefix(pk, "EMAIL#") && !strings.HasPrefix(pk, "SUBJECT#") {

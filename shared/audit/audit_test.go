@@ -112,3 +112,10 @@ func TestHandleIsIdempotentAndReportsPoison(t *testing.T) {
 		t.Fatalf("actor filter = %+v", page.Items)
 	}
 }
+
+func TestNotificationsAreNotAudited(t *testing.T) {
+	_, err := audit.EntryFor(rec(t, "ev5", "INSERT", nil, map[string]any{"PK": "AGENCY#a#MEMBER#m#NOTIFICATIONS", "SK": "x", "type": "notification", "clientId": "c"}))
+	if err != audit.ErrSkip {
+		t.Fatalf("err = %v, want ErrSkip", err)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/accesshive/accesshive/shared/localstack"
 	"github.com/accesshive/accesshive/shared/testenv"
 )
@@ -127,5 +129,26 @@ func TestSchedulesFire(t *testing.T) {
 			t.Fatalf("the schedule did not fire: calls %v", e.Stack.Calls.Names())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestStreamFilterFromTemplate: the template's FilterCriteria, applied locally,
+// pass changes and drop bookkeeping and notifications.
+func TestStreamFilterFromTemplate(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	srcs, err := e.Stack.StreamSourcesForTest()
+	if err != nil || len(srcs) != 1 || len(srcs[0].Filters) != 2 {
+		t.Fatalf("sources = %+v %v", srcs, err)
+	}
+	for typ, want := range map[string]bool{"client": true, "access_request": true, "idempotency": false, "counter": false, "notification": false} {
+		ev := events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: map[string]events.DynamoDBAttributeValue{"type": events.NewStringAttribute(typ)}}}
+		if got := localstack.MatchesFilters(srcs[0].Filters, ev); got != want {
+			t.Errorf("INSERT of %s passes = %v, want %v", typ, got, want)
+		}
+		rm := events.DynamoDBEventRecord{EventName: "REMOVE", Change: events.DynamoDBStreamRecord{OldImage: map[string]events.DynamoDBAttributeValue{"type": events.NewStringAttribute(typ)}}}
+		if got := localstack.MatchesFilters(srcs[0].Filters, rm); got != want {
+			t.Errorf("REMOVE of %s passes = %v, want %v", typ, got, want)
+		}
 	}
 }

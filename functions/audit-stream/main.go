@@ -3,26 +3,20 @@ package main
 
 import (
 	"context"
-	"os"
+	"log/slog"
 
-	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/accesshive/accesshive/shared/audit"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
 )
 
 func main() {
-	env := lambdaenv.Env(os.Getenv)
-	log := env.Logger()
-	cfg, err := lambdaenv.AWSConfig(context.Background())
-	if err != nil {
-		log.Error("init", "error", err.Error())
-		os.Exit(1)
-	}
-	w, err := audit.NewLambda(env, cfg)
-	if err != nil {
-		log.Error("init", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(w.Handle)
+	lambdaenv.Run(func(ctx context.Context, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error) {
+		w, err := audit.NewLambda(env, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return w.Handle, nil
+	})
 }

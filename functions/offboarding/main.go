@@ -3,26 +3,16 @@ package main
 
 import (
 	"context"
-	"os"
+	"log/slog"
 
-	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/accesshive/accesshive/shared/lambdaenv"
 	"github.com/accesshive/accesshive/shared/offboarding"
 )
 
 func main() {
-	env := lambdaenv.Env(os.Getenv)
-	log := env.Logger()
-	cfg, err := lambdaenv.AWSConfig(context.Background())
-	if err != nil {
-		log.Error("init", "error", err.Error())
-		os.Exit(1)
-	}
-	h, err := offboarding.NewLambda(env, cfg, log)
-	if err != nil {
-		log.Error("init", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h)
+	lambdaenv.Run(func(ctx context.Context, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error) {
+		return offboarding.NewLambda(env, cfg, log)
+	})
 }

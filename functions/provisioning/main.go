@@ -4,27 +4,16 @@ package main
 
 import (
 	"context"
-	"os"
+	"log/slog"
 
-	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/accesshive/accesshive/shared/lambdaenv"
 	"github.com/accesshive/accesshive/shared/provisioning"
 )
 
 func main() {
-	env := lambdaenv.Env(os.Getenv)
-	log := env.Logger()
-	ctx := context.Background()
-	cfg, err := lambdaenv.AWSConfig(ctx)
-	if err != nil {
-		log.Error("init", "error", err.Error())
-		os.Exit(1)
-	}
-	h, err := provisioning.NewLambda(ctx, env, cfg)
-	if err != nil {
-		log.Error("init", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h)
+	lambdaenv.Run(func(ctx context.Context, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error) {
+		return provisioning.NewLambda(ctx, env, cfg)
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 )
@@ -60,4 +61,26 @@ func Endpoint[O any](env Env, id string, set func(o *O, endpoint string)) func(*
 			set(o, ep)
 		}
 	}
+}
+
+// Builder makes a function's handler from its environment, once per container.
+type Builder func(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger) (any, error)
+
+// Run is every function's main: read the environment, load the AWS config, build
+// the handler and hand it to the Lambda runtime. An init failure is logged and the
+// process exits, so Lambda reports the init error.
+func Run(build Builder) {
+	env := Env(os.Getenv)
+	log := env.Logger()
+	ctx := context.Background()
+	cfg, err := AWSConfig(ctx)
+	if err == nil {
+		var h any
+		if h, err = build(ctx, env, cfg, log); err == nil {
+			lambda.Start(h)
+			return
+		}
+	}
+	log.Error("init", "error", err.Error())
+	os.Exit(1)
 }

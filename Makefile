@@ -1,13 +1,14 @@
 # AccessHive. `make run` starts everything locally; `make test` runs every test.
 SHELL := /bin/bash
 GO ?= go
-FUNCTIONS := api bootstrap provisioning expire-requests audit-stream offboarding
+FUNCTIONS := api bootstrap provisioning expire-requests audit-stream offboarding rotate-credential
 # Logical ids in template.yaml by function directory (one binary may serve several).
 LOGICAL_api := ApiFunction
 LOGICAL_bootstrap := BootstrapFunction
 LOGICAL_expire-requests := ExpireRequestsFunction
 LOGICAL_audit-stream := AuditStreamFunction
 LOGICAL_offboarding := OffboardClientFunction
+LOGICAL_rotate-credential := RotateCredentialFunction
 LOGICAL_provisioning := PrepareIdentityFunction CreateWorkspaceUserFunction StoreCredentialFunction \
 	ActivateIdentityFunction NotifyRequesterFunction MarkProvisioningFailedFunction
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags "-s -w"

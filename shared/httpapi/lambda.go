@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -17,9 +17,9 @@ import (
 	"github.com/accesshive/accesshive/shared/audit"
 	"github.com/accesshive/accesshive/shared/cursor"
 	"github.com/accesshive/accesshive/shared/dynamo"
-	"github.com/accesshive/accesshive/shared/gworkspace"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
 	"github.com/accesshive/accesshive/shared/notify"
+	"github.com/accesshive/accesshive/shared/rotatecall"
 	"github.com/accesshive/accesshive/shared/service"
 	"github.com/accesshive/accesshive/shared/stepfn"
 	"github.com/accesshive/accesshive/shared/vault"
@@ -42,25 +42,12 @@ func NewLambda(env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (LambdaHandl
 	store := dynamo.NewStore(dynamodb.NewFromConfig(cfg), vars["TABLE_NAME"])
 	sfnClient := sfn.NewFromConfig(cfg, lambdaenv.Endpoint(env, "SFN", func(o *sfn.Options, ep string) { o.BaseEndpoint = &ep }))
 	secrets := &vault.Vault{API: secretsmanager.NewFromConfig(cfg)}
-	var wsOnce sync.Once
-	var ws *gworkspace.Client
-	var wsErr error
-	workspace := func(ctx context.Context) (service.PasswordSetter, error) {
-		wsOnce.Do(func() { // built on first rotation, not on every cold start
-			ws, wsErr = gworkspace.FromEnv(ctx, env, func(ctx context.Context, id string) (string, error) {
-				v, _, err := secrets.Get(ctx, id)
-				return v, err
-			})
-		})
-		if ws == nil && wsErr == nil {
-			return nil, fmt.Errorf("google Workspace is not connected")
-		}
-		return ws, wsErr
-	}
 	srv := New(Options{
 		Service: service.New(service.Options{Store: store, Logger: log,
 			Notifier: &notify.Notifier{Store: store, Mail: sesv2.NewFromConfig(cfg), Sender: env("EMAIL_SENDER")},
-			Vault:    secrets, Workspace: workspace,
+			Vault:    secrets,
+			Rotator: &rotatecall.Remote{Function: env("ROTATE_FUNCTION_NAME"),
+				Client: awslambda.NewFromConfig(cfg, lambdaenv.Endpoint(env, "LAMBDA", func(o *awslambda.Options, ep string) { o.BaseEndpoint = &ep }))},
 			Audit:     &audit.Reader{DB: dynamodb.NewFromConfig(cfg), Table: vars["AUDIT_TABLE_NAME"]},
 			Workflows: &stepfn.Provisioning{Client: sfnClient, MachineARN: vars["PROVISIONING_STATE_MACHINE_ARN"], OffboardingARN: vars["OFFBOARDING_STATE_MACHINE_ARN"]}}),
 		Cursor: cursor.New([]byte(vars["CURSOR_SECRET"])),

@@ -15,6 +15,7 @@ import (
 	"github.com/accesshive/accesshive/shared/lambdaenv"
 	"github.com/accesshive/accesshive/shared/offboarding"
 	"github.com/accesshive/accesshive/shared/provisioning"
+	"github.com/accesshive/accesshive/shared/rotation"
 )
 
 // builder constructs a function's handler from its environment, as its main does;
@@ -36,6 +37,9 @@ var builders = map[string]builder{
 			return nil, err
 		}
 		return w.Handle, nil
+	},
+	"RotateCredentialFunction": func(_ context.Context, _ *Stack, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error) {
+		return rotation.NewLambda(env, cfg, log)
 	},
 	"OffboardClientFunction": func(_ context.Context, _ *Stack, env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (any, error) {
 		return offboarding.NewLambda(env, cfg, log)

@@ -77,6 +77,7 @@ type Stack struct {
 	servers              []*http.Server
 	dir                  string
 	sfnURL, directoryURL string
+	lambdaURL            string
 	streams              streamState
 }
 
@@ -207,6 +208,9 @@ func (s *Stack) startServices(ctx context.Context, o Options) error {
 	if s.sfnURL, err = s.serve(s.StepFunctionsAPI()); err != nil {
 		return err
 	}
+	if s.lambdaURL, err = s.serve(s.LambdaAPI()); err != nil {
+		return err
+	}
 	s.Directory = gworkspace.NewFakeDirectory()
 	if s.directoryURL, err = s.serve(s.Directory); err != nil {
 		return err
@@ -261,8 +265,8 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 		if !ok {
 			return fmt.Errorf("template function %s has no local builder in shared/localstack/functions.go", id)
 		}
-		env := map[string]string{"AWS_ENDPOINT_URL_SFN": s.sfnURL}
-		if id == "CreateWorkspaceUserFunction" || id == "ApiFunction" || id == "OffboardClientFunction" {
+		env := map[string]string{"AWS_ENDPOINT_URL_SFN": s.sfnURL, "AWS_ENDPOINT_URL_LAMBDA": s.lambdaURL}
+		if id == "CreateWorkspaceUserFunction" || id == "RotateCredentialFunction" || id == "OffboardClientFunction" {
 			env["WORKSPACE_ENDPOINT"] = s.directoryURL + "/"
 		}
 		for k, v := range fns[id].Env {
@@ -333,7 +337,7 @@ func (s *Stack) Invoke(ctx context.Context, logicalID string, payload []byte) ([
 func (s *Stack) LambdaAPI() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", func(w http.ResponseWriter, r *http.Request) {
-		name := r.PathValue("name")
+		name := s.functionID(r.PathValue("name"))
 		if _, ok := s.Functions[name]; !ok {
 			w.Header().Set("X-Amzn-ErrorType", "ResourceNotFoundException")
 			w.WriteHeader(http.StatusNotFound)
@@ -356,6 +360,17 @@ func (s *Stack) LambdaAPI() http.Handler {
 		_, _ = w.Write(out)
 	})
 	return mux
+}
+
+// functionID resolves what a caller names a function by (logical id, physical
+// name, or ARN, as Lambda accepts) to its logical id.
+func (s *Stack) functionID(name string) string {
+	for id := range s.Functions {
+		if name == id || name == s.resolver.PhysicalName(id) || name == s.resolver.FunctionARN(id) {
+			return id
+		}
+	}
+	return name
 }
 
 func randomHex(n int) string {

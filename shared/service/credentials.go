@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/vault"
 )
 
 // Vault keeps credentials by secret name.
@@ -16,10 +15,14 @@ type Vault interface {
 	Delete(ctx context.Context, name string) error
 }
 
-// PasswordSetter changes a Workspace user's password and suspends users.
+// PasswordSetter suspends Workspace users (offboarding).
 type PasswordSetter interface {
-	SetPassword(ctx context.Context, email, password string) error
 	Suspend(ctx context.Context, email string) error
+}
+
+// Rotator gives a managed identity a new password in Workspace and the vault.
+type Rotator interface {
+	Rotate(ctx context.Context, i ah.ClientIdentity) error
 }
 
 func errCredential(code, format string, args ...any) error {
@@ -92,27 +95,12 @@ func (s *Service) RotateCredential(ctx context.Context, p ah.Principal, clientID
 	if i.IdentityType != ah.IdentityManaged {
 		return ah.ClientIdentity{}, errCredential(ah.CodeNotManaged, "only managed identities are rotated here; replace a standard identity's credential with PUT .../credentials")
 	}
-	name := ah.CredentialSecretName(i.AgencyID, i.ClientID, i.ID)
-	old, found, err := s.vault.Get(ctx, name)
-	if err != nil || !found {
-		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the current credential could not be read; retry", Err: err}
+	if s.rotator == nil {
+		return ah.ClientIdentity{}, ah.Internal("service.RotateCredential", fmt.Errorf("no rotator configured"))
 	}
-	ws, err := s.workspace(ctx)
-	if err != nil || ws == nil {
-		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "Google Workspace is not reachable; retry later", Err: err}
-	}
-	pw, err := vault.NewPassword(24)
-	if err != nil {
-		return ah.ClientIdentity{}, ah.Internal("service.RotateCredential", err)
-	}
-	if err := s.vault.Put(ctx, name, pw); err != nil {
-		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the credential store did not answer; nothing changed", Err: err}
-	}
-	if err := ws.SetPassword(ctx, i.Email, pw); err != nil {
-		if rerr := s.vault.Put(ctx, name, old); rerr != nil {
-			s.log.ErrorContext(ctx, "restore credential after failed rotation", "identityId", i.ID, "error", rerr.Error())
-		}
-		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "Google Workspace refused the new password; the old one stays in force", Err: err}
+	if err := s.rotator.Rotate(ctx, i); err != nil {
+		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Err: err,
+			Message: "the password could not be rotated; the old one stays in force. Retry shortly"}
 	}
 	return s.recordCredentialChange(ctx, p, i, ah.CredentialRotated, "identity.credential.rotate")
 }

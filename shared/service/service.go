@@ -129,6 +129,7 @@ type Service struct {
 	vault      Vault
 	audit      AuditReader
 	workspace  func(context.Context) (PasswordSetter, error)
+	rotator    Rotator
 	log        *slog.Logger
 }
 
@@ -147,9 +148,11 @@ type Options struct {
 	Audit AuditReader
 	// Vault keeps identity credentials (Secrets Manager).
 	Vault Vault
-	// Workspace returns the Workspace client for rotations (built on first use).
+	// Workspace returns the Workspace client for offboarding (built on first use).
 	Workspace func(context.Context) (PasswordSetter, error)
-	Logger    *slog.Logger
+	// Rotator rotates managed credentials (RotateCredentialFunction).
+	Rotator Rotator
+	Logger  *slog.Logger
 }
 
 // AuditReader lists audit entries, newest first.
@@ -174,7 +177,7 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL), workflows: o.Workflows, notifier: o.Notifier, vault: o.Vault, audit: o.Audit, workspace: o.Workspace, log: o.Logger}
+	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL), workflows: o.Workflows, notifier: o.Notifier, vault: o.Vault, audit: o.Audit, workspace: o.Workspace, rotator: o.Rotator, log: o.Logger}
 }
 
 // NewID returns a new opaque id with a readable prefix ("mbr_01J...").

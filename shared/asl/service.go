@@ -153,14 +153,3 @@ func (s *Service) Executions(machineARN string) []Execution {
 	}
 	return out
 }
-
-// Machines lists the registered machines' ARNs.
-func (s *Service) Machines() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for arn := range s.machines {
-		out = append(out, arn)
-	}
-	return out
-}

@@ -41,12 +41,12 @@ func newClientIdentityItem(i ah.ClientIdentity) clientIdentityItem {
 }
 
 var (
-	errRequestNotFound   = ah.NotFound("access request")
-	errRequestPending    = ah.Conflict(ah.CodeRequestPending, "you already have a pending request for this platform; wait for the review or cancel it")
-	errNotConfigured     = fieldError("platformId", ah.FieldUnknown, "the platform is not configured for this client")
-	errRequestChanged    = ah.Conflict(ah.CodeRequestNotPending, "the request is no longer pending: it was reviewed, cancelled or expired meanwhile")
-	errIdentityNotFound2 = ah.NotFound("identity")
-	errIdentityExists    = ah.Conflict(ah.CodeIdentityProvisioning, "an identity for this client and platform was created meanwhile; approve again")
+	errRequestNotFound        = ah.NotFound("access request")
+	errRequestPending         = ah.Conflict(ah.CodeRequestPending, "you already have a pending request for this platform; wait for the review or cancel it")
+	errNotConfigured          = fieldError("platformId", ah.FieldUnknown, "the platform is not configured for this client")
+	errRequestChanged         = ah.Conflict(ah.CodeRequestNotPending, "the request is no longer pending: it was reviewed, cancelled or expired meanwhile")
+	errClientIdentityNotFound = ah.NotFound("identity")
+	errIdentityExists         = ah.Conflict(ah.CodeIdentityProvisioning, "an identity for this client and platform was created meanwhile; approve again")
 )
 
 // CreateRequest writes a new pending request with its pending guard and counts it
@@ -181,7 +181,7 @@ func (s *Store) TransitionRequest(ctx context.Context, t RequestTransition) erro
 // ClientIdentityFor returns the dedicated identity of a client and platform, if any.
 func (s *Store) ClientIdentityFor(ctx context.Context, agencyID, clientID, platformID string) (ah.ClientIdentity, bool, error) {
 	const op = "dynamo.ClientIdentityFor"
-	g, err := get[guard](ctx, s, op, clientPK(agencyID, clientID), clientIdentityGuardSK(platformID), errIdentityNotFound2)
+	g, err := get[guard](ctx, s, op, clientPK(agencyID, clientID), clientIdentityGuardSK(platformID), errClientIdentityNotFound)
 	if ah.KindOf(err) == ah.KindNotFound {
 		return ah.ClientIdentity{}, false, nil
 	}
@@ -194,7 +194,7 @@ func (s *Store) ClientIdentityFor(ctx context.Context, agencyID, clientID, platf
 
 // GetClientIdentity reads a client-dedicated identity.
 func (s *Store) GetClientIdentity(ctx context.Context, agencyID, clientID, identityID string) (ah.ClientIdentity, error) {
-	it, err := get[clientIdentityItem](ctx, s, "dynamo.GetClientIdentity", clientPK(agencyID, clientID), clientIdentitySK(identityID), errIdentityNotFound2)
+	it, err := get[clientIdentityItem](ctx, s, "dynamo.GetClientIdentity", clientPK(agencyID, clientID), clientIdentitySK(identityID), errClientIdentityNotFound)
 	return it.ClientIdentity, err
 }
 

@@ -4,6 +4,7 @@
 package accesshive
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -187,4 +188,18 @@ func (v *Validation) Err() error {
 		return nil
 	}
 	return &Error{Kind: KindInvalid, Code: CodeValidation, Message: "one or more fields are invalid", Fields: v.fields}
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the id of the API request being served, so
+// the items it writes can name it (and the audit trail can show it).
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the API request id ctx carries, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }

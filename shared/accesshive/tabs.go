@@ -131,5 +131,6 @@ type AuditEntry struct {
 	EntityType string         `json:"entityType"`
 	EntityID   string         `json:"entityId"`
 	ClientID   string         `json:"clientId,omitempty"`
+	RequestID  string         `json:"requestId,omitempty"` // the API request that made the change, where known
 	Changes    map[string]any `json:"changes"`
 }

@@ -208,7 +208,11 @@ func (s *Store) transact(ctx context.Context, op string, idem *Idempotency, writ
 		writes = append(writes, w)
 	}
 	items := make([]types.TransactWriteItem, len(writes))
+	reqID := ah.RequestID(ctx)
 	for i, w := range writes {
+		if p := w.item.Put; p != nil && reqID != "" {
+			p.Item["requestId"] = str(reqID) // which API request wrote it (the audit trail shows it)
+		}
 		items[i] = w.item
 	}
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})

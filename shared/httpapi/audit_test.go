@@ -29,6 +29,7 @@ func TestAuditTrail(t *testing.T) {
 	adminID, managerID := e.Seed.Users["admin"].UserID, e.Seed.Users["manager"].UserID
 	r := manager.Post("/v1/clients", newClientBody("Audited Co"))
 	cid := r.Map(t)["id"].(string)
+	createRequestID := r.Header.Get("X-Request-Id")
 	path := "/v1/clients/" + cid
 	admin.Patch(path, map[string]any{"description": "changed by admin"})
 	manager.Send("PUT", path+"/contacts/ops", map[string]any{"kind": "technical", "name": "Ops", "email": "ops@audited.example"})
@@ -63,6 +64,11 @@ func TestAuditTrail(t *testing.T) {
 		}
 		if want.actor != "" && actor[k] != want.actor {
 			t.Errorf("%s actor = %s, want %s", want.action, actor[k], want.actor)
+		}
+	}
+	for _, en := range list.Items {
+		if en["action"] == "client.create" && en["entityType"] == "client" && en["requestId"] != createRequestID {
+			t.Errorf("client.create entry requestId = %v, want the creating request's %s", en["requestId"], createRequestID)
 		}
 	}
 	for i := 1; i < len(list.Items); i++ {

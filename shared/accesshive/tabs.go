@@ -124,13 +124,14 @@ type EffectiveAccess struct {
 
 // AuditEntry is one immutable entry of the audit trail.
 type AuditEntry struct {
-	ID         string         `json:"id"`
-	At         time.Time      `json:"at"`
-	ActorID    string         `json:"actorId"`
-	Action     string         `json:"action"`
-	EntityType string         `json:"entityType"`
-	EntityID   string         `json:"entityId"`
-	ClientID   string         `json:"clientId,omitempty"`
-	RequestID  string         `json:"requestId,omitempty"` // the API request that made the change, where known
-	Changes    map[string]any `json:"changes"`
+	ID         string    `json:"id"`
+	At         time.Time `json:"at"`
+	ActorID    string    `json:"actorId"`
+	Action     string    `json:"action"`
+	EntityType string    `json:"entityType"`
+	EntityID   string    `json:"entityId"`
+	ClientID   string    `json:"clientId,omitempty"`
+	// APIRequestID is the API request that made the change, where known.
+	APIRequestID string         `json:"apiRequestId,omitempty"`
+	Changes      map[string]any `json:"changes"`
 }

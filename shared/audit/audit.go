@@ -31,7 +31,7 @@ type API interface {
 }
 
 // bookkeeping attributes are not "changes" worth listing.
-var bookkeeping = map[string]bool{"requestId": true, "PK": true, "SK": true, "GSI1PK": true, "GSI1SK": true, "GSI2PK": true, "GSI2SK": true,
+var bookkeeping = map[string]bool{"apiRequestId": true, "PK": true, "SK": true, "GSI1PK": true, "GSI1SK": true, "GSI2PK": true, "GSI2SK": true,
 	"GSI3PK": true, "GSI3SK": true, "version": true, "updatedAt": true, "updatedBy": true, "lastAction": true, "ttl": true}
 
 // secretish attribute names are never copied into an entry, whatever an item holds.
@@ -153,11 +153,11 @@ func EntryFor(rec events.DynamoDBEventRecord) (Entry, error) {
 	}
 	// The request id is known when this change wrote it (an update by a workflow
 	// leaves an older request's id on the item; that one is not this change's).
-	reqID, _ := newImg["requestId"].(string)
-	if old, _ := oldImg["requestId"].(string); rec.EventName == "REMOVE" || old == reqID && rec.EventName != "INSERT" {
+	reqID, _ := newImg["apiRequestId"].(string)
+	if old, _ := oldImg["apiRequestId"].(string); rec.EventName == "REMOVE" || old == reqID && rec.EventName != "INSERT" {
 		reqID = ""
 	}
-	e := Entry{AgencyID: agencyID, AuditEntry: ah.AuditEntry{ID: rec.EventID, RequestID: reqID, At: at.UTC(), ActorID: actor, Action: action,
+	e := Entry{AgencyID: agencyID, AuditEntry: ah.AuditEntry{ID: rec.EventID, APIRequestID: reqID, At: at.UTC(), ActorID: actor, Action: action,
 		EntityType: typ, EntityID: id, ClientID: clientID, Changes: diff(oldImg, newImg)}}
 	e.PK = agencyPK(agencyID)
 	if clientID != "" {

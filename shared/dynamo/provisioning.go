@@ -162,7 +162,7 @@ func (s *Store) ActivateIdentity(ctx context.Context, agencyID, clientID, identi
 		if gerr == nil && idn.Status == ah.IdentityActive && idn.Provisioning.Attempt == attempt {
 			return nil
 		}
-		return ErrStaleAttempt
+		return fmt.Errorf("%w (%s)", ErrStaleAttempt, cancellationReasons(err))
 	}
 	return mapErr(op, err)
 }

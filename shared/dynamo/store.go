@@ -211,7 +211,9 @@ func (s *Store) transact(ctx context.Context, op string, idem *Idempotency, writ
 	reqID := ah.RequestID(ctx)
 	for i, w := range writes {
 		if p := w.item.Put; p != nil && reqID != "" {
-			p.Item["requestId"] = str(reqID) // which API request wrote it (the audit trail shows it)
+			// Which API request wrote it (the audit trail shows it). Not "requestId":
+			// identities and notifications use that name for their access request.
+			p.Item["apiRequestId"] = str(reqID)
 		}
 		items[i] = w.item
 	}

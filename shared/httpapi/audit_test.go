@@ -67,8 +67,8 @@ func TestAuditTrail(t *testing.T) {
 		}
 	}
 	for _, en := range list.Items {
-		if en["action"] == "client.create" && en["entityType"] == "client" && en["requestId"] != createRequestID {
-			t.Errorf("client.create entry requestId = %v, want the creating request's %s", en["requestId"], createRequestID)
+		if en["action"] == "client.create" && en["entityType"] == "client" && en["apiRequestId"] != createRequestID {
+			t.Errorf("client.create entry apiRequestId = %v, want the creating request's %s", en["apiRequestId"], createRequestID)
 		}
 	}
 	for i := 1; i < len(list.Items); i++ {

@@ -321,6 +321,9 @@ func TestProvisioningFailures(t *testing.T) {
 	}
 	waitExecutions(t, e)
 	idn = admin.Get(ipath).Map(t)
+	if idn["requestId"] != id {
+		t.Fatalf("identity requestId = %v, want its access request %s (an API write must not overwrite it)", idn["requestId"], id)
+	}
 	if idn["status"] != "active" || idn["provisioning"].(map[string]any)["attempt"] != float64(2) {
 		t.Fatalf("after retry = %v", idn)
 	}

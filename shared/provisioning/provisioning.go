@@ -201,7 +201,7 @@ func (s *Steps) Activate(ctx context.Context, in Input) (Output, error) {
 	}
 	err = s.Store.ActivateIdentity(ctx, in.AgencyID, in.ClientID, in.IdentityID, in.RequestID, idn.PlatformID, in.Attempt, s.now())
 	if errors.Is(err, dynamo.ErrStaleAttempt) {
-		return Output{}, &PermanentError{Msg: "stale provisioning attempt"}
+		return Output{}, &PermanentError{Msg: "stale provisioning attempt: " + err.Error()}
 	}
 	if err != nil {
 		return Output{}, &TransientError{Msg: "activate: " + err.Error()}

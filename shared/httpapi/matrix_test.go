@@ -381,6 +381,10 @@ These are enforced in the service layer and tested in ` + "`shared/httpapi/*_tes
   (403 ` + "`self_change`" + `). An agency always keeps at least one enabled owner (409 ` + "`last_owner`" + `).
 - **Reads for client managers.** Client managers read platforms, security policies and agency identities
   (they choose them when creating a client) but cannot change them.
-- **client_user** can only see who they are until client management and access requests land; those
-  routes bind them to their own client.
+- **Client visibility.** Owners and admins see every client; client managers and members see the
+  clients whose team they are on (any other client answers 404). Identities need a team role with
+  identity access (` + "`manager`, `operator`" + `; a ` + "`viewer`" + ` gets 403 ` + "`no_identity_access`" + `).
+- **client_user** acts for their own client only: they submit, list (their own), read and cancel
+  access requests and read notifications; another client's ids answer 404.
+- **Reviews.** Nobody approves or rejects their own request (403 ` + "`self_approval`" + `).
 `

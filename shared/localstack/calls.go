@@ -13,8 +13,19 @@ import (
 // Calls counts the AWS operations the stack's functions make, by "Service.Operation",
 // through an SDK middleware: the numbers are what DynamoDB would bill and see.
 type Calls struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu    sync.Mutex
+	n     map[string]int
+	fault func(function, operation string) error
+}
+
+// InjectFault makes calls fail before they are sent: fault names the function and
+// operation ("DynamoDB.TransactWriteItems") and returns the error to answer with,
+// or nil to let the call through. nil removes the fault. Tests use it to check what
+// callers see when AWS throttles or times out.
+func (c *Calls) InjectFault(fault func(function, operation string) error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fault = fault
 }
 
 // Reset forgets every count.
@@ -69,7 +80,13 @@ func (c *Calls) add(function string, stack *middleware.Stack) error {
 				c.n = map[string]int{}
 			}
 			c.n[name]++
+			fault := c.fault
 			c.mu.Unlock()
+			if fault != nil {
+				if err := fault(function, strings.TrimPrefix(name, function+" ")); err != nil {
+					return middleware.InitializeOutput{}, middleware.Metadata{}, err
+				}
+			}
 			return next.HandleInitialize(ctx, in)
 		}), middleware.After)
 }

@@ -51,3 +51,46 @@ func TestThrottlingIsA503AndWritesNothing(t *testing.T) {
 		t.Fatalf("throttled read: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestStepRedeliveryDuplicatesNothing: the Notify step does its work, then fails
+// before returning (its last write fails once), so Step Functions runs it again. The
+// requester still has exactly one in-app notification, the request one
+// "provisioned" history entry, and the identity every step done.
+func TestStepRedeliveryDuplicatesNothing(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	var updates int
+	e.Stack.Calls.InjectFault(func(fn, op string) error {
+		if fn == "NotifyRequesterFunction" && op == "DynamoDB.UpdateItem" {
+			updates++
+			if updates == 2 { // running -> (work) -> done: the "done" write fails once
+				return &smithy.GenericAPIError{Code: "InternalServerError", Message: "injected crash"}
+			}
+		}
+		return nil
+	})
+	ipath := provisioned(t, e, e.Seed.Platforms["googleAds"], "managed")
+	e.Stack.Calls.InjectFault(nil)
+	if updates < 3 {
+		t.Fatalf("the notify step was not redelivered (%d step writes)", updates)
+	}
+	idn := e.As("admin").Get(ipath).Map(t)
+	for name, st := range stepStatuses(t, idn) {
+		if st != "done" {
+			t.Errorf("step %s = %s after redelivery", name, st)
+		}
+	}
+	if k := kinds(t, e, "clientUser"); k != "access_request.approved,access_request.provisioned" {
+		t.Fatalf("requester notifications = %s, want one of each", k)
+	}
+	req := e.As("clientUser").Get("/v1/clients/" + e.Seed.ClientID + "/access-requests/" + idn["requestId"].(string)).Map(t)
+	provisionedEvents := 0
+	for _, h := range req["history"].([]any) {
+		if h.(map[string]any)["action"] == "provisioned" {
+			provisionedEvents++
+		}
+	}
+	if provisionedEvents != 1 {
+		t.Fatalf("%d provisioned history entries, want 1", provisionedEvents)
+	}
+}

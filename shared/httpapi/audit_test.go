@@ -72,8 +72,10 @@ func TestAuditTrail(t *testing.T) {
 		}
 	}
 	for i := 1; i < len(list.Items); i++ {
-		if list.Items[i-1]["at"].(string) < list.Items[i]["at"].(string) {
-			t.Fatal("activity is not newest first")
+		prev, _ := time.Parse(time.RFC3339Nano, list.Items[i-1]["at"].(string))
+		cur, _ := time.Parse(time.RFC3339Nano, list.Items[i]["at"].(string))
+		if prev.Before(cur) { // compare times: RFC 3339 text with varying fractions does not sort
+			t.Fatalf("activity is not newest first: %v before %v", prev, cur)
 		}
 	}
 	t.Run("Filters", func(t *testing.T) {

@@ -25,7 +25,7 @@ func versionOf(v any) int {
 }
 
 // create handles POST routes that create a resource: decode, idempotency, 201.
-func create[In, Out any](_ *Server, fn func(context.Context, ah.Principal, In, *service.Idem) (service.Created[Out], error)) func(*call) (reply, error) {
+func create[In, Out any](fn func(context.Context, ah.Principal, In, *service.Idem) (service.Created[Out], error)) func(*call) (reply, error) {
 	return createCall(func(c *call, in In, idem *service.Idem) (service.Created[Out], error) {
 		return fn(c.r.Context(), c.p, in, idem)
 	})

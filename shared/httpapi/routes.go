@@ -101,22 +101,22 @@ func (s *Server) routeTable() []route {
 		}},
 
 		{"members.list", "GET", "/v1/members", admins, "list members", list(s, svc.ListMembers)},
-		{"members.create", "POST", "/v1/members", admins, "invite members", create(s, svc.CreateMember)},
+		{"members.create", "POST", "/v1/members", admins, "invite members", create(svc.CreateMember)},
 		{"members.get", "GET", "/v1/members/{memberId}", admins, "read members", get("memberId", svc.GetMember)},
 		{"members.update", "PATCH", "/v1/members/{memberId}", admins, "change members", patch("memberId", svc.UpdateMember)},
 
 		{"platforms.list", "GET", "/v1/platforms", adminsManager, "list platforms", list(s, svc.ListPlatforms)},
-		{"platforms.create", "POST", "/v1/platforms", admins, "connect platforms", create(s, svc.CreatePlatform)},
+		{"platforms.create", "POST", "/v1/platforms", admins, "connect platforms", create(svc.CreatePlatform)},
 		{"platforms.get", "GET", "/v1/platforms/{platformId}", adminsManager, "read platforms", get("platformId", svc.GetPlatform)},
 		{"platforms.update", "PATCH", "/v1/platforms/{platformId}", admins, "change platforms", patch("platformId", svc.UpdatePlatform)},
 
 		{"securityPolicies.list", "GET", "/v1/security-policies", adminsManager, "list security policies", list(s, svc.ListSecurityPolicies)},
-		{"securityPolicies.create", "POST", "/v1/security-policies", admins, "create security policies", create(s, svc.CreateSecurityPolicy)},
+		{"securityPolicies.create", "POST", "/v1/security-policies", admins, "create security policies", create(svc.CreateSecurityPolicy)},
 		{"securityPolicies.get", "GET", "/v1/security-policies/{policyId}", adminsManager, "read security policies", get("policyId", svc.GetSecurityPolicy)},
 		{"securityPolicies.update", "PATCH", "/v1/security-policies/{policyId}", admins, "change security policies", patch("policyId", svc.UpdateSecurityPolicy)},
 
 		{"identities.list", "GET", "/v1/identities", adminsManager, "list agency identities", list(s, svc.ListIdentities)},
-		{"identities.create", "POST", "/v1/identities", admins, "create agency identities", create(s, svc.CreateIdentity)},
+		{"identities.create", "POST", "/v1/identities", admins, "create agency identities", create(svc.CreateIdentity)},
 		{"identities.get", "GET", "/v1/identities/{identityId}", adminsManager, "read agency identities", get("identityId", svc.GetIdentity)},
 
 		{"clients.list", "GET", "/v1/clients", staff, "list clients", listCall(s, func(c *call, page dynamo.Page) ([]ah.ClientView, dynamo.Keys, error) {
@@ -126,7 +126,7 @@ func (s *Server) routeTable() []route {
 			}
 			return svc.ListClients(c.r.Context(), c.p, lifecycle, page)
 		})},
-		{"clients.create", "POST", "/v1/clients", adminsManager, "create clients", create(s, svc.CreateClient)},
+		{"clients.create", "POST", "/v1/clients", adminsManager, "create clients", create(svc.CreateClient)},
 		{"clients.get", "GET", "/v1/clients/{clientId}", staff, "read clients", get("clientId", svc.GetClient)},
 		{"clients.update", "PATCH", "/v1/clients/{clientId}", adminsManager, "change clients", patch("clientId", svc.UpdateClient)},
 		{"clients.contacts.put", "PUT", "/v1/clients/{clientId}/contacts/{contactId}", adminsManager, "change client contacts", put("clientId", "contactId", svc.PutContact)},

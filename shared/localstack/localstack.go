@@ -58,7 +58,6 @@ type Stack struct {
 	Endpoint  string
 	Tables    map[string]string // logical id -> physical name
 	Functions map[string]lambda.Handler
-	Env       map[string]map[string]string // logical id -> resolved environment
 	Gateway   *apigw.Gateway
 	Issuer    *authn.Issuer
 	// Calls counts the AWS calls the functions make (not the stack's own setup).
@@ -96,7 +95,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, errors.New("localstack: an issuer is required")
 	}
 	s := &Stack{Issuer: o.Issuer, log: o.Logger, Endpoint: o.Endpoint, Tables: map[string]string{},
-		Functions: map[string]lambda.Handler{}, Env: map[string]map[string]string{}}
+		Functions: map[string]lambda.Handler{}}
 	if s.Endpoint == "" {
 		m, err := motoserver.Start(ctx)
 		if err != nil {
@@ -278,7 +277,6 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 			}
 			env[k] = v
 		}
-		s.Env[id] = env
 		fnCfg := s.AWS.Copy()
 		fnCfg.APIOptions = append(fnCfg.APIOptions, s.Calls.middleware(id))
 		h, err := b(ctx, s, func(k string) string { return env[k] }, fnCfg, s.log.With("function", id))

@@ -380,11 +380,3 @@ func matchValues(options []any, got any, present bool) bool {
 	}
 	return false
 }
-
-// StreamSourcesForTest exposes the template's stream sources (tests of the filter).
-func (s *Stack) StreamSourcesForTest() ([]*StreamSource, error) { return s.streamSources() }
-
-// MatchesFilters applies FilterCriteria patterns to a record as Lambda does.
-func MatchesFilters(filters []map[string]any, ev events.DynamoDBEventRecord) bool {
-	return matchesAny(filters, ev)
-}

@@ -31,13 +31,19 @@ type Server struct {
 // server, a failed transaction can thereby roll back a concurrent transaction's
 // committed writes. Serving one request at a time keeps every TransactWriteItems
 // atomic and isolated, as DynamoDB's are.
+//
+// A single thread must not wait on an idle connection: Go's HTTP transport may
+// dial a spare connection and park it, and the server would block reading it
+// until the client's 90 s idle timeout. Each connection gets a 1 s read timeout.
 const launcher = `
 import os, sys
-from werkzeug.serving import run_simple
+from werkzeug.serving import run_simple, WSGIRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+class Handler(WSGIRequestHandler):
+    timeout = 1
 host, port = sys.argv[1], int(sys.argv[2])
 os.environ.setdefault("MOTO_PORT", str(port))
-run_simple(host, port, DomainDispatcherApplication(create_backend_app), threaded=False, processes=1)
+run_simple(host, port, DomainDispatcherApplication(create_backend_app), threaded=False, processes=1, request_handler=Handler)
 `
 
 // python finds the interpreter moto is installed for.

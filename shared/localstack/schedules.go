@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"time"
+
+	"github.com/accesshive/accesshive/shared/samtemplate"
 )
 
 // Schedule is a ScheduleV2 event of a template function.
@@ -22,37 +23,27 @@ var rateExpr = regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours|day|d
 
 // Schedules reads the template's ScheduleV2 events (rate expressions).
 func (s *Stack) Schedules() ([]Schedule, error) {
-	fns, err := s.Template.Functions()
+	evs, err := samtemplate.Events[struct {
+		ScheduleExpression string `json:"ScheduleExpression"`
+		Input              string `json:"Input"`
+	}](s.Template, "ScheduleV2")
 	if err != nil {
 		return nil, err
 	}
-	var out []Schedule
-	for id, fn := range fns {
-		for name, ev := range fn.Events {
-			if ev.Type != "ScheduleV2" {
-				continue
-			}
-			var p struct {
-				ScheduleExpression string `json:"ScheduleExpression"`
-				Input              string `json:"Input"`
-			}
-			if err := json.Unmarshal(ev.Properties, &p); err != nil {
-				return nil, fmt.Errorf("%s.%s: %w", id, name, err)
-			}
-			m := rateExpr.FindStringSubmatch(p.ScheduleExpression)
-			if m == nil {
-				return nil, fmt.Errorf("%s.%s: only rate(...) schedules run locally, not %q", id, name, p.ScheduleExpression)
-			}
-			n, _ := strconv.Atoi(m[1])
-			unit := map[string]time.Duration{"minute": time.Minute, "minutes": time.Minute, "hour": time.Hour, "hours": time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour}[m[2]]
-			input := json.RawMessage(`{}`)
-			if p.Input != "" {
-				input = json.RawMessage(p.Input)
-			}
-			out = append(out, Schedule{Function: id, Name: name, Every: time.Duration(n) * unit, Input: input})
+	units := map[string]time.Duration{"minute": time.Minute, "minutes": time.Minute, "hour": time.Hour, "hours": time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour}
+	out := make([]Schedule, 0, len(evs))
+	for _, ev := range evs {
+		m := rateExpr.FindStringSubmatch(ev.Properties.ScheduleExpression)
+		if m == nil {
+			return nil, fmt.Errorf("%s.%s: only rate(...) schedules run locally, not %q", ev.Function, ev.Name, ev.Properties.ScheduleExpression)
 		}
+		n, _ := strconv.Atoi(m[1])
+		input := json.RawMessage(`{}`)
+		if ev.Properties.Input != "" {
+			input = json.RawMessage(ev.Properties.Input)
+		}
+		out = append(out, Schedule{Function: ev.Function, Name: ev.Name, Every: time.Duration(n) * units[m[2]], Input: input})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Function+out[i].Name < out[j].Function+out[j].Name })
 	return out, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/accesshive/accesshive/shared/samtemplate"
 )
 
 // StreamSource is a DynamoDB event of a template function.
@@ -43,51 +44,41 @@ type streamState struct {
 
 // streamSources reads the template's DynamoDB event sources.
 func (s *Stack) streamSources() ([]*StreamSource, error) {
-	fns, err := s.Template.Functions()
+	evs, err := samtemplate.Events[struct {
+		Stream               string `json:"Stream"`
+		BatchSize            int    `json:"BatchSize"`
+		MaximumRetryAttempts int    `json:"MaximumRetryAttempts"`
+		FilterCriteria       struct {
+			Filters []struct {
+				Pattern string `json:"Pattern"`
+			} `json:"Filters"`
+		} `json:"FilterCriteria"`
+	}](s.Template, "DynamoDB")
 	if err != nil {
 		return nil, err
 	}
 	var out []*StreamSource
-	for id, fn := range fns {
-		for name, ev := range fn.Events {
-			if ev.Type != "DynamoDB" {
-				continue
+	for _, ev := range evs {
+		p := ev.Properties
+		src := &StreamSource{Function: ev.Function, BatchSize: max(p.BatchSize, 1), MaxRetries: p.MaximumRetryAttempts,
+			iterators: map[string]string{}, doneShards: map[string]bool{}}
+		for _, phys := range s.Tables {
+			if strings.Contains(p.Stream, "table/"+phys+"/stream") {
+				src.Table = phys
 			}
-			var p struct {
-				Stream               string `json:"Stream"`
-				BatchSize            int    `json:"BatchSize"`
-				MaximumRetryAttempts int    `json:"MaximumRetryAttempts"`
-				FilterCriteria       struct {
-					Filters []struct {
-						Pattern string `json:"Pattern"`
-					} `json:"Filters"`
-				} `json:"FilterCriteria"`
-			}
-			if err := json.Unmarshal(ev.Properties, &p); err != nil {
-				return nil, fmt.Errorf("%s.%s: %w", id, name, err)
-			}
-			src := &StreamSource{Function: id, BatchSize: max(p.BatchSize, 1), MaxRetries: p.MaximumRetryAttempts,
-				iterators: map[string]string{}, doneShards: map[string]bool{}}
-			for logical, phys := range s.Tables {
-				if strings.Contains(p.Stream, "table/"+phys+"/stream") {
-					src.Table = phys
-					_ = logical
-				}
-			}
-			if src.Table == "" {
-				return nil, fmt.Errorf("%s.%s: stream %q is not a template table's", id, name, p.Stream)
-			}
-			for _, f := range p.FilterCriteria.Filters {
-				var pat map[string]any
-				if err := json.Unmarshal([]byte(f.Pattern), &pat); err != nil {
-					return nil, fmt.Errorf("%s.%s: filter %s: %w", id, name, f.Pattern, err)
-				}
-				src.Filters = append(src.Filters, pat)
-			}
-			out = append(out, src)
 		}
+		if src.Table == "" {
+			return nil, fmt.Errorf("%s.%s: stream %q is not a template table's", ev.Function, ev.Name, p.Stream)
+		}
+		for _, f := range p.FilterCriteria.Filters {
+			var pat map[string]any
+			if err := json.Unmarshal([]byte(f.Pattern), &pat); err != nil {
+				return nil, fmt.Errorf("%s.%s: filter %s: %w", ev.Function, ev.Name, f.Pattern, err)
+			}
+			src.Filters = append(src.Filters, pat)
+		}
+		out = append(out, src)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Function < out[j].Function })
 	return out, nil
 }
 

@@ -354,32 +354,55 @@ type HTTPRoute struct {
 	Public bool
 }
 
-// HTTPRoutes returns every HttpApi route in the template.
-func (t *Template) HTTPRoutes() ([]HTTPRoute, error) {
+// FunctionEvent is one event source of a template function with its properties
+// decoded into P.
+type FunctionEvent[P any] struct {
+	Function   string
+	Name       string
+	Properties P
+}
+
+// Events returns every event of the given Type ("HttpApi", "ScheduleV2",
+// "DynamoDB") across the template's functions, sorted by function and name.
+func Events[P any](t *Template, eventType string) ([]FunctionEvent[P], error) {
 	fns, err := t.Functions()
 	if err != nil {
 		return nil, err
 	}
-	var out []HTTPRoute
+	var out []FunctionEvent[P]
 	for id, fn := range fns {
 		for name, ev := range fn.Events {
-			if ev.Type != "HttpApi" {
+			if ev.Type != eventType {
 				continue
 			}
-			var p struct {
-				Method string `json:"Method"`
-				Path   string `json:"Path"`
-				Auth   struct {
-					Authorizer string `json:"Authorizer"`
-				} `json:"Auth"`
-			}
+			var p P
 			if err := json.Unmarshal(ev.Properties, &p); err != nil {
 				return nil, fmt.Errorf("function %s event %s: %w", id, name, err)
 			}
-			out = append(out, HTTPRoute{Function: id, Method: strings.ToUpper(p.Method), Path: p.Path, Public: p.Auth.Authorizer == "NONE"})
+			out = append(out, FunctionEvent[P]{Function: id, Name: name, Properties: p})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path+out[i].Method < out[j].Path+out[j].Method })
+	sort.Slice(out, func(i, j int) bool { return out[i].Function+out[i].Name < out[j].Function+out[j].Name })
+	return out, nil
+}
+
+// HTTPRoutes returns every HttpApi route in the template.
+func (t *Template) HTTPRoutes() ([]HTTPRoute, error) {
+	evs, err := Events[struct {
+		Method string `json:"Method"`
+		Path   string `json:"Path"`
+		Auth   struct {
+			Authorizer string `json:"Authorizer"`
+		} `json:"Auth"`
+	}](t, "HttpApi")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]HTTPRoute, len(evs))
+	for i, ev := range evs {
+		p := ev.Properties
+		out[i] = HTTPRoute{Function: ev.Function, Method: strings.ToUpper(p.Method), Path: p.Path, Public: p.Auth.Authorizer == "NONE"}
+	}
 	return out, nil
 }
 

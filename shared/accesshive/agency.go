@@ -24,6 +24,9 @@ type Settings struct {
 	AccessRequestExpiryMinutes int `json:"accessRequestExpiryMinutes"`
 	// DefaultSecurityPolicyID is the policy new clients get when none is chosen.
 	DefaultSecurityPolicyID string `json:"defaultSecurityPolicyId"`
+	// DefaultGovernancePolicyID governs requests where no policy is assigned
+	// ("": the built-in rules).
+	DefaultGovernancePolicyID string `json:"defaultGovernancePolicyId"`
 }
 
 // Meta is the bookkeeping every stored item carries.
@@ -40,6 +43,7 @@ type SettingsPatch struct {
 	AgencyName                 *string `json:"agencyName"`
 	AccessRequestExpiryMinutes *int    `json:"accessRequestExpiryMinutes"`
 	DefaultSecurityPolicyID    *string `json:"defaultSecurityPolicyId"`
+	DefaultGovernancePolicyID  *string `json:"defaultGovernancePolicyId"`
 }
 
 // Validate checks the patch's values.
@@ -57,7 +61,7 @@ func (p SettingsPatch) Validate() error {
 	if p.DefaultSecurityPolicyID != nil {
 		v.Check(*p.DefaultSecurityPolicyID != "", "defaultSecurityPolicyId", FieldRequired, "defaultSecurityPolicyId cannot be empty")
 	}
-	if p.AgencyName == nil && p.AccessRequestExpiryMinutes == nil && p.DefaultSecurityPolicyID == nil {
+	if p.AgencyName == nil && p.AccessRequestExpiryMinutes == nil && p.DefaultSecurityPolicyID == nil && p.DefaultGovernancePolicyID == nil {
 		v.Add("", FieldRequired, "the patch changes nothing: name at least one field")
 	}
 	return v.Err()

@@ -81,6 +81,8 @@ type TeamAssignment struct {
 	IdentityAccess bool      `json:"identityAccess"`
 	AssignedAt     time.Time `json:"assignedAt"`
 	AssignedBy     string    `json:"assignedBy"`
+	// Group is the team group the assignment comes from ("" when direct).
+	Group string `json:"group,omitempty"`
 }
 
 // ClientPlatform is a platform configured for a client.
@@ -113,7 +115,9 @@ type ClientFacts struct {
 	Platforms         int                       `json:"platforms"`
 	PlatformHealth    map[string]PlatformStatus `json:"platformHealth"`
 	FailedIdentities  int                       `json:"failedIdentities"`
-	ExpiredAccess     int                       `json:"expiredAccess"`
+	// AccessEnds holds the end time of each live time-bound grant (by request id);
+	// a grant past its end that is still here has expired but is not yet revoked.
+	AccessEnds map[string]time.Time `json:"accessEnds,omitempty"`
 }
 
 // Client is an agency's customer account.
@@ -129,6 +133,8 @@ type Client struct {
 	Lifecycle        ClientLifecycle `json:"lifecycle"`
 	Offboarding      *Offboarding    `json:"offboarding,omitempty"`
 	Facts            ClientFacts     `json:"-"`
+	// Governance is stored with the client (the Governance tab shows it).
+	Governance ClientGovernance `json:"-"`
 	Meta
 }
 
@@ -160,13 +166,13 @@ func (c Client) Checklist() []ChecklistItem {
 }
 
 // Attention returns the reasons the client needs admin action, in a stable order.
-func (c Client) Attention() []AttentionReason {
+func (c Client) Attention(now time.Time) []AttentionReason {
 	var out []AttentionReason
 	if n := c.Facts.FailedIdentities; n > 0 {
 		out = append(out, AttentionReason{Reason: "failed_provisioning", Detail: "identity provisioning failed; retry it from the identity", Count: n})
 	}
-	if n := c.Facts.ExpiredAccess; n > 0 {
-		out = append(out, AttentionReason{Reason: "expired_access", Detail: "access has expired but is not yet revoked", Count: n})
+	if n := c.ExpiredAccess(now); n > 0 {
+		out = append(out, AttentionReason{Reason: "expired_access", Detail: "access has passed its end time but is not yet revoked; the expiry sweep revokes it, or revoke it from the request", Count: n})
 	}
 	ids := make([]string, 0, len(c.Facts.PlatformHealth))
 	for id := range c.Facts.PlatformHealth {
@@ -182,12 +188,23 @@ func (c Client) Attention() []AttentionReason {
 	return out
 }
 
-// Status computes the client's status from stored facts.
-func (c Client) Status() ClientStatus {
+// ExpiredAccess counts live grants whose end time is not after now.
+func (c Client) ExpiredAccess(now time.Time) int {
+	n := 0
+	for _, end := range c.Facts.AccessEnds {
+		if !end.After(now) {
+			n++
+		}
+	}
+	return n
+}
+
+// Status computes the client's status from stored facts as of now.
+func (c Client) Status(now time.Time) ClientStatus {
 	if c.Lifecycle == ClientArchived {
 		return ClientStatusArchived
 	}
-	if len(c.Attention()) > 0 {
+	if len(c.Attention(now)) > 0 {
 		return ClientNeedsAttention
 	}
 	for _, item := range c.Checklist() {
@@ -218,13 +235,13 @@ type ClientCounts struct {
 	Platforms int `json:"platforms"`
 }
 
-// View returns the client's view without its detail collections.
-func (c Client) View() ClientView {
-	at := c.Attention()
+// View returns the client's view as of now without its detail collections.
+func (c Client) View(now time.Time) ClientView {
+	at := c.Attention(now)
 	if at == nil {
 		at = []AttentionReason{}
 	}
-	return ClientView{Client: c, Status: c.Status(), Checklist: c.Checklist(), Attention: at,
+	return ClientView{Client: c, Status: c.Status(now), Checklist: c.Checklist(), Attention: at,
 		Counts: ClientCounts{Contacts: c.Facts.TechnicalContacts + c.Facts.BusinessContacts, Team: c.Facts.TeamMembers, Platforms: c.Facts.Platforms}}
 }
 

@@ -73,6 +73,10 @@ const (
 	CodeNotStandard            = "credential_generated"
 	CodeConfirmName            = "confirm_name_mismatch"
 	CodeOffboarding            = "offboarding_in_progress"
+	CodePolicyViolation        = "policy_violation"
+	CodeAlreadyApproved        = "already_approved"
+	CodeApproverNotAllowed     = "approver_not_allowed"
+	CodeAccessNotActive        = "access_not_active"
 )
 
 // FieldError names one invalid input field and why it was refused.

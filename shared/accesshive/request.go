@@ -7,6 +7,11 @@ type NewAccessRequestInput struct {
 	PlatformID    string       `json:"platformId"`
 	IdentityType  IdentityType `json:"identityType"`
 	Justification string       `json:"justification"`
+	// DurationMinutes asks for access that ends; 0 takes the template's or policy's default.
+	DurationMinutes int `json:"durationMinutes"`
+	// RoleTemplateID names a role template: its identity type and default duration
+	// apply where the request gives none.
+	RoleTemplateID string `json:"roleTemplateId"`
 }
 
 // Validate checks the input.
@@ -14,12 +19,15 @@ func (in NewAccessRequestInput) Validate() error {
 	var v Validation
 	v.Check(in.PlatformID != "", "platformId", FieldRequired, "platformId is required")
 	switch {
-	case in.IdentityType == "":
-		v.Add("identityType", FieldRequired, "identityType is required (managed or standard)")
-	case !in.IdentityType.Valid():
+	case in.IdentityType == "" && in.RoleTemplateID == "":
+		v.Add("identityType", FieldRequired, "identityType is required (managed or standard) unless a roleTemplateId gives it")
+	case in.IdentityType != "" && !in.IdentityType.Valid():
 		v.Add("identityType", FieldUnknown, "identityType must be managed or standard")
 	}
-	checkText(&v, "justification", in.Justification, true, 2000)
+	// Whether a justification is required, and how long, is the policy's to say.
+	checkText(&v, "justification", in.Justification, false, MaxJustificationLength)
+	v.Check(in.DurationMinutes >= 0 && in.DurationMinutes <= MaxAccessMinutes, "durationMinutes", FieldOutRange,
+		"durationMinutes must be between 1 and %d (0 or absent: the default)", MaxAccessMinutes)
 	return v.Err()
 }
 

@@ -13,10 +13,11 @@ const (
 	RequestRejected    RequestStatus = "rejected"
 	RequestExpired     RequestStatus = "expired"
 	RequestCancelled   RequestStatus = "cancelled" // withdrawn by the requester while pending
+	RequestRevoked     RequestStatus = "revoked"   // granted access ended: at its end time or revoked early
 )
 
 // RequestStatuses lists every request status, for the ?status= filter.
-var RequestStatuses = []string{"pending", "approved", "provisioned", "rejected", "expired", "cancelled"}
+var RequestStatuses = []string{"pending", "approved", "provisioned", "rejected", "expired", "cancelled", "revoked"}
 
 // RequestEvent is one entry of a request's history.
 type RequestEvent struct {
@@ -29,18 +30,28 @@ type RequestEvent struct {
 
 // AccessRequest is a client user's request for access to a platform.
 type AccessRequest struct {
-	ID            string         `json:"id"`
-	AgencyID      string         `json:"agencyId"`
-	ClientID      string         `json:"clientId"`
-	PlatformID    string         `json:"platformId"`
-	RequesterID   string         `json:"requesterId"`
-	IdentityType  IdentityType   `json:"identityType"`
-	Justification string         `json:"justification"`
-	Status        RequestStatus  `json:"status"`
-	Reason        string         `json:"reason,omitempty"`
-	IdentityID    string         `json:"identityId,omitempty"`
-	ExpiresAt     time.Time      `json:"expiresAt"`
-	History       []RequestEvent `json:"history"`
+	ID            string        `json:"id"`
+	AgencyID      string        `json:"agencyId"`
+	ClientID      string        `json:"clientId"`
+	PlatformID    string        `json:"platformId"`
+	RequesterID   string        `json:"requesterId"`
+	IdentityType  IdentityType  `json:"identityType"`
+	Justification string        `json:"justification"`
+	Status        RequestStatus `json:"status"`
+	Reason        string        `json:"reason,omitempty"`
+	IdentityID    string        `json:"identityId,omitempty"`
+	ExpiresAt     time.Time     `json:"expiresAt"`
+	// Governance: the policy the request was evaluated against when submitted, the
+	// template it named, the duration asked for, the approvals so far, and when the
+	// granted access ends (nil: no end).
+	Policy          AppliedPolicy `json:"policy"`
+	RoleTemplateID  string        `json:"roleTemplateId,omitempty"`
+	DurationMinutes int           `json:"durationMinutes,omitempty"`
+	Approvals       []Approval    `json:"approvals"`
+	AccessEndsAt    *time.Time    `json:"accessEndsAt,omitempty"`
+	// EndNoticeSentAt is when the requester was told their access ends soon.
+	EndNoticeSentAt *time.Time     `json:"endNoticeSentAt,omitempty"`
+	History         []RequestEvent `json:"history"`
 	Meta
 }
 
@@ -67,21 +78,25 @@ type ClientIdentity struct {
 	LastRevealedAt      *time.Time `json:"lastRevealedAt,omitempty"`
 	LastRevealedBy      string     `json:"lastRevealedBy,omitempty"`
 	CredentialChangedAt *time.Time `json:"credentialChangedAt,omitempty"`
-	Provisioning        struct {
+	// ActiveGrants counts the live grants using the identity; when the last one
+	// ends the identity is deactivated.
+	ActiveGrants int `json:"activeGrants"`
+	Provisioning struct {
 		Attempt int                `json:"attempt"`
 		Steps   []ProvisioningStep `json:"steps"`
 	} `json:"provisioning"`
 	Meta
 }
 
-// PolicyAssignment is a policy in force for a client.
+// PolicyAssignment assigns a governance policy to a client (scope "client") or to
+// one of the client's platforms (scope: the platform id).
 type PolicyAssignment struct {
-	Kind     string `json:"kind"` // security_policy, governance_policy
 	PolicyID string `json:"policyId"`
-	Scope    string `json:"scope"` // client, or a platform id
+	Scope    string `json:"scope"`
 }
 
-// TeamGroup is a named group of agency members assigned to a client together.
+// TeamGroup is a named group of agency members assigned to a client together:
+// each member gets a team assignment with the group's role.
 type TeamGroup struct {
 	Name      string   `json:"name"`
 	Role      TeamRole `json:"role"`
@@ -90,34 +105,58 @@ type TeamGroup struct {
 
 // ComplianceSettings are a client's compliance requirements.
 type ComplianceSettings struct {
-	DataResidency         string `json:"dataResidency"`
-	RequireJustification  bool   `json:"requireJustification"`
-	AuditRetentionDays    int    `json:"auditRetentionDays"`
-	AccessReviewEveryDays int    `json:"accessReviewEveryDays"`
+	DataResidency string `json:"dataResidency"`
+	// RequireJustification requires a justification on every request for this
+	// client, whatever the policy in force says.
+	RequireJustification  bool `json:"requireJustification"`
+	AuditRetentionDays    int  `json:"auditRetentionDays"`
+	AccessReviewEveryDays int  `json:"accessReviewEveryDays"`
 }
 
-// Governance is a client's Governance tab.
+// Governance is a client's Governance tab; version is the client's (If-Match).
 type Governance struct {
-	ClientID          string             `json:"clientId"`
-	PolicyAssignments []PolicyAssignment `json:"policyAssignments"`
-	TeamGroups        []TeamGroup        `json:"teamGroups"`
-	ClientOwners      []string           `json:"clientOwners"`
-	Compliance        ComplianceSettings `json:"compliance"`
+	ClientID string `json:"clientId"`
+	ClientGovernance
+	Version int `json:"version"`
 }
+
+// ETagVersion is the client's version: governance is stored with the client.
+func (g Governance) ETagVersion() int { return g.Version }
+
+// Derivation is one fact a cell of the effective access matrix rests on.
+type Derivation struct {
+	Source string     `json:"source"` // access_request, approval, policy, role_template, identity, team_assignment, team_group, client_owner
+	ID     string     `json:"id,omitempty"`
+	By     string     `json:"by,omitempty"`
+	At     *time.Time `json:"at,omitempty"`
+	Detail string     `json:"detail,omitempty"`
+}
+
+// Access levels of a cell.
+const (
+	AccessGranted      = "granted"      // live grant on an active identity
+	AccessProvisioning = "provisioning" // granted; the identity is being provisioned
+	AccessFailed       = "failed"       // granted; provisioning failed
+	AccessEndedPending = "expired_not_revoked"
+	AccessIdentity     = "identity_active"   // the identity itself (row for the identity)
+	AccessManage       = "manage_identities" // team member whose role includes identity access
+	AccessView         = "view"              // team member who sees the client only
+)
 
 // AccessCell is one cell of the effective access matrix with its derivation.
 type AccessCell struct {
-	PlatformID  string     `json:"platformId"`
-	PrincipalID string     `json:"principalId"`
-	Kind        string     `json:"kind"` // identity, team_member
-	Access      string     `json:"access"`
-	Until       *time.Time `json:"until,omitempty"`
-	Derivation  []string   `json:"derivation"`
+	PlatformID  string       `json:"platformId,omitempty"` // empty: every platform of the client (team roles)
+	PrincipalID string       `json:"principalId"`
+	Kind        string       `json:"kind"` // identity, client_user, team_member
+	Access      string       `json:"access"`
+	Until       *time.Time   `json:"until,omitempty"`
+	Derivation  []Derivation `json:"derivation"`
 }
 
 // EffectiveAccess is the client's Effective Access tab: platforms × principals.
 type EffectiveAccess struct {
 	ClientID  string           `json:"clientId"`
+	AsOf      time.Time        `json:"asOf"`
 	Platforms []ClientPlatform `json:"platforms"`
 	Cells     []AccessCell     `json:"cells"`
 }

@@ -16,18 +16,25 @@ import (
 type clientItem struct {
 	keys
 	ah.Client
-	Facts ah.ClientFacts `json:"facts"`
+	Facts      ah.ClientFacts      `json:"facts"`
+	Governance ah.ClientGovernance `json:"governance"`
 }
 
 func newClientItem(c ah.Client) clientItem {
 	lower := strings.ToLower(c.Name)
+	if c.Facts.AccessEnds == nil {
+		// Always a map, so a grant's end can be set inside it with one update.
+		c.Facts.AccessEnds = map[string]time.Time{}
+	}
 	return clientItem{keys: keys{PK: clientPK(c.AgencyID, c.ID), SK: clientSK, Type: typeClient,
-		GSI2PK: clientsGSI2PK(c.AgencyID, string(c.Lifecycle)), GSI2SK: clientsGSI2SK(lower, c.ID)}, Client: c, Facts: c.Facts}
+		GSI2PK: clientsGSI2PK(c.AgencyID, string(c.Lifecycle)), GSI2SK: clientsGSI2SK(lower, c.ID)}, Client: c, Facts: c.Facts,
+		Governance: c.Governance}
 }
 
 func (it clientItem) client() ah.Client {
 	c := it.Client
 	c.Facts = it.Facts
+	c.Governance = it.Governance.Normalized()
 	return c
 }
 
@@ -62,12 +69,13 @@ type clientPlatformItem struct {
 	stamp
 }
 
-// ClientDetail is a client with its contacts, team and platforms.
+// ClientDetail is a client with its contacts, team, platforms and live grants.
 type ClientDetail struct {
 	Client    ah.Client
 	Contacts  []ah.Contact
 	Team      []ah.TeamAssignment
 	Platforms []ah.ClientPlatform
+	Grants    []ah.AccessGrant
 }
 
 // TeamRole returns the member's team role, or "" when not on the team.
@@ -128,6 +136,10 @@ func (s *Store) GetClientDetail(ctx context.Context, agencyID, clientID string) 
 				var it clientPlatformItem
 				err = unmarshal(raw, &it)
 				d.Platforms = append(d.Platforms, it.ClientPlatform)
+			case strings.HasPrefix(sk, clientGrantPrefx):
+				var it grantItem
+				err = unmarshal(raw, &it)
+				d.Grants = append(d.Grants, it.AccessGrant)
 			}
 			if err != nil {
 				return d, ah.Internal(op, fmt.Errorf("decode %s: %w", sk, err))
@@ -223,8 +235,12 @@ type ClientWrite struct {
 	RequireMembers []string
 	// RequirePolicy must exist in the agency.
 	RequirePolicy string
+	// RequireGovPolicies must exist in the agency (governance assignments).
+	RequireGovPolicies []string
 	// RequireOperational platforms must be operational at write time.
 	RequireOperational []string
+	// MemberField names the input field of RequireMembers[i] in errors.
+	MemberField func(i int) string
 	// NewMember is created in the same transaction (a client user).
 	NewMember *ah.Member
 }
@@ -299,7 +315,12 @@ func (s *Store) WriteClient(ctx context.Context, w ClientWrite, idem *Idempotenc
 			return ah.Internal(op, err)
 		}
 	}
+	checked := map[string]bool{}
 	for i, m := range w.RequireMembers {
+		if checked[m] { // one action per item in a transaction
+			continue
+		}
+		checked[m] = true
 		writes = append(writes, write{
 			item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 				TableName: &s.table, Key: key(agencyPK(c.AgencyID), memberSK(m)),
@@ -311,6 +332,9 @@ func (s *Store) WriteClient(ctx context.Context, w ClientWrite, idem *Idempotenc
 			}},
 			onConditionFailed: fieldError(teamField(w, i), ah.FieldUnknown, "no enabled agency member "+m+" (client users cannot be on a team)"),
 		})
+	}
+	for _, id := range uniq(w.RequireGovPolicies) {
+		writes = append(writes, s.requireGovPolicy(c.AgencyID, id, fieldError("policyAssignments", ah.FieldUnknown, "no governance policy "+id+" in this agency")))
 	}
 	if w.RequirePolicy != "" {
 		writes = append(writes, mustExist(s.table, agencyPK(c.AgencyID), policySK(w.RequirePolicy), errUnknownPolicy))
@@ -337,10 +361,25 @@ func (s *Store) WriteClient(ctx context.Context, w ClientWrite, idem *Idempotenc
 }
 
 func teamField(w ClientWrite, i int) string {
+	if w.MemberField != nil {
+		return w.MemberField(i)
+	}
 	if w.PrevVersion == 0 {
 		return fmt.Sprintf("team[%d].memberId", i)
 	}
 	return "memberId"
+}
+
+func uniq(ids []string) []string {
+	seen := map[string]bool{}
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (s *Store) deleteWrite(pk, sk string) write {

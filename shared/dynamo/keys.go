@@ -186,3 +186,32 @@ func notificationSK(createdAt, id string) string { return createdAt + sep + id }
 // nine digits), so lexical order is time order. RFC 3339 with variable fractions
 // is not ("…09.8Z" sorts after "…09.807Z").
 func sortableTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
+
+// Governance: agency policies and role templates in the agency partition; live
+// grants in the client partition (under "CLIENT", so the client detail Query
+// brings them); the end of a time-bound grant and the notice before it on the
+// sparse GSI3, beside pending requests.
+const (
+	typeGovPolicy    = "governance_policy"
+	typeRoleTemplate = "role_template"
+	typeGrant        = "access_grant"
+	govPolicyPrefix  = "GOVPOLICY" + sep
+	templatePrefix   = "ROLETEMPLATE" + sep
+	clientGrantPrefx = "CLIENT" + sep + "GRANT" + sep
+)
+
+func govPolicySK(policyID string) string      { return govPolicyPrefix + policyID }
+func roleTemplateSK(templateID string) string { return templatePrefix + templateID }
+func grantSK(requestID string) string         { return clientGrantPrefx + requestID }
+
+// grantEndGSI3PK is the sparse index shard of a live grant that ends.
+func grantEndGSI3PK(shard int) string { return "GRANTEND" + sep + itoa(shard) }
+
+// grantNoticeGSI3PK is the sparse index shard of a granted request whose requester
+// is still to be told its access ends soon.
+func grantNoticeGSI3PK(shard int) string { return "GRANTNOTICE" + sep + itoa(shard) }
+
+// timedGSI3SK orders a time-keyed GSI3 entry by its time, then names its item.
+func timedGSI3SK(at time.Time, agencyID, clientID, requestID string) string {
+	return sortableTime(at) + sep + agencyID + sep + clientID + sep + requestID
+}

@@ -27,6 +27,9 @@ func newRequestItem(r ah.AccessRequest) requestItem {
 	if r.Status == ah.RequestPending { // only pending requests are in the sparse expiry index
 		it.GSI3PK = pendingGSI3PK(shardOf(r.ID, PendingShards))
 		it.GSI3SK = pendingGSI3SK(sortableTime(r.ExpiresAt), r.AgencyID, r.ClientID, r.ID)
+	} else if (r.Status == ah.RequestApproved || r.Status == ah.RequestProvisioned) && r.AccessEndsAt != nil && r.EndNoticeSentAt == nil {
+		it.GSI3PK = grantNoticeGSI3PK(shardOf(r.ID, PendingShards))
+		it.GSI3SK = timedGSI3SK(r.AccessEndsAt.Add(-time.Duration(r.Policy.Duration.NoticeMinutes)*time.Minute), r.AgencyID, r.ClientID, r.ID)
 	}
 	return it
 }
@@ -127,6 +130,8 @@ type RequestTransition struct {
 	LeavePending bool
 	// NewIdentity is created (with its client+platform guard) on approval.
 	NewIdentity *ah.ClientIdentity
+	// Grant is the live access a full approval creates.
+	Grant *GrantWrite
 }
 
 // TransitionRequest writes a request's transition. A request that changed meanwhile
@@ -167,6 +172,13 @@ func (s *Store) TransitionRequest(ctx context.Context, t RequestTransition) erro
 		writes = append(writes, putNew(s.table, iv, errExists), g)
 		sets = append(sets, "provisioningStatus = :p")
 		vals[":p"] = str(ah.ProvisioningInProgress)
+	}
+	if t.Grant != nil {
+		gw, err := s.grantWrites(r.AgencyID, *t.Grant, stamp{UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy, LastAction: r.LastAction})
+		if err != nil {
+			return ah.Internal(op, err)
+		}
+		writes = append(writes, gw...)
 	}
 	if len(sets) > 0 {
 		writes = append(writes, write{item: types.TransactWriteItem{Update: &types.Update{

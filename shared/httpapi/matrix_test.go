@@ -17,6 +17,7 @@ import (
 // fixtures holds what a matrix call needs: ids from the seeded agency.
 type fixtures struct {
 	memberID, platformID, policyID, identityID, clientID, adminID string
+	govPolicyID, templateID                                       string
 }
 
 var uniq atomic.Int64
@@ -28,7 +29,8 @@ type callFunc func(e *testenv.Env, f fixtures) (method, path string, body any)
 func simple(method, path string, body func(fixtures) any) callFunc {
 	return func(_ *testenv.Env, f fixtures) (string, string, any) {
 		p := strings.NewReplacer("{member}", f.memberID, "{platform}", f.platformID, "{policy}", f.policyID,
-			"{identity}", f.identityID, "{client}", f.clientID, "{admin}", f.adminID).Replace(path)
+			"{identity}", f.identityID, "{client}", f.clientID, "{admin}", f.adminID,
+			"{govpolicy}", f.govPolicyID, "{template}", f.templateID).Replace(path)
 		if body == nil {
 			return method, p, nil
 		}
@@ -89,13 +91,30 @@ var matrixCall = map[string]callFunc{
 	"clients.users.create": simple("POST", "/v1/clients/{client}/users", func(fixtures) any {
 		return map[string]any{"email": fmt.Sprintf("cu%d@acme-outdoor.example", next()), "name": "Client Person"}
 	}),
-	"clients.platforms.list":      simple("GET", "/v1/clients/{client}/platforms", nil),
-	"clients.platforms.put":       simple("PUT", "/v1/clients/{client}/platforms/{platform}", nil),
-	"clients.identities.list":     simple("GET", "/v1/clients/{client}/identities", nil),
-	"clients.identities.get":      simple("GET", "/v1/clients/{client}/identities/idn_none", nil),
-	"clients.requests.list":       simple("GET", "/v1/clients/{client}/access-requests?status=pending", nil),
-	"clients.requests.get":        simple("GET", "/v1/clients/{client}/access-requests/req_none", nil),
-	"clients.governance.get":      simple("GET", "/v1/clients/{client}/governance", nil),
+	"clients.platforms.list":  simple("GET", "/v1/clients/{client}/platforms", nil),
+	"clients.platforms.put":   simple("PUT", "/v1/clients/{client}/platforms/{platform}", nil),
+	"clients.identities.list": simple("GET", "/v1/clients/{client}/identities", nil),
+	"clients.identities.get":  simple("GET", "/v1/clients/{client}/identities/idn_none", nil),
+	"clients.requests.list":   simple("GET", "/v1/clients/{client}/access-requests?status=pending", nil),
+	"clients.requests.get":    simple("GET", "/v1/clients/{client}/access-requests/req_none", nil),
+	"clients.governance.get":  simple("GET", "/v1/clients/{client}/governance", nil),
+	"clients.governance.put": simple("PUT", "/v1/clients/{client}/governance", func(fixtures) any {
+		return map[string]any{"policyAssignments": []any{}, "teamGroups": []any{}, "clientOwners": []any{},
+			"compliance": map[string]any{"dataResidency": "EU", "auditRetentionDays": 400 + next()%100}}
+	}),
+	"clients.requests.revoke": simple("POST", "/v1/clients/{client}/access-requests/req_none/revoke", nil),
+	"governancePolicies.list": simple("GET", "/v1/governance-policies", nil),
+	"governancePolicies.create": simple("POST", "/v1/governance-policies", func(fixtures) any {
+		return map[string]any{"name": fmt.Sprintf("Policy %d", next()), "approval": map[string]any{"requiredApprovals": 2, "approverRoles": []string{"agency_owner", "admin"}}}
+	}),
+	"governancePolicies.get":    simple("GET", "/v1/governance-policies/{govpolicy}", nil),
+	"governancePolicies.update": simple("PATCH", "/v1/governance-policies/{govpolicy}", func(fixtures) any { return map[string]any{"description": fmt.Sprint("rev ", next())} }),
+	"roleTemplates.list":        simple("GET", "/v1/role-templates", nil),
+	"roleTemplates.create": simple("POST", "/v1/role-templates", func(fixtures) any {
+		return map[string]any{"name": fmt.Sprintf("Template %d", next()), "platformKind": "google_ads", "identityType": "standard", "defaultDurationMinutes": 60}
+	}),
+	"roleTemplates.get":           simple("GET", "/v1/role-templates/{template}", nil),
+	"roleTemplates.update":        simple("PATCH", "/v1/role-templates/{template}", func(fixtures) any { return map[string]any{"defaultDurationMinutes": 30 + next()%60} }),
 	"clients.effectiveAccess.get": simple("GET", "/v1/clients/{client}/effective-access", nil),
 	"clients.activity.list":       simple("GET", "/v1/clients/{client}/activity", nil),
 	"clients.identities.retry":    simple("POST", "/v1/clients/{client}/identities/idn_none/retry-provisioning", nil),
@@ -155,6 +174,7 @@ var allowedAnswer = map[string]map[string]int{
 	"clients.credentials.reveal":  {"owner": 404, "admin": 404},
 	"clients.credentials.rotate":  {"owner": 404, "admin": 404},
 	"clients.credentials.replace": {"owner": 404, "admin": 404},
+	"clients.requests.revoke":     {"owner": 404, "admin": 404},
 	// The matrix must not archive its fixture client: a wrong name is refused (the
 	// real offboarding is TestOffboarding).
 	"clients.offboarding.confirm": {"owner": 422, "admin": 422},
@@ -197,6 +217,16 @@ var wantRoles = map[string]string{
 	"clients.identities.list":     "OACM",
 	"clients.identities.get":      "OACM",
 	"clients.governance.get":      "OACM",
+	"clients.governance.put":      "OA",
+	"clients.requests.revoke":     "OA",
+	"governancePolicies.list":     "OAC",
+	"governancePolicies.create":   "OA",
+	"governancePolicies.get":      "OAC",
+	"governancePolicies.update":   "OA",
+	"roleTemplates.list":          "OACMU",
+	"roleTemplates.create":        "OA",
+	"roleTemplates.get":           "OACMU",
+	"roleTemplates.update":        "OA",
 	"clients.effectiveAccess.get": "OACM",
 	"clients.activity.list":       "OACM",
 	"clients.identities.retry":    "OA",
@@ -234,6 +264,16 @@ func seedFixtures(t *testing.T, e *testenv.Env) fixtures {
 		t.Fatalf("create identity: %d %s", r.Status, r.Body)
 	}
 	f.identityID, _ = r.Map(t)["id"].(string)
+	r = owner.Post("/v1/governance-policies", map[string]any{"name": "Matrix policy"})
+	if r.Status != 201 {
+		t.Fatalf("create governance policy: %d %s", r.Status, r.Body)
+	}
+	f.govPolicyID, _ = r.Map(t)["id"].(string)
+	r = owner.Post("/v1/role-templates", map[string]any{"name": "Matrix template", "platformKind": "google_ads", "identityType": "standard"})
+	if r.Status != 201 {
+		t.Fatalf("create role template: %d %s", r.Status, r.Body)
+	}
+	f.templateID, _ = r.Map(t)["id"].(string)
 	return f
 }
 

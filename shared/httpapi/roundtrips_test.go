@@ -78,6 +78,6 @@ func TestRoundTrips(t *testing.T) {
 // The request routes' calls: the state change is one TransactWriteItems; the rest
 // are reads and the notifications (an in-app PutItem and an email each).
 const (
-	wantSubmit  = "DynamoDB.GetItem,DynamoDB.PutItem,DynamoDB.PutItem,DynamoDB.Query,DynamoDB.TransactWriteItems,SESv2.SendEmail,SESv2.SendEmail"
+	wantSubmit  = "DynamoDB.BatchGetItem,DynamoDB.PutItem,DynamoDB.PutItem,DynamoDB.Query,DynamoDB.TransactWriteItems,SESv2.SendEmail,SESv2.SendEmail"
 	wantApprove = "DynamoDB.GetItem,DynamoDB.GetItem,DynamoDB.GetItem,DynamoDB.PutItem,DynamoDB.Query,DynamoDB.TransactWriteItems,SESv2.SendEmail,SFN.StartExecution"
 )

@@ -115,6 +115,16 @@ func (s *Server) routeTable() []route {
 		{"securityPolicies.get", "GET", "/v1/security-policies/{policyId}", adminsManager, "read security policies", get("policyId", svc.GetSecurityPolicy)},
 		{"securityPolicies.update", "PATCH", "/v1/security-policies/{policyId}", admins, "change security policies", patch("policyId", svc.UpdateSecurityPolicy)},
 
+		{"governancePolicies.list", "GET", "/v1/governance-policies", adminsManager, "list governance policies", list(s, svc.ListGovernancePolicies)},
+		{"governancePolicies.create", "POST", "/v1/governance-policies", admins, "create governance policies", create(svc.CreateGovernancePolicy)},
+		{"governancePolicies.get", "GET", "/v1/governance-policies/{policyId}", adminsManager, "read governance policies", get("policyId", svc.GetGovernancePolicy)},
+		{"governancePolicies.update", "PATCH", "/v1/governance-policies/{policyId}", admins, "change governance policies", patch("policyId", svc.UpdateGovernancePolicy)},
+
+		{"roleTemplates.list", "GET", "/v1/role-templates", everyone, "list role templates", list(s, svc.ListRoleTemplates)},
+		{"roleTemplates.create", "POST", "/v1/role-templates", admins, "create role templates", create(svc.CreateRoleTemplate)},
+		{"roleTemplates.get", "GET", "/v1/role-templates/{templateId}", everyone, "read role templates", get("templateId", svc.GetRoleTemplate)},
+		{"roleTemplates.update", "PATCH", "/v1/role-templates/{templateId}", admins, "change role templates", patch("templateId", svc.UpdateRoleTemplate)},
+
 		{"identities.list", "GET", "/v1/identities", adminsManager, "list agency identities", list(s, svc.ListIdentities)},
 		{"identities.create", "POST", "/v1/identities", admins, "create agency identities", create(svc.CreateIdentity)},
 		{"identities.get", "GET", "/v1/identities/{identityId}", adminsManager, "read agency identities", get("identityId", svc.GetIdentity)},
@@ -187,6 +197,7 @@ func (s *Server) routeTable() []route {
 		{"clients.requests.get", "GET", "/v1/clients/{clientId}/access-requests/{requestId}", everyone, "read access requests", getIn("clientId", "requestId", svc.GetRequest)},
 		{"clients.requests.approve", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/approve", admins, "approve access requests", review(svc.ApproveRequest)},
 		{"clients.requests.reject", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/reject", admins, "reject access requests", review(svc.RejectRequest)},
+		{"clients.requests.revoke", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/revoke", admins, "revoke access", review(svc.RevokeAccess)},
 		{"clients.requests.cancel", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/cancel", clientUsers, "cancel access requests", func(c *call) (reply, error) {
 			if err := emptyOrObject(c); err != nil {
 				return reply{}, err
@@ -195,6 +206,7 @@ func (s *Server) routeTable() []route {
 			return reply{status: http.StatusOK, body: r, version: r.Version}, err
 		}},
 		{"clients.governance.get", "GET", "/v1/clients/{clientId}/governance", staff, "read client governance", get("clientId", svc.GetGovernance)},
+		{"clients.governance.put", "PUT", "/v1/clients/{clientId}/governance", admins, "change client governance", patch("clientId", svc.PutGovernance)},
 		{"clients.effectiveAccess.get", "GET", "/v1/clients/{clientId}/effective-access", staff, "read effective access", get("clientId", svc.GetEffectiveAccess)},
 		{"clients.offboarding.get", "GET", "/v1/clients/{clientId}/offboarding", admins, "preview offboarding", get("clientId", svc.OffboardingPreview)},
 		{"clients.offboarding.confirm", "POST", "/v1/clients/{clientId}/offboarding", admins, "offboard clients", func(c *call) (reply, error) {
@@ -273,14 +285,14 @@ func emptyOrObject(c *call) error {
 	return decodeJSON(body, &none)
 }
 
-// review handles approve and reject: an optional {"reason"} body (or none).
-func review(fn func(context.Context, ah.Principal, string, string, ah.ReviewInput) (ah.AccessRequest, error)) func(*call) (reply, error) {
+// review handles approve, reject and revoke: an optional {"reason"} body (or none).
+func review[In any](fn func(context.Context, ah.Principal, string, string, In) (ah.AccessRequest, error)) func(*call) (reply, error) {
 	return func(c *call) (reply, error) {
 		body, err := readBody(c.r)
 		if err != nil {
 			return reply{}, err
 		}
-		var in ah.ReviewInput
+		var in In
 		if len(body) > 0 {
 			if err := decodeJSON(body, &in); err != nil {
 				return reply{}, err

@@ -109,6 +109,18 @@ func (s *Service) UpdateSettings(ctx context.Context, p ah.Principal, patch ah.S
 		opts.NewDefault, opts.OldDefault = &newDef, &oldDef
 		a.Settings.DefaultSecurityPolicyID = newDef.ID
 	}
+	if id := patch.DefaultGovernancePolicyID; id != nil && *id != "" {
+		if _, err := s.store.GetGovernancePolicy(ctx, p.AgencyID, *id); ah.KindOf(err) == ah.KindNotFound {
+			var v ah.Validation
+			v.Add("defaultGovernancePolicyId", ah.FieldUnknown, "no such governance policy in this agency")
+			return ah.SettingsView{}, v.Err()
+		} else if err != nil {
+			return ah.SettingsView{}, err
+		}
+	}
+	if id := patch.DefaultGovernancePolicyID; id != nil {
+		a.Settings.DefaultGovernancePolicyID = *id
+	}
 	stampChange(&a.Meta, p.MemberID, "settings.update", now)
 	opts.Agency = a
 	if err := s.store.UpdateAgency(ctx, opts); err != nil {

@@ -29,8 +29,8 @@ func (s *Service) visibleClient(ctx context.Context, p ah.Principal, clientID st
 }
 
 // detailView is a client's full view: status, checklist, contacts, team, platforms.
-func detailView(d dynamo.ClientDetail) ah.ClientView {
-	v := d.Client.View()
+func (s *Service) detailView(d dynamo.ClientDetail) ah.ClientView {
+	v := d.Client.View(s.clock.Now())
 	v.Contacts, v.Team, v.Platforms = d.Contacts, d.Team, d.Platforms
 	if v.Contacts == nil {
 		v.Contacts = []ah.Contact{}
@@ -92,7 +92,7 @@ func (s *Service) CreateClient(ctx context.Context, p ah.Principal, in ah.NewCli
 	d.Client.Facts.TeamMembers = len(d.Team)
 	w := dynamo.ClientWrite{Client: d.Client, Actor: p.MemberID, Action: "client.create",
 		PutContacts: d.Contacts, PutTeam: d.Team, RequireMembers: members, RequirePolicy: policy}
-	view := detailView(d)
+	view := s.detailView(d)
 	return create(p, now, idem, view, func(rec *dynamo.Idempotency) error { return s.store.WriteClient(ctx, w, rec) })
 }
 
@@ -112,7 +112,7 @@ func (s *Service) GetClient(ctx context.Context, p ah.Principal, clientID string
 	if err != nil {
 		return ah.ClientView{}, err
 	}
-	return detailView(d), nil
+	return s.detailView(d), nil
 }
 
 // ListClients lists the clients the principal sees, of one lifecycle (default
@@ -130,8 +130,9 @@ func (s *Service) ListClients(ctx context.Context, p ah.Principal, lifecycle ah.
 		return nil, nil, err
 	}
 	out := make([]ah.ClientView, len(cs))
+	now := s.clock.Now()
 	for i, c := range cs {
-		out[i] = c.View()
+		out[i] = c.View(now)
 	}
 	return out, next, nil
 }
@@ -151,7 +152,7 @@ func (s *Service) mutateClient(ctx context.Context, p ah.Principal, clientID str
 	if o := d.Client.Offboarding; o != nil && o.Status == "running" {
 		return d, errOffboardingRunning
 	}
-	if err := checkIfMatch(ifMatch, d.Client.Version, d.Client.View()); err != nil {
+	if err := checkIfMatch(ifMatch, d.Client.Version, d.Client.View(s.clock.Now())); err != nil {
 		return d, err
 	}
 	w := dynamo.ClientWrite{PrevVersion: d.Client.Version, PrevName: d.Client.Name, Actor: p.MemberID, Action: action}
@@ -192,7 +193,7 @@ func (s *Service) UpdateClient(ctx context.Context, p ah.Principal, clientID str
 	if err != nil {
 		return ah.ClientView{}, err
 	}
-	return detailView(d), nil
+	return s.detailView(d), nil
 }
 
 // PutContact creates or replaces a client contact at a caller-chosen id.
@@ -237,7 +238,8 @@ func (s *Service) DeleteContact(ctx context.Context, p ah.Principal, clientID, c
 }
 
 // PutTeamMember assigns an agency member to the client's team with a team role,
-// or changes their team role.
+// or changes their team role. A member who was in a team group leaves it: the
+// direct assignment is what counts from now on.
 func (s *Service) PutTeamMember(ctx context.Context, p ah.Principal, clientID, memberID string, in ah.TeamRoleInput) (ah.TeamAssignment, bool, error) {
 	if err := in.Validate(); err != nil {
 		return ah.TeamAssignment{}, false, err
@@ -255,6 +257,8 @@ func (s *Service) PutTeamMember(ctx context.Context, p ah.Principal, clientID, m
 		if created {
 			d.Client.Facts.TeamMembers++
 		}
+		// A direct assignment takes the member out of group management.
+		d.Client.Governance = d.Client.Governance.WithoutMember(memberID)
 		w.PutTeam = []ah.TeamAssignment{t}
 		w.RequireMembers = []string{memberID}
 		return nil
@@ -269,6 +273,7 @@ func (s *Service) DeleteTeamMember(ctx context.Context, p ah.Principal, clientID
 			return ah.NotFound("team member")
 		}
 		d.Client.Facts.TeamMembers--
+		d.Client.Governance = d.Client.Governance.WithoutMember(memberID)
 		w.DeleteTeam = []string{memberID}
 		return nil
 	})
@@ -305,7 +310,7 @@ func (s *Service) ListClientPlatforms(ctx context.Context, p ah.Principal, clien
 	if err != nil {
 		return nil, err
 	}
-	return detailView(d).Platforms, nil
+	return s.detailView(d).Platforms, nil
 }
 
 // AddClientPlatform configures an operational agency platform for a client. The

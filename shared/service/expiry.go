@@ -18,9 +18,14 @@ type SweepResult struct {
 	Read    int `json:"read"`    // pending requests past their expiry that the sweep read
 	Expired int `json:"expired"` // requests it expired
 	Raced   int `json:"raced"`   // requests reviewed or cancelled in the same instant (left alone)
+	// Time-bound access: grants past their end read and ended, and end notices sent.
+	GrantsRead  int `json:"grantsRead"`
+	AccessEnded int `json:"accessEnded"`
+	NoticesSent int `json:"noticesSent"`
 }
 
-// ExpireRequests expires every pending request whose expiry is before now. It reads
+// ExpireRequests expires every pending request whose expiry is before now, then
+// ends the time-bound access past its end and sends due end notices. It reads
 // only the sparse index of pending requests, shard by shard and only past entries,
 // so its cost follows what expired, not the table. Each request moves with a write
 // conditioned on still being pending: a request approved in the same instant is
@@ -62,5 +67,5 @@ func (s *Service) ExpireRequests(ctx context.Context, now time.Time) (SweepResul
 			page.After = next
 		}
 	}
-	return res, nil
+	return res, s.endAccess(ctx, now, &res)
 }

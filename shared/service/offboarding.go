@@ -54,7 +54,7 @@ func (s *Service) OffboardingPreview(ctx context.Context, p ah.Principal, client
 	if err != nil {
 		return ah.OffboardingPreview{}, err
 	}
-	v := detailView(d)
+	v := s.detailView(d)
 	out := ah.OffboardingPreview{ClientID: clientID, ClientName: d.Client.Name, Identities: []ah.ClientIdentity{},
 		PendingRequests: pending, Platforms: v.Platforms, Team: v.Team, Offboarding: d.Client.Offboarding}
 	if out.PendingRequests == nil {
@@ -116,7 +116,7 @@ func (s *Service) ConfirmOffboarding(ctx context.Context, p ah.Principal, client
 			Message: "offboarding was recorded but did not start; confirm again shortly"}
 	}
 	d.Client = c
-	return detailView(d), nil
+	return s.detailView(d), nil
 }
 
 // OffboardingStepInput is what the offboarding function receives.
@@ -250,6 +250,20 @@ func (s *Service) offboardingStep(ctx context.Context, in OffboardingStepInput) 
 		d, err := s.store.GetClientDetail(ctx, in.AgencyID, in.ClientID)
 		if err != nil {
 			return err
+		}
+		for _, g := range d.Grants {
+			r, err := s.store.GetRequest(ctx, in.AgencyID, in.ClientID, g.RequestID)
+			if err != nil {
+				return err
+			}
+			if _, err := s.endGrant(ctx, offboardingActor, r, g, "revoked", "the client was offboarded"); err != nil {
+				return err
+			}
+		}
+		if len(d.Grants) > 0 { // the grants' ends changed the client
+			if d, err = s.store.GetClientDetail(ctx, in.AgencyID, in.ClientID); err != nil {
+				return err
+			}
 		}
 		c := d.Client
 		prev := c.Version

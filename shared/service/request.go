@@ -33,7 +33,10 @@ func parseRequestStatus(status string) (ah.RequestStatus, error) {
 }
 
 // SubmitRequest files a client user's request for access to a platform configured
-// for their client. It expires after the agency's window unless reviewed. One
+// for their client. It is evaluated against the governance policy in force (copied
+// onto the request): justification rules and the duration limit are checked now,
+// the approval rule at review. A named role template supplies the identity type
+// and default duration. It expires after the agency's window unless reviewed. One
 // pending request per client, platform and requester (request_pending).
 func (s *Service) SubmitRequest(ctx context.Context, p ah.Principal, clientID string, in ah.NewAccessRequestInput, idem *Idem) (Created[ah.AccessRequest], error) {
 	if p.Role != ah.RoleClientUser || p.ClientID != clientID {
@@ -42,14 +45,44 @@ func (s *Service) SubmitRequest(ctx context.Context, p ah.Principal, clientID st
 	if err := in.Validate(); err != nil {
 		return Created[ah.AccessRequest]{}, err
 	}
-	a, err := s.store.GetAgency(ctx, p.AgencyID)
+	sc, err := s.store.ReadSubmitContext(ctx, p.AgencyID, clientID, in.PlatformID, in.RoleTemplateID)
+	if err != nil {
+		return Created[ah.AccessRequest]{}, err
+	}
+	identityType, templateMinutes := in.IdentityType, 0
+	if in.RoleTemplateID != "" {
+		t := sc.Template
+		var v ah.Validation
+		switch {
+		case t == nil:
+			v.Add("roleTemplateId", ah.FieldUnknown, "no such role template in this agency")
+		case sc.Platform != nil && sc.Platform.Kind != t.PlatformKind:
+			v.Add("roleTemplateId", ah.FieldInvalid, "the template is for %s platforms; this platform is %s", t.PlatformKind, sc.Platform.Kind)
+		case identityType != "" && identityType != t.IdentityType:
+			v.Add("identityType", ah.FieldInvalid, "the template gives identityType %s", t.IdentityType)
+		default:
+			identityType, templateMinutes = t.IdentityType, t.DefaultDurationMinutes
+		}
+		if err := v.Err(); err != nil {
+			return Created[ah.AccessRequest]{}, err
+		}
+	}
+	pol, err := s.policyFor(ctx, sc.Agency, sc.Client.Governance, in.PlatformID, sc.Template)
+	if err != nil {
+		return Created[ah.AccessRequest]{}, err
+	}
+	if err := pol.CheckJustification(in.Justification, sc.Client.Governance.Compliance.RequireJustification); err != nil {
+		return Created[ah.AccessRequest]{}, err
+	}
+	minutes, err := pol.GrantMinutes(in.DurationMinutes, templateMinutes)
 	if err != nil {
 		return Created[ah.AccessRequest]{}, err
 	}
 	now := s.clock.Now()
 	r := ah.AccessRequest{ID: NewID("req"), AgencyID: p.AgencyID, ClientID: clientID, PlatformID: in.PlatformID,
-		RequesterID: p.MemberID, IdentityType: in.IdentityType, Justification: strings.TrimSpace(in.Justification),
-		Status: ah.RequestPending, ExpiresAt: now.Add(time.Duration(a.Settings.AccessRequestExpiryMinutes) * time.Minute),
+		RequesterID: p.MemberID, IdentityType: identityType, Justification: strings.TrimSpace(in.Justification),
+		Status: ah.RequestPending, ExpiresAt: now.Add(time.Duration(sc.Agency.Settings.AccessRequestExpiryMinutes) * time.Minute),
+		Policy: pol, RoleTemplateID: in.RoleTemplateID, DurationMinutes: minutes, Approvals: []ah.Approval{},
 		History: []ah.RequestEvent{{At: now, By: p.MemberID, Action: "submitted", Status: ah.RequestPending}}}
 	stampNew(&r.Meta, p.MemberID, "access_request.submit", now)
 	res, err := create(p, now, idem, r, func(rec *dynamo.Idempotency) error { return s.store.CreateRequest(ctx, r, rec) })
@@ -177,6 +210,13 @@ func (s *Service) RejectRequest(ctx context.Context, p ah.Principal, clientID, r
 	if r.RequesterID == p.MemberID {
 		return ah.AccessRequest{}, ah.E(ah.KindForbidden, ah.CodeSelfApproval, "you cannot review your own request")
 	}
+	rules := rulesOf(r)
+	if !rules.Approval.MayApprove(p.Role) {
+		return ah.AccessRequest{}, errApproverRole(rules)
+	}
+	if strings.TrimSpace(in.Reason) == "" && rules.Audit.ReasonRequired {
+		return ah.AccessRequest{}, ah.PolicyViolation("reason", ah.FieldRequired, "the policy this request was evaluated against requires a reason to reject")
+	}
 	r, t := s.transition(p, r, ah.RequestRejected, "rejected", strings.TrimSpace(in.Reason))
 	t.LeavePending = true
 	if err := s.store.TransitionRequest(ctx, t); err != nil {
@@ -204,12 +244,32 @@ func (s *Service) CancelRequest(ctx context.Context, p ah.Principal, clientID, r
 	return r, s.store.TransitionRequest(ctx, t)
 }
 
-// ApproveRequest approves a pending request. With no dedicated identity for the
-// client and platform yet, the request becomes approved and the identity is created
-// (provisioning) in the same transaction, then the provisioning execution starts.
-// With an active one, the request is provisioned at once on that identity. An
-// identity still provisioning or failed answers identity_provisioning. Nobody
-// approves their own request; of racing approvals exactly one wins.
+// rulesOf returns the rules a request was evaluated against (requests filed
+// before governance existed carry none: the built-in rules).
+func rulesOf(r ah.AccessRequest) ah.PolicyRules {
+	if r.Policy.Source == "" {
+		return ah.BuiltInRules()
+	}
+	return r.Policy.PolicyRules
+}
+
+func errApproverRole(rules ah.PolicyRules) error {
+	roles := make([]string, len(rules.Approval.ApproverRoles))
+	for i, r := range rules.Approval.ApproverRoles {
+		roles[i] = string(r)
+	}
+	return ah.E(ah.KindForbidden, ah.CodeApproverNotAllowed, "the policy this request was evaluated against lets only %s review it", strings.Join(roles, " and "))
+}
+
+// ApproveRequest records an approval of a pending request. Under a policy that
+// needs several approvals, each comes from a different person (never the
+// requester) in an allowed role, and the request stays pending until the last.
+// The last approval grants access: with no dedicated identity for the client and
+// platform yet, the identity is created (provisioning) in the same transaction and
+// the provisioning execution starts; with an active one (or one deactivated when
+// its last grant ended) the request is provisioned at once. The grant gets its end
+// time now when the request has a duration. An identity still provisioning or
+// failed answers identity_provisioning. Of racing final approvals exactly one wins.
 func (s *Service) ApproveRequest(ctx context.Context, p ah.Principal, clientID, requestID string, in ah.ReviewInput) (ah.AccessRequest, error) {
 	if err := in.Validate(); err != nil {
 		return ah.AccessRequest{}, err
@@ -217,6 +277,18 @@ func (s *Service) ApproveRequest(ctx context.Context, p ah.Principal, clientID, 
 	if s.workflows == nil {
 		return ah.AccessRequest{}, ah.Internal("service.ApproveRequest", fmt.Errorf("no provisioning workflow configured"))
 	}
+	// Two approvers of a multi-approval request can race on the same version: the
+	// loser reads again and adds its approval to the winner's.
+	for attempt := 0; ; attempt++ {
+		r, err := s.approveOnce(ctx, p, clientID, requestID, strings.TrimSpace(in.Reason))
+		if ah.CodeOf(err) == ah.CodeRequestNotPending && attempt < 2 {
+			continue
+		}
+		return r, err
+	}
+}
+
+func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, requestID, reason string) (ah.AccessRequest, error) {
 	r, err := s.pendingRequest(ctx, p, clientID, requestID)
 	if err != nil {
 		return r, err
@@ -224,31 +296,69 @@ func (s *Service) ApproveRequest(ctx context.Context, p ah.Principal, clientID, 
 	if r.RequesterID == p.MemberID {
 		return ah.AccessRequest{}, ah.E(ah.KindForbidden, ah.CodeSelfApproval, "you cannot approve your own request")
 	}
+	rules := rulesOf(r)
+	if !rules.Approval.MayApprove(p.Role) {
+		return ah.AccessRequest{}, errApproverRole(rules)
+	}
+	for _, a := range r.Approvals {
+		if a.By == p.MemberID {
+			return ah.AccessRequest{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeAlreadyApproved, Current: r,
+				Message: fmt.Sprintf("you already approved this request; it needs %d approvals from different people", rules.Approval.RequiredApprovals)}
+		}
+	}
+	now := s.clock.Now()
+	approval := ah.Approval{By: p.MemberID, Role: p.Role, At: now, Reason: reason}
+	if len(r.Approvals)+1 < rules.Approval.RequiredApprovals {
+		r, t := s.transition(p, r, ah.RequestPending, "approval_recorded", reason)
+		r.Approvals = append(r.Approvals, approval)
+		t.Request = r
+		if err := s.store.TransitionRequest(ctx, t); err != nil {
+			return ah.AccessRequest{}, err
+		}
+		return r, nil
+	}
 	existing, found, err := s.store.ClientIdentityFor(ctx, p.AgencyID, clientID, r.PlatformID)
 	if err != nil {
 		return ah.AccessRequest{}, err
 	}
-	reason := strings.TrimSpace(in.Reason)
+	if found && existing.Status != ah.IdentityActive && existing.Status != ah.IdentityDeactivated {
+		return ah.AccessRequest{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityProvisioning, Current: existing,
+			Message: fmt.Sprintf("this client's identity on the platform is %s; approve once it is active, or retry its provisioning", existing.Status)}
+	}
+	r, t := s.transition(p, r, ah.RequestApproved, "approved", reason)
+	r.Approvals = append(r.Approvals, approval)
+	if r.DurationMinutes > 0 {
+		end := r.UpdatedAt.Add(time.Duration(r.DurationMinutes) * time.Minute)
+		r.AccessEndsAt = &end
+	}
+	grant := func(identityID string) *dynamo.GrantWrite {
+		return &dynamo.GrantWrite{Grant: ah.AccessGrant{RequestID: r.ID, ClientID: r.ClientID, PlatformID: r.PlatformID, IdentityID: identityID,
+			RequesterID: r.RequesterID, IdentityType: r.IdentityType, RoleTemplateID: r.RoleTemplateID, Policy: r.Policy,
+			Approvals: r.Approvals, GrantedAt: r.UpdatedAt, EndsAt: r.AccessEndsAt}}
+	}
 	if found {
-		if existing.Status != ah.IdentityActive {
-			return ah.AccessRequest{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityProvisioning, Current: existing,
-				Message: fmt.Sprintf("this client's identity on the platform is %s; approve once it is active, or retry its provisioning", existing.Status)}
-		}
-		r, t := s.transition(p, r, ah.RequestApproved, "approved", reason)
 		r.IdentityID = existing.ID
 		r.Status = ah.RequestProvisioned
 		r.History = append(r.History, ah.RequestEvent{At: r.UpdatedAt, By: p.MemberID, Action: "provisioned", Status: ah.RequestProvisioned})
-		t.Request, t.LeavePending = r, true
+		t.Request, t.LeavePending, t.Grant = r, true, grant(existing.ID)
+		if existing.Status == ah.IdentityActive {
+			t.Grant.CountOnIdentity = true
+		} else { // deactivated when its last grant ended: active again, credentials kept
+			prev := existing.Version
+			existing.Status, existing.ActiveGrants = ah.IdentityActive, 1
+			stampChange(&existing.Meta, p.MemberID, "identity.reactivate", r.UpdatedAt)
+			t.Grant.Reactivate, t.Grant.ReactivatePrev = &existing, prev
+		}
 		if err := s.store.TransitionRequest(ctx, t); err != nil {
 			return ah.AccessRequest{}, err
 		}
-		s.notifyRequester(ctx, r, "provisioned", "Your access is ready", "Your access request was approved and your identity is ready.")
+		s.notifyRequester(ctx, r, "provisioned", "Your access is ready", "Your access request was approved and your identity is ready."+endsNote(r))
 		return r, nil
 	}
-	r, t := s.transition(p, r, ah.RequestApproved, "approved", reason)
 	idn := newClientIdentity(r, p.MemberID, r.UpdatedAt)
+	idn.ActiveGrants = 1
 	r.IdentityID = idn.ID
-	t.Request, t.LeavePending, t.NewIdentity = r, true, &idn
+	t.Request, t.LeavePending, t.NewIdentity, t.Grant = r, true, &idn, grant(idn.ID)
 	if err := s.store.TransitionRequest(ctx, t); err != nil {
 		return ah.AccessRequest{}, err
 	}
@@ -259,12 +369,19 @@ func (s *Service) ApproveRequest(ctx context.Context, p ah.Principal, clientID, 
 		// Retry Provisioning starts it again.
 		s.log.ErrorContext(ctx, "start provisioning", "identityId", idn.ID, "error", err.Error())
 	}
-	body := "Your access request was approved; your identity is being provisioned."
+	body := "Your access request was approved; your identity is being provisioned." + endsNote(r)
 	if r.Reason != "" {
 		body += " Note from the reviewer: " + r.Reason
 	}
 	s.notifyRequester(ctx, r, "approved", "Access request approved", body)
 	return r, nil
+}
+
+func endsNote(r ah.AccessRequest) string {
+	if r.AccessEndsAt == nil {
+		return ""
+	}
+	return " Your access ends at " + r.AccessEndsAt.Format(time.RFC3339) + "."
 }
 
 // newClientIdentity is the identity an approval creates, every step pending.

@@ -63,6 +63,21 @@ type Store interface {
 	RetryProvisioning(ctx context.Context, i ah.ClientIdentity, prevVersion int, now time.Time, actor string) error
 	ListNotifications(ctx context.Context, agencyID, memberID string, page dynamo.Page) ([]ah.Notification, dynamo.Keys, error)
 
+	CreateGovernancePolicy(ctx context.Context, p ah.GovernancePolicy, idem *dynamo.Idempotency) error
+	GetGovernancePolicy(ctx context.Context, agencyID, policyID string) (ah.GovernancePolicy, error)
+	ListGovernancePolicies(ctx context.Context, agencyID string, page dynamo.Page) ([]ah.GovernancePolicy, dynamo.Keys, error)
+	UpdateGovernancePolicy(ctx context.Context, p ah.GovernancePolicy, prevVersion int) error
+	GetPolicies(ctx context.Context, agencyID string, ids []string) (map[string]ah.GovernancePolicy, error)
+	CreateRoleTemplate(ctx context.Context, t ah.RoleTemplate, idem *dynamo.Idempotency) error
+	GetRoleTemplate(ctx context.Context, agencyID, templateID string) (ah.RoleTemplate, error)
+	ListRoleTemplates(ctx context.Context, agencyID string, page dynamo.Page) ([]ah.RoleTemplate, dynamo.Keys, error)
+	UpdateRoleTemplate(ctx context.Context, t ah.RoleTemplate, prevVersion int) error
+	ReadSubmitContext(ctx context.Context, agencyID, clientID, platformID, templateID string) (dynamo.SubmitContext, error)
+	EndGrant(ctx context.Context, e dynamo.EndGrant) error
+	EndedGrants(ctx context.Context, shard int, now time.Time, page dynamo.Page) ([]dynamo.EndedGrant, dynamo.Keys, error)
+	DueEndNotices(ctx context.Context, shard int, now time.Time, page dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error)
+	MarkEndNoticeSent(ctx context.Context, r ah.AccessRequest, now time.Time) error
+
 	CreateIdentity(ctx context.Context, i ah.Identity, idem *dynamo.Idempotency) error
 	GetIdentity(ctx context.Context, agencyID, identityID string) (ah.Identity, error)
 	ListIdentities(ctx context.Context, agencyID string, page dynamo.Page) ([]ah.Identity, dynamo.Keys, error)

@@ -44,36 +44,6 @@ func (s *Service) GetClientIdentity(ctx context.Context, p ah.Principal, clientI
 	return s.store.GetClientIdentity(ctx, p.AgencyID, clientID, identityID)
 }
 
-// GetGovernance returns the client's Governance tab.
-func (s *Service) GetGovernance(ctx context.Context, p ah.Principal, clientID string) (ah.Governance, error) {
-	d, err := s.visibleClient(ctx, p, clientID)
-	if err != nil {
-		return ah.Governance{}, err
-	}
-	owners := []string{}
-	for _, t := range d.Team {
-		if t.Role == ah.TeamManager {
-			owners = append(owners, t.MemberID)
-		}
-	}
-	return ah.Governance{
-		ClientID:          clientID,
-		PolicyAssignments: []ah.PolicyAssignment{{Kind: "security_policy", PolicyID: d.Client.SecurityPolicyID, Scope: "client"}},
-		TeamGroups:        []ah.TeamGroup{},
-		ClientOwners:      owners,
-		Compliance:        ah.ComplianceSettings{DataResidency: d.Client.Region, AuditRetentionDays: 365},
-	}, nil
-}
-
-// GetEffectiveAccess returns the client's effective access matrix.
-func (s *Service) GetEffectiveAccess(ctx context.Context, p ah.Principal, clientID string) (ah.EffectiveAccess, error) {
-	d, err := s.visibleClient(ctx, p, clientID)
-	if err != nil {
-		return ah.EffectiveAccess{}, err
-	}
-	return ah.EffectiveAccess{ClientID: clientID, Platforms: detailView(d).Platforms, Cells: []ah.AccessCell{}}, nil
-}
-
 // ListActivity lists the client's audit trail, newest first (one Query a page).
 func (s *Service) ListActivity(ctx context.Context, p ah.Principal, clientID string, f audit.Filter, page dynamo.Page) ([]ah.AuditEntry, dynamo.Keys, error) {
 	if _, err := s.visibleClient(ctx, p, clientID); err != nil {

@@ -1,0 +1,315 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/dynamo"
+)
+
+// CreateGovernancePolicy creates an agency governance policy; parts left out take
+// the built-in rules.
+func (s *Service) CreateGovernancePolicy(ctx context.Context, p ah.Principal, in ah.NewGovernancePolicyInput, idem *Idem) (Created[ah.GovernancePolicy], error) {
+	if err := in.Validate(); err != nil {
+		return Created[ah.GovernancePolicy]{}, err
+	}
+	now := s.clock.Now()
+	pol := ah.GovernancePolicy{ID: NewID("gov"), AgencyID: p.AgencyID, Name: strings.TrimSpace(in.Name),
+		Description: strings.TrimSpace(in.Description), PolicyRules: in.Rules()}
+	stampNew(&pol.Meta, p.MemberID, "governance_policy.create", now)
+	return create(p, now, idem, pol, func(rec *dynamo.Idempotency) error { return s.store.CreateGovernancePolicy(ctx, pol, rec) })
+}
+
+// GetGovernancePolicy reads a governance policy.
+func (s *Service) GetGovernancePolicy(ctx context.Context, p ah.Principal, policyID string) (ah.GovernancePolicy, error) {
+	return s.store.GetGovernancePolicy(ctx, p.AgencyID, policyID)
+}
+
+// ListGovernancePolicies lists the agency's governance policies.
+func (s *Service) ListGovernancePolicies(ctx context.Context, p ah.Principal, page dynamo.Page) ([]ah.GovernancePolicy, dynamo.Keys, error) {
+	return s.store.ListGovernancePolicies(ctx, p.AgencyID, page)
+}
+
+// UpdateGovernancePolicy changes a policy. Requests already submitted keep the
+// rules they were evaluated against (copied onto each request).
+func (s *Service) UpdateGovernancePolicy(ctx context.Context, p ah.Principal, policyID string, patch ah.GovernancePolicyPatch, ifMatch *int) (ah.GovernancePolicy, error) {
+	pol, err := s.store.GetGovernancePolicy(ctx, p.AgencyID, policyID)
+	if err != nil {
+		return pol, err
+	}
+	if err := checkIfMatch(ifMatch, pol.Version, pol); err != nil {
+		return ah.GovernancePolicy{}, err
+	}
+	prev := pol.Version
+	if pol, err = patch.Apply(pol); err != nil {
+		return ah.GovernancePolicy{}, err
+	}
+	stampChange(&pol.Meta, p.MemberID, "governance_policy.update", s.clock.Now())
+	return pol, s.store.UpdateGovernancePolicy(ctx, pol, prev)
+}
+
+// CreateRoleTemplate creates a role template (its policy, if named, must exist).
+func (s *Service) CreateRoleTemplate(ctx context.Context, p ah.Principal, in ah.RoleTemplateInput, idem *Idem) (Created[ah.RoleTemplate], error) {
+	if err := in.Validate(); err != nil {
+		return Created[ah.RoleTemplate]{}, err
+	}
+	now := s.clock.Now()
+	t := ah.RoleTemplate{ID: NewID("rtp"), AgencyID: p.AgencyID, Name: strings.TrimSpace(in.Name), Description: strings.TrimSpace(in.Description),
+		PlatformKind: in.PlatformKind, IdentityType: in.IdentityType, DefaultDurationMinutes: in.DefaultDurationMinutes,
+		GovernancePolicyID: strings.TrimSpace(in.GovernancePolicyID)}
+	stampNew(&t.Meta, p.MemberID, "role_template.create", now)
+	return create(p, now, idem, t, func(rec *dynamo.Idempotency) error { return s.store.CreateRoleTemplate(ctx, t, rec) })
+}
+
+// GetRoleTemplate reads a role template.
+func (s *Service) GetRoleTemplate(ctx context.Context, p ah.Principal, templateID string) (ah.RoleTemplate, error) {
+	return s.store.GetRoleTemplate(ctx, p.AgencyID, templateID)
+}
+
+// ListRoleTemplates lists the agency's role templates (client users see them too,
+// to name one in a request).
+func (s *Service) ListRoleTemplates(ctx context.Context, p ah.Principal, page dynamo.Page) ([]ah.RoleTemplate, dynamo.Keys, error) {
+	return s.store.ListRoleTemplates(ctx, p.AgencyID, page)
+}
+
+// UpdateRoleTemplate changes a role template.
+func (s *Service) UpdateRoleTemplate(ctx context.Context, p ah.Principal, templateID string, patch ah.RoleTemplatePatch, ifMatch *int) (ah.RoleTemplate, error) {
+	t, err := s.store.GetRoleTemplate(ctx, p.AgencyID, templateID)
+	if err != nil {
+		return t, err
+	}
+	if err := checkIfMatch(ifMatch, t.Version, t); err != nil {
+		return ah.RoleTemplate{}, err
+	}
+	prev := t.Version
+	if t, err = patch.Apply(t); err != nil {
+		return ah.RoleTemplate{}, err
+	}
+	stampChange(&t.Meta, p.MemberID, "role_template.update", s.clock.Now())
+	return t, s.store.UpdateRoleTemplate(ctx, t, prev)
+}
+
+// policyFor chooses the policy a request is evaluated against, most specific first:
+// the client's assignment for the platform, the client's assignment, the role
+// template's policy, the agency default, the built-in rules. A template never
+// overrides what the client's governance assigns: a requester cannot pick a laxer
+// policy by naming a template.
+func (s *Service) policyFor(ctx context.Context, a ah.Agency, gov ah.ClientGovernance, platformID string, tmpl *ah.RoleTemplate) (ah.AppliedPolicy, error) {
+	id, source := gov.AssignedPolicy(platformID)
+	if id == "" && tmpl != nil && tmpl.GovernancePolicyID != "" {
+		id, source = tmpl.GovernancePolicyID, ah.PolicyFromTemplate
+	}
+	if id == "" && a.Settings.DefaultGovernancePolicyID != "" {
+		id, source = a.Settings.DefaultGovernancePolicyID, ah.PolicyFromAgencyDefault
+	}
+	if id == "" {
+		return ah.AppliedPolicy{Name: "Built-in rules", Source: ah.PolicyBuiltIn, PolicyRules: ah.BuiltInRules()}, nil
+	}
+	pol, err := s.store.GetGovernancePolicy(ctx, a.ID, id)
+	if err != nil {
+		// Policies cannot be deleted and assignments are checked when written.
+		return ah.AppliedPolicy{}, ah.Internal("service.policyFor", fmt.Errorf("policy %s (%s): %w", id, source, err))
+	}
+	return ah.AppliedPolicy{PolicyID: pol.ID, Name: pol.Name, Version: pol.Version, Source: source, PolicyRules: pol.PolicyRules}, nil
+}
+
+func governanceView(c ah.Client) ah.Governance {
+	return ah.Governance{ClientID: c.ID, ClientGovernance: c.Governance.Normalized(), Version: c.Version}
+}
+
+// GetGovernance returns the client's Governance tab (one Query: it is stored on
+// the client).
+func (s *Service) GetGovernance(ctx context.Context, p ah.Principal, clientID string) (ah.Governance, error) {
+	d, err := s.visibleClient(ctx, p, clientID)
+	if err != nil {
+		return ah.Governance{}, err
+	}
+	return governanceView(d.Client), nil
+}
+
+// PutGovernance replaces the client's governance in one transaction: policy
+// assignments (each policy must exist; a platform scope must be configured for the
+// client), team groups (each group member gets a team assignment with the group's
+// role; members who left every group leave the team; a direct assignment of a
+// member listed in a group becomes the group's), client owners (enabled agency
+// staff) and compliance settings.
+func (s *Service) PutGovernance(ctx context.Context, p ah.Principal, clientID string, in ah.ClientGovernance, ifMatch *int) (ah.Governance, error) {
+	if err := in.Validate(); err != nil {
+		return ah.Governance{}, err
+	}
+	in = in.Normalized()
+	now := s.clock.Now()
+	d, err := s.mutateClient(ctx, p, clientID, ifMatch, "client.governance.put", func(d *dynamo.ClientDetail, w *dynamo.ClientWrite) error {
+		configured := map[string]bool{}
+		for _, cp := range d.Platforms {
+			configured[cp.PlatformID] = true
+		}
+		var v ah.Validation
+		for i, a := range in.PolicyAssignments {
+			if a.Scope != ah.ScopeClient && !configured[a.Scope] {
+				v.Add(fmt.Sprintf("policyAssignments[%d].scope", i), ah.FieldUnknown, "scope must be client or a platform configured for this client")
+			}
+			w.RequireGovPolicies = append(w.RequireGovPolicies, a.PolicyID)
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		var fields []string
+		current := map[string]ah.TeamAssignment{}
+		for _, t := range d.Team {
+			current[t.MemberID] = t
+		}
+		grouped := map[string]bool{}
+		for gi, g := range in.TeamGroups {
+			for mi, m := range g.MemberIDs {
+				grouped[m] = true
+				t, onTeam := current[m]
+				if !onTeam {
+					t = ah.TeamAssignment{MemberID: m, AssignedAt: now, AssignedBy: p.MemberID}
+					d.Client.Facts.TeamMembers++
+				}
+				if onTeam && t.Role == g.Role && t.Group == g.Name {
+					continue
+				}
+				t.Role, t.IdentityAccess, t.Group = g.Role, g.Role.IdentityAccess(), g.Name
+				w.PutTeam = append(w.PutTeam, t)
+				w.RequireMembers = append(w.RequireMembers, m)
+				fields = append(fields, fmt.Sprintf("teamGroups[%d].memberIds[%d]", gi, mi))
+			}
+		}
+		for _, t := range d.Team {
+			if t.Group != "" && !grouped[t.MemberID] {
+				w.DeleteTeam = append(w.DeleteTeam, t.MemberID)
+				d.Client.Facts.TeamMembers--
+			}
+		}
+		for i, o := range in.ClientOwners {
+			w.RequireMembers = append(w.RequireMembers, o)
+			fields = append(fields, fmt.Sprintf("clientOwners[%d]", i))
+		}
+		w.MemberField = func(i int) string { return fields[i] }
+		d.Client.Governance = in
+		return nil
+	})
+	if err != nil {
+		return ah.Governance{}, err
+	}
+	return governanceView(d.Client), nil
+}
+
+// GetEffectiveAccess returns the client's effective access matrix: every live
+// grant (requester × platform, through the client's identity), every identity, and
+// every team member's access through their team role, each cell with the facts it
+// derives from. Two Queries: the client partition's detail (client, team,
+// platforms, grants) and its identities.
+func (s *Service) GetEffectiveAccess(ctx context.Context, p ah.Principal, clientID string) (ah.EffectiveAccess, error) {
+	d, err := s.visibleClient(ctx, p, clientID)
+	if err != nil {
+		return ah.EffectiveAccess{}, err
+	}
+	idns, err := allPages(func(pg dynamo.Page) ([]ah.ClientIdentity, dynamo.Keys, error) {
+		return s.store.ListClientIdentities(ctx, p.AgencyID, clientID, pg)
+	})
+	if err != nil {
+		return ah.EffectiveAccess{}, err
+	}
+	now := s.clock.Now()
+	return EffectiveAccessOf(d, idns, now), nil
+}
+
+// EffectiveAccessOf derives the matrix from the client's detail and identities.
+func EffectiveAccessOf(d dynamo.ClientDetail, idns []ah.ClientIdentity, now time.Time) ah.EffectiveAccess {
+	byID := map[string]ah.ClientIdentity{}
+	cells := []ah.AccessCell{}
+	for _, i := range idns {
+		byID[i.ID] = i
+		if i.Status == ah.IdentityDeactivated {
+			continue
+		}
+		at := i.CreatedAt
+		cells = append(cells, ah.AccessCell{PlatformID: i.PlatformID, PrincipalID: i.ID, Kind: "identity", Access: identityAccessLevel(i.Status),
+			Derivation: []ah.Derivation{
+				{Source: "identity", ID: i.ID, At: &at, Detail: fmt.Sprintf("%s identity, %d live grant(s)", i.IdentityType, i.ActiveGrants)},
+				{Source: "access_request", ID: i.RequestID, Detail: "the request whose approval created the identity"},
+			}})
+	}
+	for _, g := range d.Grants {
+		access := ah.AccessGranted
+		if i, ok := byID[g.IdentityID]; ok && i.Status != ah.IdentityActive {
+			access = identityAccessLevel(i.Status)
+			if i.Status == ah.IdentityProvisioning {
+				access = ah.AccessProvisioning
+			}
+		}
+		if g.EndsAt != nil && !g.EndsAt.After(now) {
+			access = ah.AccessEndedPending
+		}
+		granted := g.GrantedAt
+		der := []ah.Derivation{{Source: "access_request", ID: g.RequestID, By: g.RequesterID, At: &granted,
+			Detail: fmt.Sprintf("%s access requested by %s", g.IdentityType, g.RequesterID)}}
+		for _, a := range g.Approvals {
+			at := a.At
+			der = append(der, ah.Derivation{Source: "approval", ID: g.RequestID, By: a.By, At: &at, Detail: "approved as " + string(a.Role)})
+		}
+		der = append(der, ah.Derivation{Source: "policy", ID: g.Policy.PolicyID,
+			Detail: fmt.Sprintf("%s (version %d, from %s): %d approval(s)", g.Policy.Name, g.Policy.Version, g.Policy.Source, g.Policy.Approval.RequiredApprovals)})
+		if g.RoleTemplateID != "" {
+			der = append(der, ah.Derivation{Source: "role_template", ID: g.RoleTemplateID})
+		}
+		der = append(der, ah.Derivation{Source: "identity", ID: g.IdentityID, Detail: "the client-dedicated identity the access goes through"})
+		cells = append(cells, ah.AccessCell{PlatformID: g.PlatformID, PrincipalID: g.RequesterID, Kind: "client_user", Access: access, Until: g.EndsAt, Derivation: der})
+	}
+	owners := map[string]bool{}
+	for _, o := range d.Client.Governance.ClientOwners {
+		owners[o] = true
+	}
+	for _, t := range d.Team {
+		access := ah.AccessView
+		if t.Role.IdentityAccess() {
+			access = ah.AccessManage
+		}
+		at := t.AssignedAt
+		der := []ah.Derivation{{Source: "team_assignment", ID: t.MemberID, By: t.AssignedBy, At: &at, Detail: "team role " + string(t.Role)}}
+		if t.Group != "" {
+			der = append(der, ah.Derivation{Source: "team_group", ID: t.Group, Detail: "assigned through the team group"})
+		}
+		if owners[t.MemberID] {
+			der = append(der, ah.Derivation{Source: "client_owner", ID: t.MemberID, Detail: "accountable for this client's access"})
+		}
+		for _, cp := range d.Platforms {
+			cells = append(cells, ah.AccessCell{PlatformID: cp.PlatformID, PrincipalID: t.MemberID, Kind: "team_member", Access: access, Derivation: der})
+		}
+	}
+	kindOrder := map[string]int{"identity": 0, "client_user": 1, "team_member": 2}
+	sort.SliceStable(cells, func(a, b int) bool {
+		x, y := cells[a], cells[b]
+		if x.PlatformID != y.PlatformID {
+			return x.PlatformID < y.PlatformID
+		}
+		if x.Kind != y.Kind {
+			return kindOrder[x.Kind] < kindOrder[y.Kind]
+		}
+		return x.PrincipalID < y.PrincipalID
+	})
+	platforms := d.Platforms
+	if platforms == nil {
+		platforms = []ah.ClientPlatform{}
+	}
+	return ah.EffectiveAccess{ClientID: d.Client.ID, AsOf: now, Platforms: platforms, Cells: cells}
+}
+
+func identityAccessLevel(st ah.IdentityStatus) string {
+	switch st {
+	case ah.IdentityActive:
+		return ah.AccessIdentity
+	case ah.IdentityProvisioning:
+		return ah.AccessProvisioning
+	case ah.IdentityFailed:
+		return ah.AccessFailed
+	}
+	return string(st)
+}

@@ -1,0 +1,151 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/dynamo"
+)
+
+// Time-bound access. A fully approved request becomes a live grant (an item in the
+// client partition); a grant with a duration carries its end on the sparse GSI3.
+// The expiry sweep (every minute) ends grants past their end and tells requesters
+// beforehand; an admin can revoke any grant early. Ending a grant is one
+// transaction: the request becomes revoked, the grant goes, and the identity
+// counts one grant less, deactivated with its last. docs/governance.md argues the
+// choice of the sweep over a waiting state machine.
+
+var errAccessNotActive = ah.Conflict(ah.CodeAccessNotActive, "the request has no live access to revoke (it is not approved or provisioned, or its access already ended)")
+
+// RevokeAccess ends a request's live access early (owners and admins). A reason
+// is required when the policy the request was evaluated against says so.
+func (s *Service) RevokeAccess(ctx context.Context, p ah.Principal, clientID, requestID string, in ah.RevokeInput) (ah.AccessRequest, error) {
+	if err := in.Validate(); err != nil {
+		return ah.AccessRequest{}, err
+	}
+	d, err := s.visibleClient(ctx, p, clientID)
+	if err != nil {
+		return ah.AccessRequest{}, err
+	}
+	r, err := s.store.GetRequest(ctx, p.AgencyID, clientID, requestID)
+	if err != nil {
+		return r, err
+	}
+	g, ok := grantOf(d, requestID)
+	if !ok {
+		return ah.AccessRequest{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeAccessNotActive, Message: errAccessNotActive.Message, Current: r}
+	}
+	reason := strings.TrimSpace(in.Reason)
+	if reason == "" && r.Policy.Audit.ReasonRequired {
+		return ah.AccessRequest{}, ah.PolicyViolation("reason", ah.FieldRequired, "the policy this request was evaluated against requires a reason to revoke access")
+	}
+	r, err = s.endGrant(ctx, p.MemberID, r, g, "revoked", reason)
+	if err != nil {
+		return ah.AccessRequest{}, err
+	}
+	body := "Your access was revoked by your agency."
+	if reason != "" {
+		body += " Reason: " + reason
+	}
+	s.notifyRequester(ctx, r, "revoked", "Access revoked", body)
+	return r, nil
+}
+
+func grantOf(d dynamo.ClientDetail, requestID string) (ah.AccessGrant, bool) {
+	for _, g := range d.Grants {
+		if g.RequestID == requestID {
+			return g, true
+		}
+	}
+	return ah.AccessGrant{}, false
+}
+
+// endGrant ends one live grant: request revoked (with a history entry), grant
+// deleted, the client's facts forget its end, the identity's count drops and the
+// identity is deactivated with its last grant. A concurrent change answers
+// version_conflict; nothing is half done.
+func (s *Service) endGrant(ctx context.Context, actor string, r ah.AccessRequest, g ah.AccessGrant, action, reason string) (ah.AccessRequest, error) {
+	if r.Status != ah.RequestApproved && r.Status != ah.RequestProvisioned {
+		return r, errAccessNotActive
+	}
+	e := dynamo.EndGrant{PrevVersion: r.Version, PrevStatus: r.Status, Grant: g}
+	if g.IdentityID != "" {
+		i, err := s.store.GetClientIdentity(ctx, r.AgencyID, r.ClientID, g.IdentityID)
+		if err != nil {
+			return r, err
+		}
+		e.IdentityGrants = i.ActiveGrants
+		e.Deactivate = i.Status == ah.IdentityActive && i.ActiveGrants <= 1
+	}
+	now := s.clock.Now()
+	r.Status, r.Reason = ah.RequestRevoked, reason
+	r.History = append(r.History, ah.RequestEvent{At: now, By: actor, Action: action, Status: ah.RequestRevoked, Reason: reason})
+	stampChange(&r.Meta, actor, "access_request."+action, now)
+	e.Request = r
+	if err := s.store.EndGrant(ctx, e); err != nil {
+		return ah.AccessRequest{}, err
+	}
+	return r, nil
+}
+
+// endAccess ends the grants past their end time and sends the notices that are
+// due. Part of the expiry sweep; reads only the sparse index entries that are due.
+func (s *Service) endAccess(ctx context.Context, now time.Time, res *SweepResult) error {
+	for shard := range dynamo.PendingShards {
+		page := dynamo.Page{Limit: 100}
+		for {
+			grants, next, err := s.store.EndedGrants(ctx, shard, now, page)
+			if err != nil {
+				return fmt.Errorf("end access, shard %d: %w", shard, err)
+			}
+			res.GrantsRead += len(grants)
+			for _, g := range grants {
+				r, err := s.store.GetRequest(ctx, g.AgencyID, g.ClientID, g.RequestID)
+				if err != nil {
+					return fmt.Errorf("end access %s: %w", g.RequestID, err)
+				}
+				r, err = s.endGrant(ctx, expiryActor, r, g.AccessGrant, "access_ended", "the access reached its end time")
+				if code := ah.CodeOf(err); code == ah.CodeVersionConflict || code == ah.CodeAccessNotActive {
+					res.Raced++ // revoked or changed in the same instant; the next sweep sees what is left
+					continue
+				}
+				if err != nil {
+					return fmt.Errorf("end access %s: %w", g.RequestID, err)
+				}
+				res.AccessEnded++
+				s.notifyRequester(ctx, r, "access_ended", "Your access has ended",
+					fmt.Sprintf("Your access granted by request %s reached its end time (%s). Submit a new request if you still need it.", r.ID, g.EndsAt.Format(time.RFC3339)))
+			}
+			if len(next) == 0 {
+				break
+			}
+			page.After = next
+		}
+		page = dynamo.Page{Limit: 100}
+		for {
+			due, next, err := s.store.DueEndNotices(ctx, shard, now, page)
+			if err != nil {
+				return fmt.Errorf("end notices, shard %d: %w", shard, err)
+			}
+			for _, r := range due {
+				if r.AccessEndsAt == nil || r.EndNoticeSentAt != nil {
+					continue
+				}
+				s.notifyRequester(ctx, r, "access_ending", "Your access ends soon",
+					fmt.Sprintf("Your access granted by request %s ends at %s. Ask your agency for a new request if you need it longer.", r.ID, r.AccessEndsAt.Format(time.RFC3339)))
+				if err := s.store.MarkEndNoticeSent(ctx, r, now); err != nil {
+					return fmt.Errorf("end notice %s: %w", r.ID, err)
+				}
+				res.NoticesSent++
+			}
+			if len(next) == 0 {
+				break
+			}
+			page.After = next
+		}
+	}
+	return nil
+}

@@ -413,7 +413,7 @@ func TestClientChanges(t *testing.T) {
 			t.Errorf("unknown request status filter: %d", r.Status)
 		}
 		g := admin.Get(path + "/governance").Map(t)
-		if g["clientId"] != acme || len(g["policyAssignments"].([]any)) != 1 || len(g["clientOwners"].([]any)) != 1 {
+		if g["clientId"] != acme || len(g["policyAssignments"].([]any)) != 0 || len(g["clientOwners"].([]any)) != 0 || g["compliance"].(map[string]any)["auditRetentionDays"] != 365.0 {
 			t.Errorf("governance = %v", g)
 		}
 		ea := admin.Get(path + "/effective-access").Map(t)

@@ -56,9 +56,17 @@ deploy:
 	sam build
 	sam deploy
 
-## bench: benchmarks (the expiry sweep at 100, 1,000 and 10,000 pending requests)
-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./shared/dynamo | tee bench.out
+## bench: measure every route, the sweep and the Effective Access read at 100 to 10,000 items,
+## each bootstrap's size and each function's init; writes docs/benchmarks.md and .json (~6 min)
+BENCH_DIR := $(CURDIR)/.local/bench
+BENCH_ROUTES ?= 10x
+bench: build
+	rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
+	ACCESSHIVE_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkRoutes -benchtime $(BENCH_ROUTES) -timeout 30m ./shared/httpapi
+	ACCESSHIVE_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkHandlerOverhead -benchtime 2000x -timeout 30m ./shared/httpapi
+	ACCESSHIVE_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./shared/dynamo
+	$(GO) run ./infra/benchreport -in $(BENCH_DIR) -bin bin -out docs/benchmarks -runs 20 \
+	  -functions "$(foreach f,$(FUNCTIONS),$(f)=$(firstword $(LOGICAL_$(f))))"
 
 ## fuzz: run each fuzz target briefly
 fuzz:

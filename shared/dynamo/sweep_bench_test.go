@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -12,28 +13,59 @@ import (
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 	"github.com/accesshive/accesshive/shared/dynamo"
+	"github.com/accesshive/accesshive/shared/service"
 	"github.com/accesshive/accesshive/shared/testenv"
 )
+
+// ScaleBench is one read measured at one size, for make bench's report.
+type ScaleBench struct {
+	Read       string  `json:"read"`
+	Size       int     `json:"size"`
+	Due        int     `json:"due,omitempty"`
+	Queries    int     `json:"queries"`
+	ItemsRead  int     `json:"itemsRead"`
+	P50Ms      float64 `json:"p50Ms"`
+	Samples    int     `json:"samples"`
+	ResultSize int     `json:"resultSize"`
+}
+
+// countingStore is a store whose DynamoDB client counts Query calls and items.
+func countingStore(e *testenv.Env, queries, items *int) *dynamo.Store {
+	db := dynamodb.NewFromConfig(e.Stack.AWS, func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *smithymw.Stack) error {
+			return st.Initialize.Add(smithymw.InitializeMiddlewareFunc("count", func(ctx context.Context, in smithymw.InitializeInput, next smithymw.InitializeHandler) (smithymw.InitializeOutput, smithymw.Metadata, error) {
+				out, md, err := next.HandleInitialize(ctx, in)
+				if middleware.GetOperationName(ctx) == "Query" {
+					*queries++
+					if q, ok := out.Result.(*dynamodb.QueryOutput); ok {
+						*items += len(q.Items)
+					}
+				}
+				return out, md, err
+			}), smithymw.After)
+		})
+	})
+	return dynamo.NewStore(db, e.Stack.Tables["Table"])
+}
+
+func p50(d []time.Duration) float64 {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return float64(s[len(s)/2]) / float64(time.Millisecond)
+}
+
+var sizes = []int{100, 1000, 10000}
 
 // BenchmarkExpirySweep measures what one sweep reads when few of many pending
 // requests have expired: the sparse GSI3 keyed by expiry makes the sweep read the
 // expired items only, whatever the number pending. Run with make bench.
 func BenchmarkExpirySweep(b *testing.B) {
-	for _, pending := range []int{100, 1000, 10000} {
+	results := map[int]ScaleBench{} // by size; the last run of each wins
+	for _, pending := range sizes {
 		b.Run(fmt.Sprintf("pending=%d/expired=10", pending), func(b *testing.B) {
 			e := testenv.New(b)
-			var queries int
-			db := dynamodb.NewFromConfig(e.Stack.AWS, func(o *dynamodb.Options) {
-				o.APIOptions = append(o.APIOptions, func(st *smithymw.Stack) error {
-					return st.Deserialize.Add(smithymw.DeserializeMiddlewareFunc("count", func(ctx context.Context, in smithymw.DeserializeInput, next smithymw.DeserializeHandler) (smithymw.DeserializeOutput, smithymw.Metadata, error) {
-						if middleware.GetOperationName(ctx) == "Query" {
-							queries++
-						}
-						return next.HandleDeserialize(ctx, in)
-					}), smithymw.After)
-				})
-			})
-			store := dynamo.NewStore(db, e.Stack.Tables["Table"])
+			var queries, items int
+			store := countingStore(e, &queries, &items)
 			base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			reqs := make([]ah.AccessRequest, pending)
 			for i := range reqs {
@@ -47,9 +79,11 @@ func BenchmarkExpirySweep(b *testing.B) {
 			}
 			cut := base.Add(10*time.Second - time.Nanosecond) // requests 0..9 have expired
 			var read int
+			var lat []time.Duration
 			b.ResetTimer()
 			for range b.N {
-				queries, read = 0, 0
+				queries, items, read = 0, 0, 0
+				start := time.Now()
 				// The sweep's reads: every shard of the index, only entries before now.
 				for shard := range dynamo.PendingShards {
 					got, _, err := store.ExpiredPending(context.Background(), shard, cut, dynamo.Page{Limit: 100})
@@ -58,6 +92,7 @@ func BenchmarkExpirySweep(b *testing.B) {
 					}
 					read += len(got)
 				}
+				lat = append(lat, time.Since(start))
 			}
 			b.StopTimer()
 			if read != 10 {
@@ -65,6 +100,79 @@ func BenchmarkExpirySweep(b *testing.B) {
 			}
 			b.ReportMetric(float64(read), "items/sweep")
 			b.ReportMetric(float64(queries), "queries/sweep")
+			results[pending] = (ScaleBench{Read: "expiry sweep (pending requests)", Size: pending, Due: 10, Queries: queries, ItemsRead: items, P50Ms: p50(lat), Samples: b.N, ResultSize: read})
 		})
 	}
+	testenv.WriteBench(b, "sweep.json", bySize(results))
+}
+
+// BenchmarkEffectiveAccess measures the Effective Access read of a client with
+// 100, 1,000 and 10,000 live grants: two Queries (the client detail with its
+// grants, then its identities), paginated by DynamoDB's 1 MB pages as the
+// partition grows; no read per cell.
+func BenchmarkEffectiveAccess(b *testing.B) {
+	results := map[int]ScaleBench{}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("grants=%d", n), func(b *testing.B) {
+			e := testenv.New(b)
+			var queries, items int
+			store := countingStore(e, &queries, &items)
+			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			grants := make([]ah.AccessGrant, n)
+			for i := range grants {
+				end := now.Add(time.Duration(i+1) * time.Minute)
+				grants[i] = ah.AccessGrant{RequestID: fmt.Sprintf("req_%06d", i), ClientID: e.Seed.ClientID, PlatformID: e.Seed.Platforms["googleAds"],
+					IdentityID: "idn_bench", RequesterID: fmt.Sprintf("mbr_%06d", i), IdentityType: ah.IdentityStandard,
+					Policy:    ah.AppliedPolicy{Name: "Built-in rules", Source: ah.PolicyBuiltIn, PolicyRules: ah.BuiltInRules()},
+					Approvals: []ah.Approval{{By: "mbr_admin", Role: ah.RoleAdmin, At: now}}, GrantedAt: now, EndsAt: &end}
+			}
+			if err := store.ImportGrants(context.Background(), e.Seed.AgencyID, grants); err != nil {
+				b.Fatal(err)
+			}
+			var cells int
+			var lat []time.Duration
+			b.ResetTimer()
+			for range b.N {
+				queries, items = 0, 0
+				start := time.Now()
+				d, err := store.GetClientDetail(context.Background(), e.Seed.AgencyID, e.Seed.ClientID)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var idns []ah.ClientIdentity
+				page := dynamo.Page{Limit: 100}
+				for {
+					got, next, err := store.ListClientIdentities(context.Background(), e.Seed.AgencyID, e.Seed.ClientID, page)
+					if err != nil {
+						b.Fatal(err)
+					}
+					idns = append(idns, got...)
+					if len(next) == 0 {
+						break
+					}
+					page.After = next
+				}
+				cells = len(service.EffectiveAccessOf(d, idns, now).Cells)
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			if cells < n {
+				b.Fatalf("%d cells for %d grants", cells, n)
+			}
+			b.ReportMetric(float64(queries), "queries/read")
+			b.ReportMetric(float64(items), "items/read")
+			results[n] = (ScaleBench{Read: "effective access (live grants)", Size: n, Queries: queries, ItemsRead: items, P50Ms: p50(lat), Samples: b.N, ResultSize: cells})
+		})
+	}
+	testenv.WriteBench(b, "effective-access.json", bySize(results))
+}
+
+func bySize(m map[int]ScaleBench) []ScaleBench {
+	var out []ScaleBench
+	for _, n := range sizes {
+		if r, ok := m[n]; ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
 	"github.com/aws/smithy-go"
@@ -93,4 +95,69 @@ func TestStepRedeliveryDuplicatesNothing(t *testing.T) {
 	if provisionedEvents != 1 {
 		t.Fatalf("%d provisioned history entries, want 1", provisionedEvents)
 	}
+}
+
+// TestTimeoutsThroughTheSDK: a DynamoDB call that times out answers 503 without a
+// write; a write that landed but whose answer timed out (the ambiguous case) is
+// retried with the same Idempotency-Key and creates the resource exactly once.
+func TestTimeoutsThroughTheSDK(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	admin := e.As("admin")
+	admin.Get("/v1/me") // principal cached, so the fault hits the route's own calls
+	timeout := func(op string) func(fn, o string) error {
+		return func(fn, o string) error {
+			if fn == "ApiFunction" && o == op {
+				return fmt.Errorf("operation error DynamoDB: %s, injected: %w", o, context.DeadlineExceeded)
+			}
+			return nil
+		}
+	}
+	count := func(email string) int {
+		var list struct{ Items []map[string]any }
+		admin.Get("/v1/members?limit=100").JSON(t, &list)
+		n := 0
+		for _, m := range list.Items {
+			if m["email"] == email {
+				n++
+			}
+		}
+		return n
+	}
+	t.Run("BeforeTheWrite", func(t *testing.T) {
+		body := map[string]any{"email": "slow@northwind.example", "name": "S", "role": "member"}
+		e.Stack.Calls.InjectFault(timeout("DynamoDB.TransactWriteItems"))
+		r := admin.Post("/v1/members", body, "Idempotency-Key", "timeout-1")
+		e.Stack.Calls.InjectFault(nil)
+		if r.Status != 503 || r.Problem(t).Code != "service_unavailable" {
+			t.Fatalf("timed-out create: %d %s", r.Status, r.Body)
+		}
+		if n := count("slow@northwind.example"); n != 0 {
+			t.Fatalf("%d members written by a call that never reached DynamoDB", n)
+		}
+	})
+	t.Run("AfterTheWrite", func(t *testing.T) {
+		body := map[string]any{"email": "landed@northwind.example", "name": "L", "role": "member"}
+		e.Stack.Calls.InjectFaultAfter(timeout("DynamoDB.TransactWriteItems"))
+		r := admin.Post("/v1/members", body, "Idempotency-Key", "timeout-2")
+		e.Stack.Calls.InjectFaultAfter(nil)
+		if r.Status != 503 {
+			t.Fatalf("answer lost after the write: %d %s", r.Status, r.Body)
+		}
+		retry := admin.Post("/v1/members", body, "Idempotency-Key", "timeout-2")
+		if retry.Status != 201 || retry.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("retry: %d %s %v", retry.Status, retry.Body, retry.Header)
+		}
+		if n := count("landed@northwind.example"); n != 1 {
+			t.Fatalf("%d members after a lost answer and a retry, want exactly 1", n)
+		}
+	})
+	t.Run("Reads", func(t *testing.T) {
+		e.Stack.Calls.InjectFault(timeout("DynamoDB.Query"))
+		r := admin.Get("/v1/clients/" + e.Seed.ClientID + "/effective-access")
+		e.Stack.Calls.InjectFault(nil)
+		if r.Status != 503 || r.Problem(t).Code != "service_unavailable" {
+			t.Fatalf("timed-out read: %d %s", r.Status, r.Body)
+		}
+	})
 }

@@ -253,7 +253,7 @@ var handles = map[string]ah.Role{
 	"clientUser": ah.RoleClientUser,
 }
 
-func seedFixtures(t *testing.T, e *testenv.Env) fixtures {
+func seedFixtures(t testing.TB, e *testenv.Env) fixtures {
 	owner := e.As("owner")
 	f := fixtures{memberID: e.Seed.Users["member"].UserID, platformID: e.Seed.Platforms["googleAds"],
 		clientID: e.Seed.ClientID, adminID: e.Seed.Users["admin"].UserID}
@@ -426,5 +426,10 @@ These are enforced in the service layer and tested in ` + "`shared/httpapi/*_tes
   identity access (` + "`manager`, `operator`" + `; a ` + "`viewer`" + ` gets 403 ` + "`no_identity_access`" + `).
 - **client_user** acts for their own client only: they submit, list (their own), read and cancel
   access requests and read notifications; another client's ids answer 404.
-- **Reviews.** Nobody approves or rejects their own request (403 ` + "`self_approval`" + `).
+- **Reviews.** Nobody approves or rejects their own request (403 ` + "`self_approval`" + `). The governance
+  policy a request was evaluated against names the roles that may review it (403
+  ` + "`approver_not_allowed`" + `) and how many different people must approve (409 ` + "`already_approved`" + ` for a
+  second approval by the same person); see docs/governance.md.
+- **Role templates** are readable by every role (client users name them in requests); only owners and
+  admins change them.
 `

@@ -13,7 +13,7 @@ import (
 	"github.com/accesshive/accesshive/shared/testenv"
 )
 
-func submit(t *testing.T, e *testenv.Env, platform, identityType string) map[string]any {
+func submit(t testing.TB, e *testenv.Env, platform, identityType string) map[string]any {
 	t.Helper()
 	r := e.As("clientUser").Post("/v1/clients/"+e.Seed.ClientID+"/access-requests",
 		map[string]any{"platformId": platform, "identityType": identityType, "justification": "Run the spring campaign"})

@@ -5,8 +5,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -15,7 +17,44 @@ import (
 type Calls struct {
 	mu    sync.Mutex
 	n     map[string]int
+	m     map[string]*FunctionMetrics
 	fault func(function, operation string) error
+	after func(function, operation string) error
+}
+
+// FunctionMetrics is what one function's calls cost: DynamoDB items read and
+// written, time spent waiting on the wire (the engine's latency, which a handler's
+// own overhead excludes) and, for functions behind the gateway, time in the handler.
+type FunctionMetrics struct {
+	ItemsRead    int
+	ItemsWritten int
+	Transport    time.Duration
+	Handler      time.Duration
+	Invocations  int
+}
+
+// Metrics returns one function's metrics since the last Reset.
+func (c *Calls) Metrics(function string) FunctionMetrics {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m := c.m[function]; m != nil {
+		return *m
+	}
+	return FunctionMetrics{}
+}
+
+func (c *Calls) metric(function string, f func(*FunctionMetrics)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]*FunctionMetrics{}
+	}
+	m := c.m[function]
+	if m == nil {
+		m = &FunctionMetrics{}
+		c.m[function] = m
+	}
+	f(m)
 }
 
 // InjectFault makes calls fail before they are sent: fault names the function and
@@ -28,11 +67,21 @@ func (c *Calls) InjectFault(fault func(function, operation string) error) {
 	c.fault = fault
 }
 
+// InjectFaultAfter lets calls reach AWS and then answers with the error fault
+// returns instead of the response: a write that landed but whose answer timed out,
+// the ambiguous case a caller must be able to retry. nil removes the fault.
+func (c *Calls) InjectFaultAfter(fault func(function, operation string) error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.after = fault
+}
+
 // Reset forgets every count.
 func (c *Calls) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.n = map[string]int{}
+	c.m = map[string]*FunctionMetrics{}
 }
 
 // Snapshot returns the counts so far, and their total.
@@ -72,6 +121,29 @@ func (c *Calls) middleware(function string) func(*middleware.Stack) error {
 }
 
 func (c *Calls) add(function string, stack *middleware.Stack) error {
+	// Closest to the wire: the time between sending the request and reading the
+	// response, without the SDK's own serialization and decoding.
+	if err := stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("AccessHiveWireTimer",
+		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+			start := time.Now()
+			out, md, err := next.HandleDeserialize(ctx, in)
+			d := time.Since(start)
+			c.metric(function, func(m *FunctionMetrics) { m.Transport += d })
+			return out, md, err
+		}), middleware.After); err != nil {
+		return err
+	}
+	if err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("AccessHiveItemCounter",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleInitialize(ctx, in)
+			if err == nil {
+				r, w := itemsOf(in.Parameters, out.Result)
+				c.metric(function, func(m *FunctionMetrics) { m.ItemsRead += r; m.ItemsWritten += w })
+			}
+			return out, md, err
+		}), middleware.Before); err != nil {
+		return err
+	}
 	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("AccessHiveCallCounter",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			name := function + " " + awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx)
@@ -80,13 +152,54 @@ func (c *Calls) add(function string, stack *middleware.Stack) error {
 				c.n = map[string]int{}
 			}
 			c.n[name]++
-			fault := c.fault
+			fault, after := c.fault, c.after
 			c.mu.Unlock()
+			op := strings.TrimPrefix(name, function+" ")
 			if fault != nil {
-				if err := fault(function, strings.TrimPrefix(name, function+" ")); err != nil {
+				if err := fault(function, op); err != nil {
 					return middleware.InitializeOutput{}, middleware.Metadata{}, err
 				}
 			}
-			return next.HandleInitialize(ctx, in)
+			out, md, err := next.HandleInitialize(ctx, in)
+			if err == nil && after != nil {
+				if ferr := after(function, op); ferr != nil {
+					return middleware.InitializeOutput{}, md, ferr
+				}
+			}
+			return out, md, err
 		}), middleware.After)
+}
+
+// itemsOf counts the DynamoDB items an operation read (returned) and wrote
+// (put, updated or deleted; condition checks are neither).
+func itemsOf(in, out any) (read, written int) {
+	switch o := out.(type) {
+	case *dynamodb.GetItemOutput:
+		if o.Item != nil {
+			read = 1
+		}
+	case *dynamodb.QueryOutput:
+		read = len(o.Items)
+	case *dynamodb.ScanOutput:
+		read = len(o.Items)
+	case *dynamodb.BatchGetItemOutput:
+		for _, items := range o.Responses {
+			read += len(items)
+		}
+	}
+	switch i := in.(type) {
+	case *dynamodb.PutItemInput, *dynamodb.UpdateItemInput, *dynamodb.DeleteItemInput:
+		written = 1
+	case *dynamodb.TransactWriteItemsInput:
+		for _, t := range i.TransactItems {
+			if t.Put != nil || t.Update != nil || t.Delete != nil {
+				written++
+			}
+		}
+	case *dynamodb.BatchWriteItemInput:
+		for _, reqs := range i.RequestItems {
+			written += len(reqs)
+		}
+	}
+	return read, written
 }

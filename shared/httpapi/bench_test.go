@@ -1,0 +1,397 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/apigw"
+	"github.com/accesshive/accesshive/shared/httpapi"
+	"github.com/accesshive/accesshive/shared/testenv"
+)
+
+// RouteBench is one route's measured cost, written for make bench's report.
+type RouteBench struct {
+	Route        string  `json:"route"`
+	Method       string  `json:"method"`
+	Path         string  `json:"path"`
+	As           string  `json:"as"`
+	Status       int     `json:"status"`
+	Samples      int     `json:"samples"`
+	ReadCalls    float64 `json:"dynamoReadCalls"`
+	WriteCalls   float64 `json:"dynamoWriteCalls"`
+	Transactions float64 `json:"dynamoTransactions"`
+	ItemsRead    float64 `json:"itemsRead"`
+	ItemsWritten float64 `json:"itemsWritten"`
+	OtherCalls   float64 `json:"otherAwsCalls"`
+	P50Ms        float64 `json:"p50Ms"`
+	P99Ms        float64 `json:"p99Ms"`
+	OverheadP50  float64 `json:"overheadP50Ms"`
+	OverheadP99  float64 `json:"overheadP99Ms"`
+	Allocs       float64 `json:"allocsPerRequest"`
+	AllocBytes   float64 `json:"allocBytesPerRequest"`
+}
+
+// benchOverride replaces the matrix fixture where the matrix uses made-up ids, so
+// the benchmark measures the route's success path.
+func benchOverride(e *testenv.Env, f fixtures, live map[string]string) map[string]callFunc {
+	c := "/v1/clients/" + f.clientID
+	fixed := func(method, path string, body any) callFunc {
+		return func(*testenv.Env, fixtures) (string, string, any) { return method, path, body }
+	}
+	return map[string]callFunc{
+		"clients.identities.get":      fixed("GET", c+"/identities/"+live["identity"], nil),
+		"clients.requests.get":        fixed("GET", c+"/access-requests/"+live["request"], nil),
+		"clients.credentials.replace": fixed("PUT", c+"/identities/"+live["identity"]+"/credentials", map[string]any{"username": "bench", "password": "a long bench password"}),
+		"clients.credentials.reveal":  fixed("POST", c+"/identities/"+live["identity"]+"/credentials/reveal", nil),
+		"clients.requests.revoke": func(e *testenv.Env, f fixtures) (string, string, any) {
+			id := liveGrant(e)
+			return "POST", c + "/access-requests/" + id + "/revoke", map[string]any{"reason": "bench"}
+		},
+	}
+}
+
+// liveGrant submits and approves a standard request on Meta and returns its id.
+func liveGrant(e *testenv.Env) string {
+	base := "/v1/clients/" + e.Seed.ClientID + "/access-requests"
+	r := e.As("clientUser").Post(base, map[string]any{"platformId": e.Seed.Platforms["meta"], "identityType": "standard", "justification": "bench"})
+	if r.Status != 201 {
+		e.T.Fatalf("bench grant: %d %s", r.Status, r.Body)
+	}
+	id := r.Map(e.T)["id"].(string)
+	if r := e.As("owner").Post(base+"/"+id+"/approve", nil); r.Status != 200 {
+		e.T.Fatalf("bench approve: %d %s", r.Status, r.Body)
+	}
+	return id
+}
+
+func percentile(v []time.Duration, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), v...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(float64(len(s)-1)*p + 0.5)
+	return float64(s[i]) / float64(time.Millisecond)
+}
+
+// BenchmarkRoutes measures every route of the table through the local gateway
+// against the local engine: DynamoDB calls and items (counted by the SDK
+// middleware), latency in the handler, the handler's own overhead (handler time
+// minus time on the wire to the engine) and allocations per request. The caller's
+// principal is cached, as on a warm function. make bench writes the results to
+// docs/benchmarks.md; -benchtime Nx sets the samples per route.
+func BenchmarkRoutes(b *testing.B) {
+	e := testenv.New(b)
+	f := seedFixtures(b, e)
+	req := submit(b, e, e.Seed.Platforms["googleAds"], "standard")
+	approved := e.As("owner").Post("/v1/clients/"+e.Seed.ClientID+"/access-requests/"+req["id"].(string)+"/approve", nil).Map(b)
+	live := map[string]string{"request": req["id"].(string), "identity": approved["identityId"].(string)}
+	waitForExecutions(b, e)
+	overrides := benchOverride(e, f, live)
+	// Go runs each sub-benchmark once with b.N = 1 before the real run: keep the last.
+	byRoute := map[string]RouteBench{}
+	routes := httpapi.RouteTable()
+	for _, rt := range routes {
+		call := matrixCall[rt.Name]
+		if o, ok := overrides[rt.Name]; ok {
+			call = o
+		}
+		handle := "owner"
+		if !rt.Public && !containsRole(rt.Roles, ah.RoleOwner) {
+			handle = "clientUser"
+		}
+		b.Run(rt.Name, func(b *testing.B) {
+			res := RouteBench{Route: rt.Name, Method: rt.Method, Path: rt.Path, As: handle}
+			var lat, over []time.Duration
+			var reads, writes, tx, other, ir, iw, allocs, bytes float64
+			for range b.N {
+				b.StopTimer()
+				method, path, body := call(e, f)
+				waitForExecutions(b, e)
+				e.As(handle).Get("/v1/me") // a warm function: the principal is cached
+				hr := benchRequest(b, e, handle, method, path, body)
+				e.Stack.Calls.Reset()
+				var m0, m1 runtime.MemStats
+				runtime.ReadMemStats(&m0)
+				b.StartTimer()
+				rec := httptest.NewRecorder()
+				e.Stack.Gateway.ServeHTTP(rec, hr)
+				b.StopTimer()
+				runtime.ReadMemStats(&m1)
+				res.Status = rec.Code
+				if rec.Code >= 500 {
+					b.Fatalf("%s: %d %s", rt.Name, rec.Code, rec.Body)
+				}
+				m := e.Stack.Calls.Metrics("ApiFunction")
+				lat = append(lat, m.Handler)
+				over = append(over, m.Handler-m.Transport)
+				for _, op := range e.Stack.Calls.Names("ApiFunction") {
+					switch {
+					case op == "DynamoDB.TransactWriteItems":
+						tx++
+						writes++
+					case op == "DynamoDB.PutItem" || op == "DynamoDB.UpdateItem" || op == "DynamoDB.DeleteItem" || op == "DynamoDB.BatchWriteItem":
+						writes++
+					case strings.HasPrefix(op, "DynamoDB."):
+						reads++
+					default:
+						other++
+					}
+				}
+				ir += float64(m.ItemsRead)
+				iw += float64(m.ItemsWritten)
+				allocs += float64(m1.Mallocs - m0.Mallocs)
+				bytes += float64(m1.TotalAlloc - m0.TotalAlloc)
+			}
+			n := float64(b.N)
+			res.Samples = b.N
+			res.ReadCalls, res.WriteCalls, res.Transactions, res.OtherCalls = reads/n, writes/n, tx/n, other/n
+			res.ItemsRead, res.ItemsWritten = ir/n, iw/n
+			res.P50Ms, res.P99Ms = percentile(lat, 0.5), percentile(lat, 0.99)
+			res.OverheadP50, res.OverheadP99 = percentile(over, 0.5), percentile(over, 0.99)
+			res.Allocs, res.AllocBytes = allocs/n, bytes/n
+			b.ReportMetric(res.ReadCalls, "ddb-reads/op")
+			b.ReportMetric(res.WriteCalls, "ddb-writes/op")
+			b.ReportMetric(res.P99Ms, "p99-ms")
+			b.ReportMetric(res.OverheadP99, "overhead-p99-ms")
+			b.ReportMetric(res.Allocs, "handler-allocs/op")
+			byRoute[rt.Name] = res
+		})
+	}
+	var results []RouteBench
+	for _, rt := range routes {
+		if r, ok := byRoute[rt.Name]; ok {
+			results = append(results, r)
+		}
+	}
+	testenv.WriteBench(b, "routes.json", results)
+}
+
+func waitForExecutions(tb testing.TB, e *testenv.Env) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.Stack.WaitForExecutions(ctx); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func benchRequest(tb testing.TB, e *testenv.Env, handle, method, path string, body any) *http.Request {
+	var rd *bytes.Reader
+	switch v := body.(type) {
+	case nil:
+		rd = bytes.NewReader(nil)
+	case string:
+		rd = bytes.NewReader([]byte(v))
+	default:
+		data, err := json.Marshal(v)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	hr := httptest.NewRequest(method, path, rd)
+	if body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	hr.Header.Set("Authorization", "Bearer "+e.Seed.Users[handle].Token)
+	return hr
+}
+
+// replay is an HTTP transport that records AWS answers and replays them: with the
+// engine's answers replayed from memory, a benchmark times the handler alone
+// (routing, authorization, validation, JSON, the SDK's encoding and decoding).
+type replay struct {
+	real      http.RoundTripper
+	mu        sync.Mutex
+	answers   map[string]recorded
+	recording bool
+	misses    int
+}
+
+type recorded struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (t *replay) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	k := r.Header.Get("X-Amz-Target") + " " + r.URL.Path + " " + string(body)
+	t.mu.Lock()
+	a, ok := t.answers[k]
+	recording := t.recording
+	if !ok && !recording {
+		t.misses++
+	}
+	t.mu.Unlock()
+	if ok && !recording {
+		return &http.Response{StatusCode: a.status, Header: a.header.Clone(), Body: io.NopCloser(bytes.NewReader(a.body)),
+			ContentLength: int64(len(a.body)), Request: r}, nil
+	}
+	resp, err := t.real.RoundTrip(r)
+	if err != nil {
+		return resp, err
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.answers[k] = recorded{status: resp.StatusCode, header: resp.Header.Clone(), body: data}
+	t.mu.Unlock()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	return resp, nil
+}
+
+// OverheadBench is one GET route's in-process handler cost with the engine replayed.
+type OverheadBench struct {
+	Route    string  `json:"route"`
+	Path     string  `json:"path"`
+	Status   int     `json:"status"`
+	Samples  int     `json:"samples"`
+	P50Us    float64 `json:"p50Us"`
+	P99Us    float64 `json:"p99Us"`
+	AllocsOp float64 `json:"allocsPerOp"`
+	BytesOp  float64 `json:"bytesPerOp"`
+	Misses   int     `json:"replayMisses"`
+}
+
+// BenchmarkHandlerOverhead times the api function's handler in process for every
+// GET route, with DynamoDB's answers recorded once from the local engine and then
+// replayed from memory: the numbers exclude the engine's latency entirely. The
+// caller's principal is cached (a warm function).
+func BenchmarkHandlerOverhead(b *testing.B) {
+	e := testenv.New(b)
+	f := seedFixtures(b, e)
+	req := submit(b, e, e.Seed.Platforms["googleAds"], "standard")
+	approved := e.As("owner").Post("/v1/clients/"+e.Seed.ClientID+"/access-requests/"+req["id"].(string)+"/approve", nil).Map(b)
+	live := map[string]string{"request": req["id"].(string), "identity": approved["identityId"].(string)}
+	waitForExecutions(b, e)
+	overrides := benchOverride(e, f, live)
+
+	fns, err := e.Stack.Template.Functions()
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := map[string]string{}
+	for k, v := range fns["ApiFunction"].Env {
+		if strings.HasPrefix(v, "{{resolve:") {
+			v = strings.Repeat("k", 48)
+		}
+		env[k] = v
+	}
+	rt := &replay{real: http.DefaultTransport, answers: map[string]recorded{}}
+	cfg := e.Stack.AWS.Copy()
+	cfg.HTTPClient = &http.Client{Transport: rt}
+	handler, _, err := httpapi.NewLambda(func(k string) string { return env[k] }, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	byRoute := map[string]OverheadBench{}
+	routes := httpapi.RouteTable()
+	for _, route := range routes {
+		if route.Method != "GET" {
+			continue
+		}
+		call := matrixCall[route.Name]
+		if o, ok := overrides[route.Name]; ok {
+			call = o
+		}
+		handle := "owner"
+		if !route.Public && !containsRole(route.Roles, ah.RoleOwner) {
+			handle = "clientUser"
+		}
+		_, path, _ := call(e, f)
+		hr := httptest.NewRequest("GET", path, nil)
+		var claims map[string]string
+		if !route.Public {
+			if claims, err = e.Stack.Issuer.Verify(e.Seed.Users[handle].Token); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ev := apigw.Event(hr, route.Method+" "+route.Path, pathParams(route.Path, hr.URL.Path), nil, claims)
+		ctx := context.Background()
+		rt.mu.Lock()
+		rt.recording = true
+		rt.mu.Unlock()
+		for range 2 { // the first resolves the principal, the second is warm
+			if _, err := handler(ctx, ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rt.mu.Lock()
+		rt.recording, rt.misses = false, 0
+		rt.mu.Unlock()
+		b.Run(route.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			var lat []time.Duration
+			var status int
+			for range b.N {
+				start := time.Now()
+				resp, err := handler(ctx, ev)
+				lat = append(lat, time.Since(start))
+				if err != nil {
+					b.Fatal(err)
+				}
+				status = resp.StatusCode
+			}
+			b.StopTimer()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			res := OverheadBench{Route: route.Name, Path: path, Status: status, Samples: b.N,
+				P50Us: percentile(lat, 0.5) * 1000, P99Us: percentile(lat, 0.99) * 1000}
+			// allocations per op measured over a separate short run, so the numbers
+			// match testing's own -benchmem accounting.
+			allocs := testing.AllocsPerRun(50, func() { _, _ = handler(ctx, ev) })
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for range 50 {
+				_, _ = handler(ctx, ev)
+			}
+			runtime.ReadMemStats(&after)
+			res.AllocsOp, res.BytesOp = allocs, float64(after.TotalAlloc-before.TotalAlloc)/50
+			rt.mu.Lock()
+			res.Misses = rt.misses
+			rt.mu.Unlock()
+			b.ReportMetric(res.P99Us, "p99-µs")
+			byRoute[route.Name] = res
+		})
+	}
+	var results []OverheadBench
+	for _, route := range routes {
+		if r, ok := byRoute[route.Name]; ok {
+			results = append(results, r)
+		}
+	}
+	testenv.WriteBench(b, "overhead.json", results)
+}
+
+// pathParams matches a route template's {params} against a path.
+func pathParams(tpl, path string) map[string]string {
+	out := map[string]string{}
+	ts, ps := strings.Split(tpl, "/"), strings.Split(path, "/")
+	for i := range ts {
+		if i < len(ps) && strings.HasPrefix(ts[i], "{") {
+			out[strings.Trim(ts[i], "{}")] = ps[i]
+		}
+	}
+	return out
+}

@@ -383,3 +383,51 @@ func (s *Store) grantWrites(agencyID string, g GrantWrite, st stamp) ([]write, e
 	}
 	return writes, nil
 }
+
+// TeamRoleAnd reads a member's team assignment on a client and one item of the
+// client's partition (by sort key) in one BatchGetItem, so a team member's read of
+// one resource costs one round trip with its visibility check. into is decoded
+// when the item exists.
+func (s *Store) teamRoleAnd(ctx context.Context, op, agencyID, clientID, memberID, sk string, into any) (ah.TeamRole, bool, error) {
+	pk := clientPK(agencyID, clientID)
+	got, err := s.batchGet(ctx, op, []map[string]types.AttributeValue{key(pk, clientTeamSK(memberID)), key(pk, sk)})
+	if err != nil {
+		return "", false, err
+	}
+	var role ah.TeamRole
+	found := false
+	for _, raw := range got {
+		var k keys
+		if err := unmarshal(raw, &k); err != nil {
+			return "", false, ah.Internal(op, err)
+		}
+		if k.SK == sk {
+			if err := unmarshal(raw, into); err != nil {
+				return "", false, ah.Internal(op, err)
+			}
+			found = true
+			continue
+		}
+		var t teamItem
+		if err := unmarshal(raw, &t); err != nil {
+			return "", false, ah.Internal(op, err)
+		}
+		role = t.Role
+	}
+	return role, found, nil
+}
+
+// ClientIdentityOfTeam reads a client identity with the reader's team role on the
+// client (one BatchGetItem); found is false when there is no such identity.
+func (s *Store) ClientIdentityOfTeam(ctx context.Context, agencyID, clientID, memberID, identityID string) (ah.TeamRole, ah.ClientIdentity, bool, error) {
+	var it clientIdentityItem
+	role, found, err := s.teamRoleAnd(ctx, "dynamo.ClientIdentityOfTeam", agencyID, clientID, memberID, clientIdentitySK(identityID), &it)
+	return role, it.ClientIdentity, found, err
+}
+
+// RequestOfTeam reads an access request with the reader's team role on the client.
+func (s *Store) RequestOfTeam(ctx context.Context, agencyID, clientID, memberID, requestID string) (ah.TeamRole, ah.AccessRequest, bool, error) {
+	var it requestItem
+	role, found, err := s.teamRoleAnd(ctx, "dynamo.RequestOfTeam", agencyID, clientID, memberID, requestSK(requestID), &it)
+	return role, it.AccessRequest, found, err
+}

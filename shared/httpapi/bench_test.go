@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -297,6 +299,10 @@ func BenchmarkHandlerOverhead(b *testing.B) {
 			v = strings.Repeat("k", 48)
 		}
 		env[k] = v
+	}
+	// The function's GC setting from the template (the runtime reads GOGC at start).
+	if v, err := strconv.Atoi(env["GOGC"]); err == nil {
+		defer debug.SetGCPercent(debug.SetGCPercent(v))
 	}
 	rt := &replay{real: http.DefaultTransport, answers: map[string]recorded{}}
 	cfg := e.Stack.AWS.Copy()

@@ -156,9 +156,26 @@ func (s *Service) ListRequests(ctx context.Context, p ah.Principal, clientID, st
 }
 
 // GetRequest reads one request with its history; client users only their own.
+// One round trip: owners, admins and client users read the request (client users
+// only their own, of their own client); other staff read it with their team
+// assignment in one BatchGetItem.
 func (s *Service) GetRequest(ctx context.Context, p ah.Principal, clientID, requestID string) (ah.AccessRequest, error) {
-	if err := s.requestScope(ctx, p, clientID); err != nil {
-		return ah.AccessRequest{}, err
+	switch {
+	case p.Role == ah.RoleClientUser && p.ClientID != clientID:
+		return ah.AccessRequest{}, ah.NotFound("client")
+	case p.Role.IsAgencyRole() && !seesAllClients(p):
+		role, r, found, err := s.store.RequestOfTeam(ctx, p.AgencyID, clientID, p.MemberID, requestID)
+		switch {
+		case err != nil:
+			return ah.AccessRequest{}, err
+		case role == "":
+			return ah.AccessRequest{}, ah.NotFound("client")
+		case !found:
+			return ah.AccessRequest{}, ah.NotFound("access request")
+		}
+		return r, nil
+	case !p.Role.IsAgencyRole() && p.Role != ah.RoleClientUser:
+		return ah.AccessRequest{}, ah.NotFound("client")
 	}
 	r, err := s.store.GetRequest(ctx, p.AgencyID, clientID, requestID)
 	if err != nil {

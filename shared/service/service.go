@@ -77,6 +77,8 @@ type Store interface {
 	EndedGrants(ctx context.Context, shard int, now time.Time, page dynamo.Page) ([]dynamo.EndedGrant, dynamo.Keys, error)
 	DueEndNotices(ctx context.Context, shard int, now time.Time, page dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error)
 	MarkEndNoticeSent(ctx context.Context, r ah.AccessRequest, now time.Time) error
+	ClientIdentityOfTeam(ctx context.Context, agencyID, clientID, memberID, identityID string) (ah.TeamRole, ah.ClientIdentity, bool, error)
+	RequestOfTeam(ctx context.Context, agencyID, clientID, memberID, requestID string) (ah.TeamRole, ah.AccessRequest, bool, error)
 
 	CreateIdentity(ctx context.Context, i ah.Identity, idem *dynamo.Idempotency) error
 	GetIdentity(ctx context.Context, agencyID, identityID string) (ah.Identity, error)

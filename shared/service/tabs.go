@@ -33,15 +33,27 @@ func (s *Service) ListClientIdentities(ctx context.Context, p ah.Principal, clie
 }
 
 // GetClientIdentity reads one client-dedicated identity with its provisioning steps.
+// One round trip: owners and admins read the identity; a team member reads it
+// with their team assignment in one BatchGetItem.
 func (s *Service) GetClientIdentity(ctx context.Context, p ah.Principal, clientID, identityID string) (ah.ClientIdentity, error) {
-	d, err := s.visibleClient(ctx, p, clientID)
-	if err != nil {
-		return ah.ClientIdentity{}, err
+	if seesAllClients(p) {
+		return s.store.GetClientIdentity(ctx, p.AgencyID, clientID, identityID)
 	}
-	if err := identityAccess(p, d); err != nil {
-		return ah.ClientIdentity{}, err
+	if !p.Role.IsAgencyRole() {
+		return ah.ClientIdentity{}, ah.NotFound("client")
 	}
-	return s.store.GetClientIdentity(ctx, p.AgencyID, clientID, identityID)
+	role, i, found, err := s.store.ClientIdentityOfTeam(ctx, p.AgencyID, clientID, p.MemberID, identityID)
+	switch {
+	case err != nil:
+		return ah.ClientIdentity{}, err
+	case role == "":
+		return ah.ClientIdentity{}, ah.NotFound("client")
+	case !role.IdentityAccess():
+		return ah.ClientIdentity{}, errNoIdentityAccess
+	case !found:
+		return ah.ClientIdentity{}, ah.NotFound("identity")
+	}
+	return i, nil
 }
 
 // ListActivity lists the client's audit trail, newest first (one Query a page).

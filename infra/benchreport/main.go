@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accesshive/accesshive/shared/benchresult"
 	"github.com/accesshive/accesshive/shared/samtemplate"
 )
 
@@ -34,49 +35,11 @@ const (
 	maxOverheadMs = 1.0
 )
 
-type route struct {
-	Route        string  `json:"route"`
-	Method       string  `json:"method"`
-	Path         string  `json:"path"`
-	As           string  `json:"as"`
-	Status       int     `json:"status"`
-	Samples      int     `json:"samples"`
-	ReadCalls    float64 `json:"dynamoReadCalls"`
-	WriteCalls   float64 `json:"dynamoWriteCalls"`
-	Transactions float64 `json:"dynamoTransactions"`
-	ItemsRead    float64 `json:"itemsRead"`
-	ItemsWritten float64 `json:"itemsWritten"`
-	OtherCalls   float64 `json:"otherAwsCalls"`
-	P50Ms        float64 `json:"p50Ms"`
-	P99Ms        float64 `json:"p99Ms"`
-	OverheadP50  float64 `json:"overheadP50Ms"`
-	OverheadP99  float64 `json:"overheadP99Ms"`
-	Allocs       float64 `json:"allocsPerRequest"`
-	AllocBytes   float64 `json:"allocBytesPerRequest"`
-}
-
-type scale struct {
-	Read       string  `json:"read"`
-	Size       int     `json:"size"`
-	Due        int     `json:"due,omitempty"`
-	Queries    int     `json:"queries"`
-	ItemsRead  int     `json:"itemsRead"`
-	P50Ms      float64 `json:"p50Ms"`
-	Samples    int     `json:"samples"`
-	ResultSize int     `json:"resultSize"`
-}
-
-type overhead struct {
-	Route    string  `json:"route"`
-	Path     string  `json:"path"`
-	Status   int     `json:"status"`
-	Samples  int     `json:"samples"`
-	P50Us    float64 `json:"p50Us"`
-	P99Us    float64 `json:"p99Us"`
-	AllocsOp float64 `json:"allocsPerOp"`
-	BytesOp  float64 `json:"bytesPerOp"`
-	Misses   int     `json:"replayMisses"`
-}
+type (
+	route    = benchresult.Route
+	overhead = benchresult.Overhead
+	scale    = benchresult.Scale
+)
 
 type function struct {
 	Dir         string  `json:"function"`

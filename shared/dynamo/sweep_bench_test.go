@@ -12,22 +12,11 @@ import (
 	smithymw "github.com/aws/smithy-go/middleware"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/benchresult"
 	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/service"
 	"github.com/accesshive/accesshive/shared/testenv"
 )
-
-// ScaleBench is one read measured at one size, for make bench's report.
-type ScaleBench struct {
-	Read       string  `json:"read"`
-	Size       int     `json:"size"`
-	Due        int     `json:"due,omitempty"`
-	Queries    int     `json:"queries"`
-	ItemsRead  int     `json:"itemsRead"`
-	P50Ms      float64 `json:"p50Ms"`
-	Samples    int     `json:"samples"`
-	ResultSize int     `json:"resultSize"`
-}
 
 // countingStore is a store whose DynamoDB client counts Query calls and items.
 func countingStore(e *testenv.Env, queries, items *int) *dynamo.Store {
@@ -60,7 +49,7 @@ var sizes = []int{100, 1000, 10000}
 // requests have expired: the sparse GSI3 keyed by expiry makes the sweep read the
 // expired items only, whatever the number pending. Run with make bench.
 func BenchmarkExpirySweep(b *testing.B) {
-	results := map[int]ScaleBench{} // by size; the last run of each wins
+	results := map[int]benchresult.Scale{} // by size; the last run of each wins
 	for _, pending := range sizes {
 		b.Run(fmt.Sprintf("pending=%d/expired=10", pending), func(b *testing.B) {
 			e := testenv.New(b)
@@ -100,7 +89,7 @@ func BenchmarkExpirySweep(b *testing.B) {
 			}
 			b.ReportMetric(float64(read), "items/sweep")
 			b.ReportMetric(float64(queries), "queries/sweep")
-			results[pending] = (ScaleBench{Read: "expiry sweep (pending requests)", Size: pending, Due: 10, Queries: queries, ItemsRead: items, P50Ms: p50(lat), Samples: b.N, ResultSize: read})
+			results[pending] = (benchresult.Scale{Read: "expiry sweep (pending requests)", Size: pending, Due: 10, Queries: queries, ItemsRead: items, P50Ms: p50(lat), Samples: b.N, ResultSize: read})
 		})
 	}
 	testenv.WriteBench(b, "sweep.json", bySize(results))
@@ -111,7 +100,7 @@ func BenchmarkExpirySweep(b *testing.B) {
 // grants, then its identities), paginated by DynamoDB's 1 MB pages as the
 // partition grows; no read per cell.
 func BenchmarkEffectiveAccess(b *testing.B) {
-	results := map[int]ScaleBench{}
+	results := map[int]benchresult.Scale{}
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("grants=%d", n), func(b *testing.B) {
 			e := testenv.New(b)
@@ -161,14 +150,14 @@ func BenchmarkEffectiveAccess(b *testing.B) {
 			}
 			b.ReportMetric(float64(queries), "queries/read")
 			b.ReportMetric(float64(items), "items/read")
-			results[n] = (ScaleBench{Read: "effective access (live grants)", Size: n, Queries: queries, ItemsRead: items, P50Ms: p50(lat), Samples: b.N, ResultSize: cells})
+			results[n] = (benchresult.Scale{Read: "effective access (live grants)", Size: n, Queries: queries, ItemsRead: items, P50Ms: p50(lat), Samples: b.N, ResultSize: cells})
 		})
 	}
 	testenv.WriteBench(b, "effective-access.json", bySize(results))
 }
 
-func bySize(m map[int]ScaleBench) []ScaleBench {
-	var out []ScaleBench
+func bySize(m map[int]benchresult.Scale) []benchresult.Scale {
+	var out []benchresult.Scale
 	for _, n := range sizes {
 		if r, ok := m[n]; ok {
 			out = append(out, r)

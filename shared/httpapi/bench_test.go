@@ -19,31 +19,10 @@ import (
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 	"github.com/accesshive/accesshive/shared/apigw"
+	"github.com/accesshive/accesshive/shared/benchresult"
 	"github.com/accesshive/accesshive/shared/httpapi"
 	"github.com/accesshive/accesshive/shared/testenv"
 )
-
-// RouteBench is one route's measured cost, written for make bench's report.
-type RouteBench struct {
-	Route        string  `json:"route"`
-	Method       string  `json:"method"`
-	Path         string  `json:"path"`
-	As           string  `json:"as"`
-	Status       int     `json:"status"`
-	Samples      int     `json:"samples"`
-	ReadCalls    float64 `json:"dynamoReadCalls"`
-	WriteCalls   float64 `json:"dynamoWriteCalls"`
-	Transactions float64 `json:"dynamoTransactions"`
-	ItemsRead    float64 `json:"itemsRead"`
-	ItemsWritten float64 `json:"itemsWritten"`
-	OtherCalls   float64 `json:"otherAwsCalls"`
-	P50Ms        float64 `json:"p50Ms"`
-	P99Ms        float64 `json:"p99Ms"`
-	OverheadP50  float64 `json:"overheadP50Ms"`
-	OverheadP99  float64 `json:"overheadP99Ms"`
-	Allocs       float64 `json:"allocsPerRequest"`
-	AllocBytes   float64 `json:"allocBytesPerRequest"`
-}
 
 // benchOverride replaces the matrix fixture where the matrix uses made-up ids, so
 // the benchmark measures the route's success path.
@@ -62,6 +41,43 @@ func benchOverride(e *testenv.Env, f fixtures, live map[string]string) map[strin
 			return "POST", c + "/access-requests/" + id + "/revoke", map[string]any{"reason": "bench"}
 		},
 	}
+}
+
+// benchSetup starts a stack with the matrix fixtures and a provisioned request,
+// and returns the fixture overrides that use them.
+func benchSetup(b *testing.B) (*testenv.Env, fixtures, map[string]callFunc) {
+	e := testenv.New(b)
+	f := seedFixtures(b, e)
+	req := submit(b, e, e.Seed.Platforms["googleAds"], "standard")
+	approved := e.As("owner").Post("/v1/clients/"+e.Seed.ClientID+"/access-requests/"+req["id"].(string)+"/approve", nil).Map(b)
+	live := map[string]string{"request": req["id"].(string), "identity": approved["identityId"].(string)}
+	waitForExecutions(b, e)
+	return e, f, benchOverride(e, f, live)
+}
+
+// routeCall is a route's fixture (the matrix's unless overridden) and who calls
+// it: the owner, or a client user on routes only client users may call.
+func routeCall(rt httpapi.RouteInfo, overrides map[string]callFunc) (callFunc, string) {
+	call := matrixCall[rt.Name]
+	if o, ok := overrides[rt.Name]; ok {
+		call = o
+	}
+	if !rt.Public && !containsRole(rt.Roles, ah.RoleOwner) {
+		return call, "clientUser"
+	}
+	return call, "owner"
+}
+
+// inRouteOrder lists results in route table order (Go runs each sub-benchmark
+// once with b.N = 1 first; the map keeps the last run).
+func inRouteOrder[T any](routes []httpapi.RouteInfo, byRoute map[string]T) []T {
+	var out []T
+	for _, rt := range routes {
+		if r, ok := byRoute[rt.Name]; ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // liveGrant submits and approves a standard request on Meta and returns its id.
@@ -95,27 +111,13 @@ func percentile(v []time.Duration, p float64) float64 {
 // principal is cached, as on a warm function. make bench writes the results to
 // docs/benchmarks.md; -benchtime Nx sets the samples per route.
 func BenchmarkRoutes(b *testing.B) {
-	e := testenv.New(b)
-	f := seedFixtures(b, e)
-	req := submit(b, e, e.Seed.Platforms["googleAds"], "standard")
-	approved := e.As("owner").Post("/v1/clients/"+e.Seed.ClientID+"/access-requests/"+req["id"].(string)+"/approve", nil).Map(b)
-	live := map[string]string{"request": req["id"].(string), "identity": approved["identityId"].(string)}
-	waitForExecutions(b, e)
-	overrides := benchOverride(e, f, live)
-	// Go runs each sub-benchmark once with b.N = 1 before the real run: keep the last.
-	byRoute := map[string]RouteBench{}
+	e, f, overrides := benchSetup(b)
+	byRoute := map[string]benchresult.Route{}
 	routes := httpapi.RouteTable()
 	for _, rt := range routes {
-		call := matrixCall[rt.Name]
-		if o, ok := overrides[rt.Name]; ok {
-			call = o
-		}
-		handle := "owner"
-		if !rt.Public && !containsRole(rt.Roles, ah.RoleOwner) {
-			handle = "clientUser"
-		}
+		call, handle := routeCall(rt, overrides)
 		b.Run(rt.Name, func(b *testing.B) {
-			res := RouteBench{Route: rt.Name, Method: rt.Method, Path: rt.Path, As: handle}
+			res := benchresult.Route{Route: rt.Name, Method: rt.Method, Path: rt.Path, As: handle}
 			var lat, over []time.Duration
 			var reads, writes, tx, other, ir, iw, allocs, bytes float64
 			for range b.N {
@@ -172,13 +174,7 @@ func BenchmarkRoutes(b *testing.B) {
 			byRoute[rt.Name] = res
 		})
 	}
-	var results []RouteBench
-	for _, rt := range routes {
-		if r, ok := byRoute[rt.Name]; ok {
-			results = append(results, r)
-		}
-	}
-	testenv.WriteBench(b, "routes.json", results)
+	testenv.WriteBench(b, "routes.json", inRouteOrder(routes, byRoute))
 }
 
 func waitForExecutions(tb testing.TB, e *testenv.Env) {
@@ -263,31 +259,12 @@ func (t *replay) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// OverheadBench is one GET route's in-process handler cost with the engine replayed.
-type OverheadBench struct {
-	Route    string  `json:"route"`
-	Path     string  `json:"path"`
-	Status   int     `json:"status"`
-	Samples  int     `json:"samples"`
-	P50Us    float64 `json:"p50Us"`
-	P99Us    float64 `json:"p99Us"`
-	AllocsOp float64 `json:"allocsPerOp"`
-	BytesOp  float64 `json:"bytesPerOp"`
-	Misses   int     `json:"replayMisses"`
-}
-
 // BenchmarkHandlerOverhead times the api function's handler in process for every
 // GET route, with DynamoDB's answers recorded once from the local engine and then
 // replayed from memory: the numbers exclude the engine's latency entirely. The
 // caller's principal is cached (a warm function).
 func BenchmarkHandlerOverhead(b *testing.B) {
-	e := testenv.New(b)
-	f := seedFixtures(b, e)
-	req := submit(b, e, e.Seed.Platforms["googleAds"], "standard")
-	approved := e.As("owner").Post("/v1/clients/"+e.Seed.ClientID+"/access-requests/"+req["id"].(string)+"/approve", nil).Map(b)
-	live := map[string]string{"request": req["id"].(string), "identity": approved["identityId"].(string)}
-	waitForExecutions(b, e)
-	overrides := benchOverride(e, f, live)
+	e, f, overrides := benchSetup(b)
 
 	fns, err := e.Stack.Template.Functions()
 	if err != nil {
@@ -311,20 +288,13 @@ func BenchmarkHandlerOverhead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	byRoute := map[string]OverheadBench{}
+	byRoute := map[string]benchresult.Overhead{}
 	routes := httpapi.RouteTable()
 	for _, route := range routes {
 		if route.Method != "GET" {
 			continue
 		}
-		call := matrixCall[route.Name]
-		if o, ok := overrides[route.Name]; ok {
-			call = o
-		}
-		handle := "owner"
-		if !route.Public && !containsRole(route.Roles, ah.RoleOwner) {
-			handle = "clientUser"
-		}
+		call, handle := routeCall(route, overrides)
 		_, path, _ := call(e, f)
 		hr := httptest.NewRequest("GET", path, nil)
 		var claims map[string]string
@@ -360,9 +330,7 @@ func BenchmarkHandlerOverhead(b *testing.B) {
 				status = resp.StatusCode
 			}
 			b.StopTimer()
-			var m runtime.MemStats
-			runtime.ReadMemStats(&m)
-			res := OverheadBench{Route: route.Name, Path: path, Status: status, Samples: b.N,
+			res := benchresult.Overhead{Route: route.Name, Path: path, Status: status, Samples: b.N,
 				P50Us: percentile(lat, 0.5) * 1000, P99Us: percentile(lat, 0.99) * 1000}
 			// allocations per op measured over a separate short run, so the numbers
 			// match testing's own -benchmem accounting.
@@ -381,13 +349,7 @@ func BenchmarkHandlerOverhead(b *testing.B) {
 			byRoute[route.Name] = res
 		})
 	}
-	var results []OverheadBench
-	for _, route := range routes {
-		if r, ok := byRoute[route.Name]; ok {
-			results = append(results, r)
-		}
-	}
-	testenv.WriteBench(b, "overhead.json", results)
+	testenv.WriteBench(b, "overhead.json", inRouteOrder(routes, byRoute))
 }
 
 // pathParams matches a route template's {params} against a path.

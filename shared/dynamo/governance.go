@@ -431,3 +431,11 @@ func (s *Store) RequestOfTeam(ctx context.Context, agencyID, clientID, memberID,
 	role, found, err := s.teamRoleAnd(ctx, "dynamo.RequestOfTeam", agencyID, clientID, memberID, requestSK(requestID), &it)
 	return role, it.AccessRequest, found, err
 }
+
+var errGrantNotFound = ah.NotFound("access grant")
+
+// GetGrant reads one live grant (not found: no live access for the request).
+func (s *Store) GetGrant(ctx context.Context, agencyID, clientID, requestID string) (ah.AccessGrant, error) {
+	it, err := get[grantItem](ctx, s, "dynamo.GetGrant", clientPK(agencyID, clientID), grantSK(requestID), errGrantNotFound)
+	return it.AccessGrant, err
+}

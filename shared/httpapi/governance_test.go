@@ -118,6 +118,19 @@ func TestGovernancePolicyRules(t *testing.T) {
 		if r := owner.Patch("/v1/settings", map[string]any{"defaultGovernancePolicyId": "gov_missing"}); r.Status != 422 {
 			t.Fatalf("unknown default: %d %s", r.Status, r.Body)
 		}
+		m := submitWith(t, e, map[string]any{"platformId": e.Seed.Platforms["googleAds"], "identityType": "standard", "justification": "before"})
+		if p := m["policy"].(map[string]any); p["source"] != "built_in" || p["approval"].(map[string]any)["requiredApprovals"] != 1.0 {
+			t.Fatalf("without a default: %v", p)
+		}
+		e.As("clientUser").Post("/v1/clients/"+e.Seed.ClientID+"/access-requests/"+m["id"].(string)+"/cancel", nil)
+		def := policy(t, e, map[string]any{"name": "Agency rule", "approval": map[string]any{"requiredApprovals": 3, "approverRoles": []string{"agency_owner", "admin"}}})
+		if r := owner.Patch("/v1/settings", map[string]any{"defaultGovernancePolicyId": def}); r.Status != 200 || r.Map(t)["defaultGovernancePolicyId"] != def {
+			t.Fatalf("set default: %d %s", r.Status, r.Body)
+		}
+		m = submitWith(t, e, map[string]any{"platformId": e.Seed.Platforms["googleAds"], "identityType": "standard", "justification": "after"})
+		if p := m["policy"].(map[string]any); p["source"] != "agency_default" || p["policyId"] != def {
+			t.Fatalf("with a default: %v", p)
+		}
 	})
 }
 
@@ -213,6 +226,9 @@ func TestTwoApproverPolicy(t *testing.T) {
 		r := e.As("admin").Post(base+"/"+m["id"].(string)+"/approve", nil)
 		if r.Status != 403 || r.Problem(t).Code != "approver_not_allowed" {
 			t.Fatalf("admin under an owners-only policy: %d %s", r.Status, r.Body)
+		}
+		if r := e.As("admin").Post(base+"/"+m["id"].(string)+"/reject", map[string]any{"reason": "no"}); r.Status != 403 || r.Problem(t).Code != "approver_not_allowed" {
+			t.Fatalf("admin rejecting under an owners-only policy: %d %s", r.Status, r.Body)
 		}
 		if r := e.As("owner").Post(base+"/"+m["id"].(string)+"/approve", nil); r.Status != 200 || r.Map(t)["status"] != "approved" {
 			t.Fatalf("owner: %d %s", r.Status, r.Body)

@@ -102,6 +102,15 @@ func TestOffboarding(t *testing.T) {
 		if err == nil {
 			t.Fatal("the stored credential is still readable")
 		}
+		granted := admin.Get(path + "/access-requests/" + got["requestId"].(string)).Map(t)
+		if granted["status"] != "revoked" || granted["reason"] != "the client was offboarded" {
+			t.Fatalf("granted request = %v %v", granted["status"], granted["reason"])
+		}
+		for _, c := range admin.Get(path + "/effective-access").Map(t)["cells"].([]any) {
+			if k := c.(map[string]any)["kind"]; k != "team_member" {
+				t.Fatalf("access left after offboarding: %v", c)
+			}
+		}
 		req := admin.Get(path + "/access-requests/" + pending).Map(t)
 		if req["status"] != "rejected" || req["reason"] != "the client was offboarded" {
 			t.Fatalf("pending request = %v", req)

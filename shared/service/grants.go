@@ -26,17 +26,16 @@ func (s *Service) RevokeAccess(ctx context.Context, p ah.Principal, clientID, re
 	if err := in.Validate(); err != nil {
 		return ah.AccessRequest{}, err
 	}
-	d, err := s.visibleClient(ctx, p, clientID)
-	if err != nil {
-		return ah.AccessRequest{}, err
-	}
-	r, err := s.store.GetRequest(ctx, p.AgencyID, clientID, requestID)
+	r, err := s.GetRequest(ctx, p, clientID, requestID)
 	if err != nil {
 		return r, err
 	}
-	g, ok := grantOf(d, requestID)
-	if !ok {
+	g, err := s.store.GetGrant(ctx, p.AgencyID, clientID, requestID)
+	if ah.KindOf(err) == ah.KindNotFound {
 		return ah.AccessRequest{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeAccessNotActive, Message: errAccessNotActive.Message, Current: r}
+	}
+	if err != nil {
+		return ah.AccessRequest{}, err
 	}
 	reason := strings.TrimSpace(in.Reason)
 	if reason == "" && r.Policy.Audit.ReasonRequired {
@@ -52,15 +51,6 @@ func (s *Service) RevokeAccess(ctx context.Context, p ah.Principal, clientID, re
 	}
 	s.notifyRequester(ctx, r, "revoked", "Access revoked", body)
 	return r, nil
-}
-
-func grantOf(d dynamo.ClientDetail, requestID string) (ah.AccessGrant, bool) {
-	for _, g := range d.Grants {
-		if g.RequestID == requestID {
-			return g, true
-		}
-	}
-	return ah.AccessGrant{}, false
 }
 
 // endGrant ends one live grant: request revoked (with a history entry), grant

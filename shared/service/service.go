@@ -74,6 +74,7 @@ type Store interface {
 	UpdateRoleTemplate(ctx context.Context, t ah.RoleTemplate, prevVersion int) error
 	ReadSubmitContext(ctx context.Context, agencyID, clientID, platformID, templateID string) (dynamo.SubmitContext, error)
 	EndGrant(ctx context.Context, e dynamo.EndGrant) error
+	GetGrant(ctx context.Context, agencyID, clientID, requestID string) (ah.AccessGrant, error)
 	EndedGrants(ctx context.Context, shard int, now time.Time, page dynamo.Page) ([]dynamo.EndedGrant, dynamo.Keys, error)
 	DueEndNotices(ctx context.Context, shard int, now time.Time, page dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error)
 	MarkEndNoticeSent(ctx context.Context, r ah.AccessRequest, now time.Time) error

@@ -301,6 +301,15 @@ func TestTimeBoundAccess(t *testing.T) {
 		if k := kinds(t, e, "clientUser"); !strings.Contains(k, "access_request.access_ending") {
 			t.Fatalf("notifications = %s", k)
 		}
+		var list struct{ Items []map[string]any }
+		e.As("clientUser").Get("/v1/notifications").JSON(t, &list)
+		for _, n := range list.Items {
+			if n["kind"] == "access_request.access_ending" {
+				if at := timeField(t, n, "createdAt"); !at.Equal(ends.Add(-14 * time.Minute)) {
+					t.Fatalf("notice dated %v, want the sweep's time %v", at, ends.Add(-14*time.Minute))
+				}
+			}
+		}
 		if status()["endNoticeSentAt"] == nil {
 			t.Fatal("endNoticeSentAt not recorded")
 		}

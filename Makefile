@@ -64,6 +64,7 @@ bench: build
 	rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
 	ACCESSHIVE_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkRoutes -benchtime $(BENCH_ROUTES) -timeout 30m ./shared/httpapi
 	ACCESSHIVE_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkHandlerOverhead -benchtime 2000x -timeout 30m ./shared/httpapi
+	ACCESSHIVE_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkFunctions -benchtime 5x -timeout 30m ./shared/httpapi
 	ACCESSHIVE_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./shared/dynamo
 	$(GO) run ./infra/benchreport -in $(BENCH_DIR) -bin bin -out docs/benchmarks -runs 20 \
 	  -functions "$(foreach f,$(FUNCTIONS),$(f)=$(firstword $(LOGICAL_$(f))))"

@@ -36,9 +36,10 @@ const (
 )
 
 type (
-	route    = benchresult.Route
-	overhead = benchresult.Overhead
-	scale    = benchresult.Scale
+	invocation = benchresult.Function
+	route      = benchresult.Route
+	overhead   = benchresult.Overhead
+	scale      = benchresult.Scale
 )
 
 type function struct {
@@ -52,14 +53,15 @@ type function struct {
 }
 
 type report struct {
-	GeneratedAt time.Time  `json:"generatedAt"`
-	Machine     string     `json:"machine"`
-	Functions   []function `json:"functions"`
-	Routes      []route    `json:"routes"`
-	Overhead    []overhead `json:"handlerOverhead"`
-	Sweep       []scale    `json:"expirySweep"`
-	Effective   []scale    `json:"effectiveAccess"`
-	Targets     []target   `json:"targets"`
+	GeneratedAt time.Time    `json:"generatedAt"`
+	Machine     string       `json:"machine"`
+	Functions   []function   `json:"functions"`
+	Invocations []invocation `json:"functionInvocations"`
+	Routes      []route      `json:"routes"`
+	Overhead    []overhead   `json:"handlerOverhead"`
+	Sweep       []scale      `json:"expirySweep"`
+	Effective   []scale      `json:"effectiveAccess"`
+	Targets     []target     `json:"targets"`
 }
 
 type target struct {
@@ -80,6 +82,7 @@ func main() {
 	r := report{GeneratedAt: time.Now().UTC().Truncate(time.Second), Machine: machine()}
 	mustRead(filepath.Join(*in, "routes.json"), &r.Routes)
 	mustRead(filepath.Join(*in, "overhead.json"), &r.Overhead)
+	mustRead(filepath.Join(*in, "functions.json"), &r.Invocations)
 	mustRead(filepath.Join(*in, "sweep.json"), &r.Sweep)
 	mustRead(filepath.Join(*in, "effective-access.json"), &r.Effective)
 
@@ -287,6 +290,11 @@ func markdown(r report) string {
 			continue
 		}
 		w("| %s | %s | %.1f | %.1f | %.1f |\n", f.Dir, f.LogicalID, f.SizeMB, f.InitP50Ms, f.InitP99Ms)
+	}
+	w("\n### Per invocation\n\nEach other function driven through the work that invokes it in the local stack\n(`BenchmarkFunctions`): clients get a managed request approved and provisioned and its credential\nrotated, the sweep ends every grant, the stream feeds the audit function, one client is offboarded.\nCalls and items are per invocation; latency is the handler's against the local engine (and the\nfake Workspace Directory). Most provisioning steps write twice: the step's `running` mark, then\nits result.\n\n")
+	w("| Function | Driven by | Invocations | Reads | Writes | Other AWS | Items read | Items written | p50 ms | p99 ms |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, f := range r.Invocations {
+		w("| %s | %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", f.Function, f.DrivenBy, f.Invocations, f.ReadCalls, f.WriteCalls, f.OtherCalls, f.ItemsRead, f.ItemsWritten, f.P50Ms, f.P99Ms)
 	}
 	w("\n## API routes\n\nEach route of the route table through the local gateway as the named caller, with the\nprincipal cached (a warm function). Reads and writes are DynamoDB calls per request (writes\ninclude in-app notification PutItems); items are read (returned) and written (put, updated,\ndeleted). Latency is time in the handler; overhead is that minus time on the wire to AWS — an\nupper bound, inflated by sharing two cores with the engine (see the replayed numbers below for\nthe handler alone); allocations include the local gateway's event encoding. A 4xx status means the fixture exercises the refusal path (for example a\nmade-up id, or offboarding confirmed with a wrong name so the benchmark's client survives).\n\n")
 	w("| Route | As | Status | Reads | Writes | Tx | Items read | Items written | Other AWS | p50 ms | p99 ms | Overhead p50 ms | Overhead p99 ms | Allocs | KB |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")

@@ -48,3 +48,18 @@ type Scale struct {
 	Samples    int     `json:"samples"`
 	ResultSize int     `json:"resultSize"`
 }
+
+// Function is one non-API function's cost per invocation, driven by the work
+// that invokes it in the local stack.
+type Function struct {
+	Function     string  `json:"function"`
+	DrivenBy     string  `json:"drivenBy"`
+	Invocations  int     `json:"invocations"`
+	ReadCalls    float64 `json:"dynamoReadCallsPerInvocation"`
+	WriteCalls   float64 `json:"dynamoWriteCallsPerInvocation"`
+	ItemsRead    float64 `json:"itemsReadPerInvocation"`
+	ItemsWritten float64 `json:"itemsWrittenPerInvocation"`
+	OtherCalls   float64 `json:"otherAwsCallsPerInvocation"`
+	P50Ms        float64 `json:"p50Ms"`
+	P99Ms        float64 `json:"p99Ms"`
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -80,6 +81,18 @@ func inRouteOrder[T any](routes []httpapi.RouteInfo, byRoute map[string]T) []T {
 	return out
 }
 
+// callKind classifies an AWS call: a DynamoDB write, a DynamoDB read, or another service.
+func callKind(op string) string {
+	switch op {
+	case "DynamoDB.TransactWriteItems", "DynamoDB.PutItem", "DynamoDB.UpdateItem", "DynamoDB.DeleteItem", "DynamoDB.BatchWriteItem":
+		return "write"
+	}
+	if strings.HasPrefix(op, "DynamoDB.") {
+		return "read"
+	}
+	return "other"
+}
+
 // liveGrant submits and approves a standard request on Meta and returns its id.
 func liveGrant(e *testenv.Env) string {
 	base := "/v1/clients/" + e.Seed.ClientID + "/access-requests"
@@ -142,13 +155,13 @@ func BenchmarkRoutes(b *testing.B) {
 				lat = append(lat, m.Handler)
 				over = append(over, m.Handler-m.Transport)
 				for _, op := range e.Stack.Calls.Names("ApiFunction") {
-					switch {
-					case op == "DynamoDB.TransactWriteItems":
-						tx++
+					switch callKind(op) {
+					case "write":
 						writes++
-					case op == "DynamoDB.PutItem" || op == "DynamoDB.UpdateItem" || op == "DynamoDB.DeleteItem" || op == "DynamoDB.BatchWriteItem":
-						writes++
-					case strings.HasPrefix(op, "DynamoDB."):
+						if op == "DynamoDB.TransactWriteItems" {
+							tx++
+						}
+					case "read":
 						reads++
 					default:
 						other++
@@ -362,4 +375,81 @@ func pathParams(tpl, path string) map[string]string {
 		}
 	}
 	return out
+}
+
+// BenchmarkFunctions drives every other function through the work that invokes it
+// in the local stack — b.N clients each get a managed request approved and
+// provisioned (the provisioning steps) and its credential rotated; then the sweep
+// ends every grant (the policy gives each 60 minutes), the table stream feeds the
+// audit function, and one client is offboarded — and reports each function's
+// DynamoDB calls and items per invocation and its latency against the local engine.
+func BenchmarkFunctions(b *testing.B) {
+	e := testenv.New(b)
+	owner, admin := e.As("owner"), e.As("admin")
+	ads := e.Seed.Platforms["googleAds"]
+	r := owner.Post("/v1/governance-policies", map[string]any{"name": "Bench", "duration": map[string]any{"maxMinutes": 0, "defaultMinutes": 60, "noticeMinutes": 15}})
+	if r := owner.Patch("/v1/settings", map[string]any{"defaultGovernancePolicyId": r.Map(b)["id"]}); r.Status != 200 {
+		b.Fatalf("%d %s", r.Status, r.Body)
+	}
+	must := func(r *testenv.Response, want int) map[string]any {
+		b.Helper()
+		if r.Status != want {
+			b.Fatalf("%d %s", r.Status, r.Body)
+		}
+		return r.Map(b)
+	}
+	e.Stack.Calls.Reset()
+	var clients []string
+	var last time.Time
+	for i := range b.N {
+		c := must(admin.Post("/v1/clients", map[string]any{"name": fmt.Sprintf("Bench client %d-%d", i, next()), "industry": "media", "region": "us", "timezone": "America/New_York"}), 201)["id"].(string)
+		clients = append(clients, c)
+		must(admin.Send("PUT", "/v1/clients/"+c+"/platforms/"+ads, nil), 201)
+		u := must(admin.Post("/v1/clients/"+c+"/users", map[string]any{"email": fmt.Sprintf("bench%d@client.example", next()), "name": "Bench"}), 201)
+		tok := e.Token("bench-"+u["id"].(string), u["email"].(string))
+		req := e.Do(testenv.Request{Method: "POST", Path: "/v1/clients/" + c + "/access-requests", Token: tok,
+			Body: map[string]any{"platformId": ads, "identityType": "managed", "justification": "bench"}})
+		id := must(req, 201)["id"].(string)
+		approved := must(admin.Post("/v1/clients/"+c+"/access-requests/"+id+"/approve", nil), 200)
+		waitForExecutions(b, e)
+		must(admin.Post("/v1/clients/"+c+"/identities/"+approved["identityId"].(string)+"/credentials/rotate", nil), 200)
+		last = timeField(b, approved, "accessEndsAt")
+	}
+	sweepRaw(b, e, last.Add(time.Minute))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := e.Stack.DrainStreams(ctx); err != nil {
+		b.Fatal(err)
+	}
+	must(admin.Post("/v1/clients/"+clients[0]+"/offboarding", map[string]any{"confirmName": fmt.Sprint(admin.Get("/v1/clients/" + clients[0]).Map(b)["name"])}), 202)
+	waitForExecutions(b, e)
+
+	drivers := map[string]string{"PrepareIdentityFunction": "approval", "CreateWorkspaceUserFunction": "approval", "StoreCredentialFunction": "approval",
+		"ActivateIdentityFunction": "approval", "NotifyRequesterFunction": "approval", "RotateCredentialFunction": "credential rotation",
+		"ExpireRequestsFunction": "schedule (sweep ending grants)", "AuditStreamFunction": "table stream", "OffboardClientFunction": "offboarding (one client)"}
+	var out []benchresult.Function
+	for _, fn := range []string{"PrepareIdentityFunction", "CreateWorkspaceUserFunction", "StoreCredentialFunction", "ActivateIdentityFunction",
+		"NotifyRequesterFunction", "RotateCredentialFunction", "ExpireRequestsFunction", "AuditStreamFunction", "OffboardClientFunction"} {
+		m := e.Stack.Calls.Metrics(fn)
+		if m.Invocations == 0 {
+			b.Fatalf("%s was never invoked", fn)
+		}
+		n := float64(m.Invocations)
+		res := benchresult.Function{Function: fn, DrivenBy: drivers[fn], Invocations: m.Invocations,
+			ItemsRead: float64(m.ItemsRead) / n, ItemsWritten: float64(m.ItemsWritten) / n,
+			P50Ms: percentile(m.Durations, 0.5), P99Ms: percentile(m.Durations, 0.99)}
+		for _, op := range e.Stack.Calls.Names(fn) {
+			switch callKind(op) {
+			case "write":
+				res.WriteCalls++
+			case "read":
+				res.ReadCalls++
+			default:
+				res.OtherCalls++
+			}
+		}
+		res.ReadCalls, res.WriteCalls, res.OtherCalls = res.ReadCalls/n, res.WriteCalls/n, res.OtherCalls/n
+		out = append(out, res)
+	}
+	testenv.WriteBench(b, "functions.json", out)
 }

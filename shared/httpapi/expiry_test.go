@@ -31,7 +31,7 @@ func sweepJSON(t *testing.T, e *testenv.Env, at time.Time) map[string]any {
 	return m
 }
 
-func sweepRaw(t *testing.T, e *testenv.Env, at time.Time) []byte {
+func sweepRaw(t testing.TB, e *testenv.Env, at time.Time) []byte {
 	t.Helper()
 	e.Stack.Clock = func() time.Time { return at }
 	out, err := e.Stack.Invoke(context.Background(), "ExpireRequestsFunction", []byte(`{"source":"scheduler"}`))

@@ -53,7 +53,7 @@ func wantPolicyViolation(t *testing.T, r *testenv.Response, field, code string) 
 	}
 }
 
-func timeField(t *testing.T, m map[string]any, name string) time.Time {
+func timeField(t testing.TB, m map[string]any, name string) time.Time {
 	t.Helper()
 	s, ok := m[name].(string)
 	if !ok {

@@ -31,6 +31,7 @@ type FunctionMetrics struct {
 	Transport    time.Duration
 	Handler      time.Duration
 	Invocations  int
+	Durations    []time.Duration // each invocation's
 }
 
 // Metrics returns one function's metrics since the last Reset.
@@ -38,7 +39,9 @@ func (c *Calls) Metrics(function string) FunctionMetrics {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if m := c.m[function]; m != nil {
-		return *m
+		out := *m
+		out.Durations = append([]time.Duration(nil), m.Durations...)
+		return out
 	}
 	return FunctionMetrics{}
 }

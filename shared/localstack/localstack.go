@@ -283,7 +283,7 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("build %s: %w", id, err)
 		}
-		s.Functions[id] = lambda.NewHandler(h)
+		s.Functions[id] = timed{id: id, calls: s.Calls, h: lambda.NewHandler(h)}
 	}
 	return nil
 }
@@ -299,25 +299,40 @@ func (s *Stack) buildGateway() error {
 		if !ok {
 			return fmt.Errorf("route %s %s: no function %s", r.Method, r.Path, r.Function)
 		}
-		rs = append(rs, apigw.Route{Method: r.Method, Path: r.Path, Public: r.Public, Function: s.httpFunction(r.Function, fn)})
+		rs = append(rs, apigw.Route{Method: r.Method, Path: r.Path, Public: r.Public, Function: httpFunction(fn)})
 	}
 	s.Gateway = apigw.New(rs, s.Issuer)
 	return nil
 }
 
-// httpFunction invokes a handler with a JSON-serialized event, as Lambda does,
-// timing the handler (Calls.Metrics).
-func (s *Stack) httpFunction(id string, h lambda.Handler) apigw.Function {
+// timed is a function's handler that records each invocation's duration in Calls.
+type timed struct {
+	id    string
+	calls *Calls
+	h     lambda.Handler
+}
+
+func (t timed) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	start := time.Now()
+	out, err := t.h.Invoke(ctx, payload)
+	d := time.Since(start)
+	t.calls.metric(t.id, func(m *FunctionMetrics) {
+		m.Handler += d
+		m.Invocations++
+		m.Durations = append(m.Durations, d)
+	})
+	return out, err
+}
+
+// httpFunction invokes a handler with a JSON-serialized event, as Lambda does.
+func httpFunction(h lambda.Handler) apigw.Function {
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		var resp events.APIGatewayV2HTTPResponse
 		payload, err := json.Marshal(ev)
 		if err != nil {
 			return resp, err
 		}
-		start := time.Now()
 		out, err := h.Invoke(ctx, payload)
-		d := time.Since(start)
-		s.Calls.metric(id, func(m *FunctionMetrics) { m.Handler += d; m.Invocations++ })
 		if err != nil {
 			return resp, err
 		}

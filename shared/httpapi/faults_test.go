@@ -19,12 +19,9 @@ func TestThrottlingIsA503AndWritesNothing(t *testing.T) {
 	admin := e.As("admin")
 	admin.Get("/v1/me") // principal cached, so the fault hits the route's own calls
 	throttle := func(op string) func(fn, o string) error {
-		return func(fn, o string) error {
-			if fn == "ApiFunction" && o == op {
-				return &smithy.GenericAPIError{Code: "ProvisionedThroughputExceededException", Message: "injected"}
-			}
-			return nil
-		}
+		return apiFault(op, func(string) error {
+			return &smithy.GenericAPIError{Code: "ProvisionedThroughputExceededException", Message: "injected"}
+		})
 	}
 	body := map[string]any{"email": "throttled@northwind.example", "name": "T", "role": "member"}
 	e.Stack.Calls.InjectFault(throttle("DynamoDB.TransactWriteItems"))
@@ -106,12 +103,9 @@ func TestTimeoutsThroughTheSDK(t *testing.T) {
 	admin := e.As("admin")
 	admin.Get("/v1/me") // principal cached, so the fault hits the route's own calls
 	timeout := func(op string) func(fn, o string) error {
-		return func(fn, o string) error {
-			if fn == "ApiFunction" && o == op {
-				return fmt.Errorf("operation error DynamoDB: %s, injected: %w", o, context.DeadlineExceeded)
-			}
-			return nil
-		}
+		return apiFault(op, func(o string) error {
+			return fmt.Errorf("operation error DynamoDB: %s, injected: %w", o, context.DeadlineExceeded)
+		})
 	}
 	count := func(email string) int {
 		var list struct{ Items []map[string]any }
@@ -160,4 +154,15 @@ func TestTimeoutsThroughTheSDK(t *testing.T) {
 			t.Fatalf("timed-out read: %d %s", r.Status, r.Body)
 		}
 	})
+}
+
+// apiFault is a fault for Calls.InjectFault(After): the api function's calls of
+// one operation ("DynamoDB.Query") fail with the error err makes.
+func apiFault(op string, err func(op string) error) func(fn, o string) error {
+	return func(fn, o string) error {
+		if fn == "ApiFunction" && o == op {
+			return err(o)
+		}
+		return nil
+	}
 }

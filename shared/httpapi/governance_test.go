@@ -332,6 +332,11 @@ func TestTimeBoundAccess(t *testing.T) {
 		if i := identity(); i["status"] != "deactivated" || i["activeGrants"] != 0.0 {
 			t.Fatalf("identity = %v", i)
 		}
+		var revoked struct{ Items []map[string]any }
+		e.As("owner").Get(base+"?status=revoked").JSON(t, &revoked)
+		if len(revoked.Items) != 1 || revoked.Items[0]["id"] != id {
+			t.Fatalf("?status=revoked = %v", revoked.Items)
+		}
 		if k := kinds(t, e, "clientUser"); !strings.Contains(k, "access_request.access_ended") {
 			t.Fatalf("notifications = %s", k)
 		}
@@ -473,6 +478,12 @@ func TestRoleTemplates(t *testing.T) {
 		}
 		if r := owner.Patch("/v1/role-templates/"+tmpl, map[string]any{}); r.Status != 422 {
 			t.Fatalf("empty patch: %d", r.Status)
+		}
+		if r := owner.Patch("/v1/role-templates/"+tmpl, map[string]any{"governancePolicyId": "gov_missing"}); r.Status != 422 || !hasField(r.Problem(t), "governancePolicyId") {
+			t.Fatalf("patch to an unknown policy: %d %s", r.Status, r.Body)
+		}
+		if got := owner.Get("/v1/role-templates/" + tmpl).Map(t); got["governancePolicyId"] != twoStep {
+			t.Fatalf("a refused patch changed the template: %v", got)
 		}
 	})
 }

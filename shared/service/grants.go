@@ -124,7 +124,7 @@ func (s *Service) endAccess(ctx context.Context, now time.Time, res *SweepResult
 				if r.AccessEndsAt == nil || r.EndNoticeSentAt != nil {
 					continue
 				}
-				r.UpdatedAt = now // the notification is dated when it is sent
+				r.UpdatedAt = now // as MarkEndNoticeSent records it; the notice is dated by it
 				s.notifyRequester(ctx, r, "access_ending", "Your access ends soon",
 					fmt.Sprintf("Your access granted by request %s ends at %s. Ask your agency for a new request if you need it longer.", r.ID, r.AccessEndsAt.Format(time.RFC3339)))
 				if err := s.store.MarkEndNoticeSent(ctx, r, now); err != nil {

@@ -73,7 +73,7 @@ bench: build
 fuzz:
 	$(GO) test ./shared/cursor -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./shared/httpapi -run '^$$' -fuzz FuzzDecodeJSON -fuzztime $(FUZZTIME)
-	$(GO) test ./shared/asl -run '^$$' -fuzz FuzzParseAndRun -fuzztime $(FUZZTIME)
+	$(GO) test ./infra/asl -run '^$$' -fuzz FuzzParseAndRun -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin .aws-sam

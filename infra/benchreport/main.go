@@ -24,8 +24,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/accesshive/accesshive/shared/benchresult"
-	"github.com/accesshive/accesshive/shared/samtemplate"
+	"github.com/accesshive/accesshive/infra/benchresult"
+	"github.com/accesshive/accesshive/infra/samtemplate"
 )
 
 // Targets from the performance issue.

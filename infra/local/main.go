@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/accesshive/accesshive/shared/authn"
-	"github.com/accesshive/accesshive/shared/localstack"
+	"github.com/accesshive/accesshive/infra/authn"
+	"github.com/accesshive/accesshive/infra/localstack"
 )
 
 const (

@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/accesshive/accesshive/infra/testenv"
 	"github.com/accesshive/accesshive/shared/audit"
-	"github.com/accesshive/accesshive/shared/testenv"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }

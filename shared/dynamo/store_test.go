@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accesshive/accesshive/infra/testenv"
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 	"github.com/accesshive/accesshive/shared/dynamo"
-	"github.com/accesshive/accesshive/shared/testenv"
 )
 
 func newStore(t *testing.T) (*dynamo.Store, *testenv.Env) {

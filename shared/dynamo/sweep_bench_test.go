@@ -11,11 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	smithymw "github.com/aws/smithy-go/middleware"
 
+	"github.com/accesshive/accesshive/infra/benchresult"
+	"github.com/accesshive/accesshive/infra/testenv"
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/benchresult"
 	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/service"
-	"github.com/accesshive/accesshive/shared/testenv"
 )
 
 // countingStore is a store whose DynamoDB client counts Query calls and items.

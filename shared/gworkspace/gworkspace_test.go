@@ -1,4 +1,4 @@
-package gworkspace
+package gworkspace_test
 
 import (
 	"context"
@@ -7,13 +7,16 @@ import (
 	"testing"
 
 	"google.golang.org/api/option"
+
+	"github.com/accesshive/accesshive/infra/fakedirectory"
+	"github.com/accesshive/accesshive/shared/gworkspace"
 )
 
-func newPair(t *testing.T) (*Client, *FakeDirectory) {
-	fake := NewFakeDirectory()
+func newPair(t *testing.T) (*gworkspace.Client, *fakedirectory.Directory) {
+	fake := fakedirectory.New()
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
-	c, err := New(context.Background(), option.WithEndpoint(srv.URL+"/"), option.WithoutAuthentication())
+	c, err := gworkspace.New(context.Background(), option.WithEndpoint(srv.URL+"/"), option.WithoutAuthentication())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +26,7 @@ func newPair(t *testing.T) (*Client, *FakeDirectory) {
 func TestEnsureUser(t *testing.T) {
 	c, fake := newPair(t)
 	ctx := context.Background()
-	u := User{PrimaryEmail: "ah.idn1@northwind.example", GivenName: "Acme", FamilyName: "Ads", Password: "S3cret!pass-word"}
+	u := gworkspace.User{PrimaryEmail: "ah.idn1@northwind.example", GivenName: "Acme", FamilyName: "Ads", Password: "S3cret!pass-word"}
 	created, err := c.EnsureUser(ctx, u)
 	if err != nil || !created {
 		t.Fatalf("first insert: created=%v err=%v", created, err)
@@ -40,16 +43,16 @@ func TestEnsureUser(t *testing.T) {
 	})
 	t.Run("5xxIsTransient", func(t *testing.T) {
 		fake.Fail(503, 1)
-		_, err := c.EnsureUser(ctx, User{PrimaryEmail: "x@northwind.example", Password: "p"})
-		var te *TransientError
+		_, err := c.EnsureUser(ctx, gworkspace.User{PrimaryEmail: "x@northwind.example", Password: "p"})
+		var te *gworkspace.TransientError
 		if !errors.As(err, &te) {
 			t.Fatalf("err = %T %v, want TransientError", err, err)
 		}
 	})
 	t.Run("403IsPermanent", func(t *testing.T) {
 		fake.Fail(403, 1)
-		_, err := c.EnsureUser(ctx, User{PrimaryEmail: "y@northwind.example", Password: "p"})
-		var pe *PermanentError
+		_, err := c.EnsureUser(ctx, gworkspace.User{PrimaryEmail: "y@northwind.example", Password: "p"})
+		var pe *gworkspace.PermanentError
 		if !errors.As(err, &pe) {
 			t.Fatalf("err = %T %v, want PermanentError", err, err)
 		}

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/accesshive/accesshive/shared/testenv"
+	"github.com/accesshive/accesshive/infra/testenv"
 )
 
 func TestMembers(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accesshive/accesshive/shared/testenv"
+	"github.com/accesshive/accesshive/infra/testenv"
 )
 
 func drain(t *testing.T, e *testenv.Env) {

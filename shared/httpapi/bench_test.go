@@ -18,11 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accesshive/accesshive/infra/apigw"
+	"github.com/accesshive/accesshive/infra/benchresult"
+	"github.com/accesshive/accesshive/infra/testenv"
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/apigw"
-	"github.com/accesshive/accesshive/shared/benchresult"
 	"github.com/accesshive/accesshive/shared/httpapi"
-	"github.com/accesshive/accesshive/shared/testenv"
 )
 
 // benchOverride replaces the matrix fixture where the matrix uses made-up ids, so

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accesshive/accesshive/infra/authn"
+	"github.com/accesshive/accesshive/infra/testenv"
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/authn"
-	"github.com/accesshive/accesshive/shared/testenv"
 )
 
 // Error codes from docs/errors.md that need their own setup.

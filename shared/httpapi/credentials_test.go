@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/accesshive/accesshive/shared/testenv"
+	"github.com/accesshive/accesshive/infra/testenv"
 )
 
 // provisioned submits, approves and waits: it returns the identity's path.

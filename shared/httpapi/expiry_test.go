@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accesshive/accesshive/shared/testenv"
+	"github.com/accesshive/accesshive/infra/testenv"
 )
 
 type sweep struct{ Read, Expired, Raced int }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accesshive/accesshive/shared/testenv"
+	"github.com/accesshive/accesshive/infra/testenv"
 )
 
 // policy creates a governance policy as the owner and returns its id.

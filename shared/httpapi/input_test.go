@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/accesshive/accesshive/shared/testenv"
+	"github.com/accesshive/accesshive/infra/testenv"
 )
 
 func TestBadInput(t *testing.T) {

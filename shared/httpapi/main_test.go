@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/accesshive/accesshive/shared/testenv"
+	"github.com/accesshive/accesshive/infra/testenv"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }

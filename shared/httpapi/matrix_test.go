@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accesshive/accesshive/infra/testenv"
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 	"github.com/accesshive/accesshive/shared/httpapi"
-	"github.com/accesshive/accesshive/shared/testenv"
 )
 
 // fixtures holds what a matrix call needs: ids from the seeded agency.

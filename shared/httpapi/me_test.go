@@ -3,7 +3,7 @@ package httpapi_test
 import (
 	"testing"
 
-	"github.com/accesshive/accesshive/shared/testenv"
+	"github.com/accesshive/accesshive/infra/testenv"
 )
 
 func TestHealthAndMe(t *testing.T) {

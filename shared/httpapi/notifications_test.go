@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/accesshive/accesshive/shared/testenv"
+	"github.com/accesshive/accesshive/infra/testenv"
 )
 
 func kinds(t *testing.T, e *testenv.Env, handle string) string {

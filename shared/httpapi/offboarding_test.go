@@ -6,8 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/accesshive/accesshive/infra/testenv"
 	"github.com/accesshive/accesshive/shared/provisioning"
-	"github.com/accesshive/accesshive/shared/testenv"
 )
 
 func stepMap(t *testing.T, c map[string]any) map[string]string {

@@ -11,8 +11,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/accesshive/accesshive/infra/testenv"
 	"github.com/accesshive/accesshive/shared/httpapi"
-	"github.com/accesshive/accesshive/shared/testenv"
 )
 
 type openapiDoc struct {

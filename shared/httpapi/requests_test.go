@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/accesshive/accesshive/infra/testenv"
 	"github.com/accesshive/accesshive/shared/provisioning"
-	"github.com/accesshive/accesshive/shared/testenv"
 )
 
 func submit(t testing.TB, e *testenv.Env, platform, identityType string) map[string]any {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/accesshive/accesshive/shared/testenv"
+	"github.com/accesshive/accesshive/infra/testenv"
 )
 
 // TestRoundTrips pins the DynamoDB calls each read route makes once the caller's

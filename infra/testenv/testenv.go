@@ -20,9 +20,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/accesshive/accesshive/shared/authn"
-	"github.com/accesshive/accesshive/shared/localstack"
-	"github.com/accesshive/accesshive/shared/motoserver"
+	"github.com/accesshive/accesshive/infra/authn"
+	"github.com/accesshive/accesshive/infra/benchresult"
+	"github.com/accesshive/accesshive/infra/localstack"
+	"github.com/accesshive/accesshive/infra/motoserver"
 )
 
 var (
@@ -305,21 +306,5 @@ func (e *Env) Token(subject, email string) string {
 	return tok
 }
 
-// WriteBench writes a benchmark's results as JSON into ACCESSHIVE_BENCH_DIR (set
-// by make bench, which turns them into docs/benchmarks.md); unset, nothing.
-func WriteBench(tb testing.TB, name string, v any) {
-	dir := os.Getenv("ACCESSHIVE_BENCH_DIR")
-	if dir == "" {
-		return
-	}
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-		tb.Fatal(err)
-	}
-}
+// WriteBench writes a benchmark's results as JSON into ACCESSHIVE_BENCH_DIR.
+func WriteBench(tb testing.TB, name string, v any) { benchresult.Write(tb, name, v) }

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
-	"github.com/accesshive/accesshive/shared/samtemplate"
+	"github.com/accesshive/accesshive/infra/samtemplate"
 )
 
 // StreamSource is a DynamoDB event of a template function.

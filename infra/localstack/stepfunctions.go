@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/accesshive/accesshive/shared/asl"
+	"github.com/accesshive/accesshive/infra/asl"
 	"github.com/accesshive/accesshive/shared/service"
 	"github.com/accesshive/accesshive/shared/stepfn"
 )

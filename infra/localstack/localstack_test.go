@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/accesshive/accesshive/shared/localstack"
-	"github.com/accesshive/accesshive/shared/testenv"
+	"github.com/accesshive/accesshive/infra/localstack"
+	"github.com/accesshive/accesshive/infra/testenv"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }

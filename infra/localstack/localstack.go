@@ -28,12 +28,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
-	"github.com/accesshive/accesshive/shared/apigw"
-	"github.com/accesshive/accesshive/shared/asl"
-	"github.com/accesshive/accesshive/shared/authn"
-	"github.com/accesshive/accesshive/shared/gworkspace"
-	"github.com/accesshive/accesshive/shared/motoserver"
-	"github.com/accesshive/accesshive/shared/samtemplate"
+	"github.com/accesshive/accesshive/infra/apigw"
+	"github.com/accesshive/accesshive/infra/asl"
+	"github.com/accesshive/accesshive/infra/authn"
+	"github.com/accesshive/accesshive/infra/fakedirectory"
+	"github.com/accesshive/accesshive/infra/motoserver"
+	"github.com/accesshive/accesshive/infra/samtemplate"
 )
 
 // Options configure a local stack.
@@ -67,7 +67,7 @@ type Stack struct {
 	// Clock is what scheduled functions take as now; tests move it.
 	Clock func() time.Time
 	// Directory is the fake Google Workspace Directory API the functions call.
-	Directory *gworkspace.FakeDirectory
+	Directory *fakedirectory.Directory
 
 	log                  *slog.Logger
 	moto                 *motoserver.Server
@@ -210,7 +210,7 @@ func (s *Stack) startServices(ctx context.Context, o Options) error {
 	if s.lambdaURL, err = s.serve(s.LambdaAPI()); err != nil {
 		return err
 	}
-	s.Directory = gworkspace.NewFakeDirectory()
+	s.Directory = fakedirectory.New()
 	if s.directoryURL, err = s.serve(s.Directory); err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 	for _, id := range ids {
 		b, ok := builders[id]
 		if !ok {
-			return fmt.Errorf("template function %s has no local builder in shared/localstack/functions.go", id)
+			return fmt.Errorf("template function %s has no local builder in infra/localstack/functions.go", id)
 		}
 		env := map[string]string{"AWS_ENDPOINT_URL_SFN": s.sfnURL, "AWS_ENDPOINT_URL_LAMBDA": s.lambdaURL}
 		if id == "CreateWorkspaceUserFunction" || id == "RotateCredentialFunction" || id == "OffboardClientFunction" {

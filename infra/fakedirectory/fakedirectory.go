@@ -1,4 +1,6 @@
-package gworkspace
+// Package fakedirectory is a fake Google Workspace Directory API (users resource)
+// for the local stack and tests; the real google.golang.org/api client talks to it.
+package fakedirectory
 
 import (
 	"encoding/json"
@@ -7,10 +9,10 @@ import (
 	"sync"
 )
 
-// FakeDirectory is a Directory API server for local runs and tests: users insert,
+// Directory is a Directory API server for local runs and tests: users insert,
 // get, update (password, suspended), with injectable failures. The real
 // google.golang.org/api client talks to it over HTTP.
-type FakeDirectory struct {
+type Directory struct {
 	mu     sync.Mutex
 	users  map[string]map[string]any
 	faults []fault
@@ -22,25 +24,25 @@ type fault struct {
 	times  int
 }
 
-// NewFakeDirectory returns an empty directory.
-func NewFakeDirectory() *FakeDirectory { return &FakeDirectory{users: map[string]map[string]any{}} }
+// New returns an empty directory.
+func New() *Directory { return &Directory{users: map[string]map[string]any{}} }
 
 // Fail makes the next `times` requests answer status (after earlier faults).
-func (f *FakeDirectory) Fail(status, times int) {
+func (f *Directory) Fail(status, times int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.faults = append(f.faults, fault{status, times})
 }
 
 // Clear removes pending faults.
-func (f *FakeDirectory) Clear() {
+func (f *Directory) Clear() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.faults = nil
 }
 
 // User returns a stored user.
-func (f *FakeDirectory) User(email string) (map[string]any, bool) {
+func (f *Directory) User(email string) (map[string]any, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	u, ok := f.users[strings.ToLower(email)]
@@ -48,7 +50,7 @@ func (f *FakeDirectory) User(email string) (map[string]any, bool) {
 }
 
 // Calls counts the requests served.
-func (f *FakeDirectory) Calls() int {
+func (f *Directory) Calls() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.calls
@@ -62,7 +64,7 @@ func writeErr(w http.ResponseWriter, status int, msg string) {
 }
 
 // ServeHTTP implements the users resource of Directory API v1.
-func (f *FakeDirectory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (f *Directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++

@@ -2,6 +2,13 @@
 // ACCESSHIVE_BENCH_DIR) and infra/benchreport turns into docs/benchmarks.md.
 package benchresult
 
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
 // Route is one API route measured through the local gateway against the engine.
 type Route struct {
 	Route        string  `json:"route"`
@@ -62,4 +69,32 @@ type Function struct {
 	OtherCalls   float64 `json:"otherAwsCallsPerInvocation"`
 	P50Ms        float64 `json:"p50Ms"`
 	P99Ms        float64 `json:"p99Ms"`
+}
+
+// Engine is one DynamoDB call's latency on the local engine at one table size.
+type Engine struct {
+	Call    string  `json:"call"`
+	Items   int     `json:"tableItems"`
+	Samples int     `json:"samples"`
+	P50Ms   float64 `json:"p50Ms"`
+	P99Ms   float64 `json:"p99Ms"`
+}
+
+// Write stores a benchmark's results as JSON in ACCESSHIVE_BENCH_DIR (set by make
+// bench, which turns them into docs/benchmarks.md); unset, it writes nothing.
+func Write(tb testing.TB, name string, v any) {
+	dir := os.Getenv("ACCESSHIVE_BENCH_DIR")
+	if dir == "" {
+		return
+	}
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		tb.Fatal(err)
+	}
 }

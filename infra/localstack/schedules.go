@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/accesshive/accesshive/shared/samtemplate"
+	"github.com/accesshive/accesshive/infra/samtemplate"
 )
 
 // Schedule is a ScheduleV2 event of a template function.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/accesshive/accesshive/infra/authn"
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/authn"
 	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/service"
 )

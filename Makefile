@@ -16,7 +16,7 @@ STATICCHECK_VERSION := v0.8.2
 TEST_TIMEOUT ?= 10m
 FUZZTIME ?= 10s
 
-.PHONY: run test lint build deploy clean tools fuzz bench $(addprefix build-,$(foreach f,$(FUNCTIONS),$(LOGICAL_$(f))))
+.PHONY: run test lint lint-asl build deploy clean tools fuzz bench $(addprefix build-,$(foreach f,$(FUNCTIONS),$(LOGICAL_$(f))))
 
 ## run: start the whole system locally with demo data (Ctrl-C stops it)
 run:
@@ -26,12 +26,23 @@ run:
 test:
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-## lint: gofmt, go vet, staticcheck and cfn-lint
-lint: tools
+## lint: gofmt, go vet, staticcheck, cfn-lint and the state machines' ASL (asl-validator)
+lint: tools lint-asl
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$$($(GO) env GOPATH)/bin/staticcheck ./...
 	cfn-lint template.yaml
+
+## lint-asl: every state machine definition through asl-validator (from npm), which
+## must also refuse a deliberately broken one
+ASL_VALIDATOR := infra/tools/node_modules/.bin/asl-validator
+lint-asl: $(ASL_VALIDATOR)
+	@for f in infra/statemachines/*.asl.json; do $(ASL_VALIDATOR) --json-path $$f || exit 1; done
+	@if $(ASL_VALIDATOR) --silent --json-path testdata/asl/broken.asl.json; then echo "asl-validator accepted testdata/asl/broken.asl.json"; exit 1; fi
+
+$(ASL_VALIDATOR): infra/tools/package.json infra/tools/package-lock.json
+	npm ci --prefix infra/tools --no-audit --no-fund --silent
+	@touch $@
 
 tools:
 	@test -x $$($(GO) env GOPATH)/bin/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -66,6 +77,7 @@ bench: build
 	ACCESSHIVE_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkHandlerOverhead -benchtime 2000x -timeout 30m ./shared/httpapi
 	ACCESSHIVE_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkFunctions -benchtime 5x -timeout 30m ./shared/httpapi
 	ACCESSHIVE_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./shared/dynamo
+	ACCESSHIVE_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench BenchmarkEngineAtTableSize -benchtime 1x -timeout 30m ./infra/motoserver
 	$(GO) run ./infra/benchreport -in $(BENCH_DIR) -bin bin -out docs/benchmarks -runs 20 \
 	  -functions "$(foreach f,$(FUNCTIONS),$(f)=$(firstword $(LOGICAL_$(f))))"
 
@@ -74,6 +86,7 @@ fuzz:
 	$(GO) test ./shared/cursor -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./shared/httpapi -run '^$$' -fuzz FuzzDecodeJSON -fuzztime $(FUZZTIME)
 	$(GO) test ./infra/asl -run '^$$' -fuzz FuzzParseAndRun -fuzztime $(FUZZTIME)
+	$(GO) test ./infra/ddbrules -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin .aws-sam

@@ -138,12 +138,24 @@ func (e *TaskError) Error() string { return e.Name + ": " + e.Cause }
 // matches reports whether the error name is in an ErrorEquals list.
 func matches(list []string, name string) bool {
 	for _, e := range list {
-		if e == name || e == "States.ALL" || (e == "States.TaskFailed" && !strings.HasPrefix(name, "States.")) {
+		switch {
+		case e == name:
+			return true
+		case uncatchable[name]:
+			// States.Runtime and States.DataLimitExceeded end the execution: no
+			// wildcard retries or catches them.
+		case e == "States.ALL":
+			return true
+		case e == "States.TaskFailed" && name != "States.Timeout":
+			// "matches any known error name except for States.Timeout"
 			return true
 		}
 	}
 	return false
 }
+
+// uncatchable errors are matched by their own name only, never by a wildcard.
+var uncatchable = map[string]bool{"States.Runtime": true, "States.DataLimitExceeded": true}
 
 // resultPath says where a state's result goes: discard for "ResultPath": null,
 // otherwise the path ("$" when absent).

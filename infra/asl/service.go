@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -35,7 +36,10 @@ type Execution struct {
 
 // Service holds machines and runs their executions in the background.
 type Service struct {
-	Runner   *Runner
+	Runner *Runner
+	// Log, when set, hears of every execution that ends in failure, as the
+	// execution history would show it.
+	Log      *slog.Logger
 	mu       sync.Mutex
 	machines map[string]*Machine
 	execs    map[string]*Execution
@@ -51,6 +55,16 @@ func (s *Service) AddMachine(arn string, m *Machine) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.machines[arn] = m
+}
+
+type machineKey struct{}
+
+// MachineARN is the ARN of the state machine whose execution invokes a task (the
+// context an Invoker receives carries it), so an invoker can act with that
+// machine's role.
+func MachineARN(ctx context.Context) string {
+	arn, _ := ctx.Value(machineKey{}).(string)
+	return arn
 }
 
 // ExecutionARN derives an execution's ARN from its machine's ARN and name.
@@ -75,7 +89,7 @@ func (s *Service) Start(machineARN, name string, input []byte) (*Execution, erro
 		}
 		return nil, ErrExecutionAlreadyExist
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), machineKey{}, machineARN))
 	e := &Execution{ARN: arn, StateMachineARN: machineARN, Name: name, Status: "RUNNING", Input: input,
 		StartDate: time.Now().UTC(), cancel: cancel, done: make(chan struct{})}
 	s.execs[arn] = e
@@ -89,6 +103,9 @@ func (s *Service) Start(machineARN, name string, input []byte) (*Execution, erro
 		defer s.mu.Unlock()
 		e.Status, e.Output, e.Error, e.Cause, e.History = res.Status, res.Output, res.Error, res.Cause, res.History
 		e.StopDate = time.Now().UTC()
+		if s.Log != nil && e.Status == "FAILED" {
+			s.Log.Error("execution failed", "executionArn", e.ARN, "error", e.Error, "cause", e.Cause)
+		}
 	}()
 	return e, nil
 }

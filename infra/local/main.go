@@ -103,7 +103,7 @@ func run(args []string) error {
 			}
 		}(srv, listeners[i])
 	}
-	printGuide(*apiAddr, *lambdaAddr, stack.Endpoint, seeded)
+	printGuide(*apiAddr, *lambdaAddr, stack.AWSURL, seeded)
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
@@ -179,14 +179,15 @@ func tokenCmd(args []string) error {
 	return nil
 }
 
-func printGuide(apiAddr, lambdaAddr, endpoint string, s localstack.Seeded) {
+func printGuide(apiAddr, lambdaAddr, awsURL string, s localstack.Seeded) {
 	base := "http://" + apiAddr
 	fmt.Printf(`
 AccessHive is running locally.
 
   HTTP API         %[1]s        (API Gateway HTTP API with the JWT authorizer)
   Lambda Invoke    http://%[2]s   (aws lambda invoke --endpoint-url http://%[2]s ...)
-  DynamoDB         %[3]s
+  AWS              %[3]s   (DynamoDB and the other services; each function's calls are
+                                            held to its IAM role in template.yaml and to DynamoDB's rules)
   Tokens           .local/tokens.json  (owner, admin, manager, member, clientUser, otherOwner)
 
 Try it:
@@ -199,5 +200,5 @@ Try it:
 Seeded ids: .local/seed.json.  The README has a longer tour.
 A token for any user:  go run ./infra/local token <userId> [--email address]
 Stop with Ctrl-C.
-`, base, lambdaAddr, endpoint, s.ClientID)
+`, base, lambdaAddr, awsURL, s.ClientID)
 }

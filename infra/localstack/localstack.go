@@ -1,7 +1,9 @@
 // Package localstack runs AccessHive on one machine the way it runs in AWS: tables,
-// functions, routes and event sources all come from template.yaml; DynamoDB is
-// moto_server (or AWS_ENDPOINT_URL); the HTTP API and the Lambda Invoke API are
-// served on loopback; functions run in process through their real handlers.
+// functions, roles, routes and event sources all come from template.yaml; DynamoDB
+// is moto_server (or AWS_ENDPOINT_URL); the HTTP API and the Lambda Invoke API are
+// served on loopback; functions run in process through their real handlers. Every
+// AWS call a function makes goes through the front (infra/awsfront), which holds
+// it to the function's IAM role and to DynamoDB's rules before it is served.
 package localstack
 
 import (
@@ -27,11 +29,14 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/accesshive/accesshive/infra/apigw"
 	"github.com/accesshive/accesshive/infra/asl"
 	"github.com/accesshive/accesshive/infra/authn"
+	"github.com/accesshive/accesshive/infra/awsfront"
 	"github.com/accesshive/accesshive/infra/fakedirectory"
+	"github.com/accesshive/accesshive/infra/iam"
 	"github.com/accesshive/accesshive/infra/motoserver"
 	"github.com/accesshive/accesshive/infra/samtemplate"
 )
@@ -45,6 +50,9 @@ type Options struct {
 	Prefix string
 	Issuer *authn.Issuer
 	Logger *slog.Logger
+	// Template, when set, is used instead of the file at TemplatePath (whose
+	// directory still anchors DefinitionUri); tests run edited copies.
+	Template []byte
 	// RetryScale multiplies state machine retry delays (1 is real time; tests use
 	// a small fraction). Default 1.
 	RetryScale float64
@@ -69,15 +77,19 @@ type Stack struct {
 	// Directory is the fake Google Workspace Directory API the functions call.
 	Directory *fakedirectory.Directory
 
-	log                  *slog.Logger
-	moto                 *motoserver.Server
-	resolver             samtemplate.Resolver
-	machines             []string
-	servers              []*http.Server
-	dir                  string
-	sfnURL, directoryURL string
-	lambdaURL            string
-	streams              streamState
+	// Roles are the IAM roles of the functions and state machines, by logical id.
+	Roles map[string]*iam.Principal
+	// AWSURL is the front every function's AWS calls go to.
+	AWSURL string
+
+	log          *slog.Logger
+	moto         *motoserver.Server
+	resolver     samtemplate.Resolver
+	machines     []string
+	servers      []*http.Server
+	dir          string
+	directoryURL string
+	streams      streamState
 }
 
 // Start builds the stack: engine, tables, functions and gateway.
@@ -103,18 +115,24 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		}
 		s.moto, s.Endpoint = m, m.URL
 	}
-	s.AWS = Config(s.Endpoint)
-	s.DB = dynamodb.NewFromConfig(s.AWS)
 	var err error
-	s.resolver = samtemplate.Resolver{Prefix: o.Prefix, Region: "us-east-1", Account: "000000000000", Parameters: map[string]string{
+	s.resolver = samtemplate.Resolver{Prefix: o.Prefix, Region: Region, Account: Account, Parameters: map[string]string{
 		"JwtIssuer": o.Issuer.URL, "JwtAudience": o.Issuer.Audience, "WorkspaceDomain": LocalWorkspaceDomain, "EmailSender": LocalSender,
 	}}
-	s.Template, err = samtemplate.Load(o.TemplatePath, s.resolver)
+	if o.Template == nil {
+		s.Template, err = samtemplate.Load(o.TemplatePath, s.resolver)
+	} else {
+		s.Template, err = samtemplate.Parse(o.Template, s.resolver)
+	}
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	s.dir = filepath.Dir(o.TemplatePath)
+	if err := s.startFront(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if err := s.startServices(ctx, o); err != nil {
 		s.Close()
 		return nil, err
@@ -138,13 +156,47 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	return s, nil
 }
 
-// Config is the AWS configuration for a local endpoint: static credentials, one region.
+// The local region and account.
+const (
+	Region  = "us-east-1"
+	Account = "000000000000"
+)
+
+// Config is the AWS configuration for a local endpoint: static credentials, one
+// region. The access key "local" acts as an administrator (the stack's own setup).
 func Config(endpoint string) aws.Config {
+	return ConfigAs(endpoint, "local")
+}
+
+// ConfigAs is the AWS configuration of one role: its calls are signed with the
+// access key the front knows the role by (its logical id).
+func ConfigAs(endpoint, accessKey string) aws.Config {
 	return aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, "local", ""),
 		BaseEndpoint: aws.String(endpoint),
 	}
+}
+
+// startFront serves the front every AWS call goes through, with the template's
+// roles, and points the stack's own clients at it.
+func (s *Stack) startFront() error {
+	roles, err := s.Template.Roles()
+	if err != nil {
+		return err
+	}
+	s.Roles = roles
+	front, err := awsfront.New(awsfront.Options{Engine: s.Endpoint, Region: Region, Account: Account, Principals: roles,
+		StepFunctions: s.StepFunctionsAPI(), Lambda: s.LambdaAPI(), Logger: s.log})
+	if err != nil {
+		return err
+	}
+	if s.AWSURL, err = s.serve(front); err != nil {
+		return err
+	}
+	s.AWS = Config(s.AWSURL)
+	s.DB = dynamodb.NewFromConfig(s.AWS)
+	return nil
 }
 
 // Close stops what the stack started.
@@ -192,6 +244,7 @@ func (s *Stack) startServices(ctx context.Context, o Options) error {
 		}
 	}}
 	s.StepFunctions = asl.NewService(runner)
+	s.StepFunctions.Log = s.log
 	sms, err := s.Template.StateMachines(s.dir)
 	if err != nil {
 		return err
@@ -203,12 +256,6 @@ func (s *Stack) startServices(ctx context.Context, o Options) error {
 		}
 		s.StepFunctions.AddMachine(sm.ARN, m)
 		s.machines = append(s.machines, sm.ARN)
-	}
-	if s.sfnURL, err = s.serve(s.StepFunctionsAPI()); err != nil {
-		return err
-	}
-	if s.lambdaURL, err = s.serve(s.LambdaAPI()); err != nil {
-		return err
 	}
 	s.Directory = fakedirectory.New()
 	if s.directoryURL, err = s.serve(s.Directory); err != nil {
@@ -223,6 +270,12 @@ func (s *Stack) startServices(ctx context.Context, o Options) error {
 }
 
 func (s *Stack) createTables(ctx context.Context) error {
+	q := sqs.NewFromConfig(s.AWS)
+	for _, name := range s.Template.Queues() {
+		if _, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)}); err != nil {
+			return fmt.Errorf("create queue %s: %w", name, err)
+		}
+	}
 	for _, t := range s.Template.Tables() {
 		name := *t.Create.TableName
 		s.Tables[t.LogicalID] = name
@@ -264,7 +317,7 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 		if !ok {
 			return fmt.Errorf("template function %s has no local builder in infra/localstack/functions.go", id)
 		}
-		env := map[string]string{"AWS_ENDPOINT_URL_SFN": s.sfnURL, "AWS_ENDPOINT_URL_LAMBDA": s.lambdaURL}
+		env := map[string]string{}
 		if id == "CreateWorkspaceUserFunction" || id == "RotateCredentialFunction" || id == "OffboardClientFunction" {
 			env["WORKSPACE_ENDPOINT"] = s.directoryURL + "/"
 		}
@@ -277,7 +330,7 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 			}
 			env[k] = v
 		}
-		fnCfg := s.AWS.Copy()
+		fnCfg := ConfigAs(s.AWSURL, id)
 		fnCfg.APIOptions = append(fnCfg.APIOptions, s.Calls.middleware(id))
 		h, err := b(ctx, s, func(k string) string { return env[k] }, fnCfg, s.log.With("function", id))
 		if err != nil {
@@ -399,9 +452,16 @@ func randomHex(n int) string {
 // Now is the stack's clock (functions built locally read it).
 func (s *Stack) Now() time.Time { return s.Clock() }
 
-// DeleteTables removes the stack's tables (tests sharing one engine clean up).
+// DeleteTables removes the stack's tables and queues (tests sharing one engine
+// clean up).
 func (s *Stack) DeleteTables(ctx context.Context) {
 	for _, name := range s.Tables {
 		_, _ = s.DB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	}
+	q := sqs.NewFromConfig(s.AWS)
+	for _, name := range s.Template.Queues() {
+		if u, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)}); err == nil {
+			_, _ = q.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: u.QueueUrl})
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/accesshive/accesshive/infra/asl"
+	"github.com/accesshive/accesshive/infra/iam"
 	"github.com/accesshive/accesshive/shared/service"
 	"github.com/accesshive/accesshive/shared/stepfn"
 )
@@ -30,8 +31,22 @@ func lambdaErrorType(err error) string {
 	return t.Name()
 }
 
-// invokeARN runs the function a Task's Resource names, as Step Functions does.
+// invokeARN runs the function a Task's Resource names, as Step Functions does:
+// with the state machine's role, which must allow lambda:InvokeFunction on it.
 func (s *Stack) invokeARN(ctx context.Context, arn string, input []byte) ([]byte, error) {
+	if machine := asl.MachineARN(ctx); machine != "" {
+		for id, role := range s.Roles {
+			if s.resolver.StateMachineARN(id) != machine {
+				continue
+			}
+			if err := role.Authorize(iam.Request{Action: "lambda:InvokeFunction", Resource: arn,
+				Context: map[string][]string{"aws:PrincipalArn": {role.ARN}}}); err != nil {
+				// What Step Functions reports when its role may not invoke the task.
+				return nil, &asl.TaskError{Name: "Lambda.AWSLambdaException", Cause: err.Error() +
+					" (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException)"}
+			}
+		}
+	}
 	for id := range s.Functions {
 		if s.resolver.FunctionARN(id) == arn {
 			out, err := s.Invoke(ctx, id, input)
@@ -144,7 +159,7 @@ func (s *Stack) WaitForExecutions(ctx context.Context) error {
 // StartProvisioningAgain starts an attempt through the same Step Functions API the
 // api function uses (tests of duplicate starts).
 func (s *Stack) StartProvisioningAgain(ctx context.Context, agencyID, clientID, identityID, requestID string, attempt int) error {
-	p := &stepfn.Provisioning{Client: sfn.NewFromConfig(s.AWS, func(o *sfn.Options) { o.BaseEndpoint = &s.sfnURL }), MachineARN: s.MachineARN("ProvisioningStateMachine")}
+	p := &stepfn.Provisioning{Client: sfn.NewFromConfig(s.AWS), MachineARN: s.MachineARN("ProvisioningStateMachine")}
 	return p.StartProvisioning(ctx, service.ProvisioningInput{AgencyID: agencyID, ClientID: clientID, IdentityID: identityID,
 		RequestID: requestID, Attempt: attempt, Managed: true, ResumeFrom: "prepare_identity"})
 }

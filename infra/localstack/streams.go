@@ -13,27 +13,29 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/accesshive/accesshive/infra/samtemplate"
 )
 
-// StreamSource is a DynamoDB event of a template function.
+// StreamSource is a DynamoDB event of a template function: Lambda's event source
+// mapping, with the settings the template gives it.
 type StreamSource struct {
-	Function   string
-	Table      string // physical table name
-	BatchSize  int
-	MaxRetries int
-	Filters    []map[string]any
-	streamARN  string
-	iterators  map[string]string // shard id -> next iterator
+	Function string
+	Table    string // physical table name
+	esm      esm
+	Filters  []map[string]any
+	// iterators and doneShards are where the poller is in each shard.
+	iterators  map[string]string
 	doneShards map[string]bool
 }
 
-// StreamFailure is a record the function gave up on (the failure destination).
+// StreamFailure is a batch the event source mapping gave up on, as its on-failure
+// destination hears of it: the shard and the sequence range, not the records.
 type StreamFailure struct {
-	Function string
-	EventID  string
-	Reason   string
+	Function  string
+	Condition string // RetryAttemptsExhausted or RecordAgeExceeded
+	Info      BatchInfo
 }
 
 type streamState struct {
@@ -45,10 +47,19 @@ type streamState struct {
 // streamSources reads the template's DynamoDB event sources.
 func (s *Stack) streamSources() ([]*StreamSource, error) {
 	evs, err := samtemplate.Events[struct {
-		Stream               string `json:"Stream"`
-		BatchSize            int    `json:"BatchSize"`
-		MaximumRetryAttempts int    `json:"MaximumRetryAttempts"`
-		FilterCriteria       struct {
+		Stream                     string   `json:"Stream"`
+		BatchSize                  int      `json:"BatchSize"`
+		MaximumRetryAttempts       *int     `json:"MaximumRetryAttempts"`
+		MaximumRecordAgeInSeconds  *int     `json:"MaximumRecordAgeInSeconds"`
+		BisectBatchOnFunctionError bool     `json:"BisectBatchOnFunctionError"`
+		FunctionResponseTypes      []string `json:"FunctionResponseTypes"`
+		DestinationConfig          struct {
+			OnFailure struct {
+				Type        string `json:"Type"`
+				Destination string `json:"Destination"`
+			} `json:"OnFailure"`
+		} `json:"DestinationConfig"`
+		FilterCriteria struct {
 			Filters []struct {
 				Pattern string `json:"Pattern"`
 			} `json:"Filters"`
@@ -60,8 +71,23 @@ func (s *Stack) streamSources() ([]*StreamSource, error) {
 	var out []*StreamSource
 	for _, ev := range evs {
 		p := ev.Properties
-		src := &StreamSource{Function: ev.Function, BatchSize: max(p.BatchSize, 1), MaxRetries: p.MaximumRetryAttempts,
-			iterators: map[string]string{}, doneShards: map[string]bool{}}
+		src := &StreamSource{Function: ev.Function, iterators: map[string]string{}, doneShards: map[string]bool{}}
+		src.esm = esm{function: ev.Function, functionARN: s.resolver.FunctionARN(ev.Function), batchSize: 100, maxRetries: -1,
+			bisect: p.BisectBatchOnFunctionError, destination: p.DestinationConfig.OnFailure.Destination, log: s.log}
+		if p.BatchSize > 0 {
+			src.esm.batchSize = p.BatchSize
+		}
+		if p.MaximumRetryAttempts != nil {
+			src.esm.maxRetries = *p.MaximumRetryAttempts
+		}
+		if p.MaximumRecordAgeInSeconds != nil && *p.MaximumRecordAgeInSeconds > 0 {
+			src.esm.maxAge = time.Duration(*p.MaximumRecordAgeInSeconds) * time.Second
+		}
+		for _, t := range p.FunctionResponseTypes {
+			if t == "ReportBatchItemFailures" {
+				src.esm.reportFailures = true
+			}
+		}
 		for _, phys := range s.Tables {
 			if strings.Contains(p.Stream, "table/"+phys+"/stream") {
 				src.Table = phys
@@ -129,17 +155,18 @@ func (s *Stack) PumpStreams(ctx context.Context) (int, error) {
 		}
 		s.streams.sources = srcs
 	}
-	client := dynamodbstreams.NewFromConfig(s.AWS)
 	total := 0
 	for _, src := range s.streams.sources {
-		if src.streamARN == "" {
+		// Lambda's event source mapping reads the stream with the function's role.
+		client := dynamodbstreams.NewFromConfig(ConfigAs(s.AWSURL, src.Function))
+		if src.esm.streamARN == "" {
 			out, err := s.DB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &src.Table})
 			if err != nil {
 				return total, err
 			}
-			src.streamARN = aws.ToString(out.Table.LatestStreamArn)
+			src.esm.streamARN = aws.ToString(out.Table.LatestStreamArn)
 		}
-		desc, err := client.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: &src.streamARN})
+		desc, err := client.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: &src.esm.streamARN})
 		if err != nil {
 			return total, fmt.Errorf("describe stream: %w", err)
 		}
@@ -150,7 +177,7 @@ func (s *Stack) PumpStreams(ctx context.Context) (int, error) {
 			}
 			it, ok := src.iterators[id]
 			if !ok {
-				gi, err := client.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: &src.streamARN, ShardId: &id,
+				gi, err := client.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: &src.esm.streamARN, ShardId: &id,
 					ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
 				if err != nil {
 					return total, fmt.Errorf("shard iterator: %w", err)
@@ -172,7 +199,7 @@ func (s *Stack) PumpStreams(ctx context.Context) (int, error) {
 					break
 				}
 				total += len(recs.Records)
-				if err := s.deliver(ctx, src, recs.Records); err != nil {
+				if err := s.deliver(ctx, src, id, recs.Records); err != nil {
 					return total, err
 				}
 				if recs.NextShardIterator == nil {
@@ -184,13 +211,13 @@ func (s *Stack) PumpStreams(ctx context.Context) (int, error) {
 	return total, nil
 }
 
-// deliver filters records with the source's FilterCriteria and invokes the function
-// in batches, retrying the records it reports failed (ReportBatchItemFailures)
-// up to MaximumRetryAttempts, then recording them as failures.
-func (s *Stack) deliver(ctx context.Context, src *StreamSource, recs []stypes.Record) error {
+// deliver filters records with the source's FilterCriteria (a record no filter
+// matches is skipped, as Lambda does) and hands the rest to the event source
+// mapping, which invokes the function in batches.
+func (s *Stack) deliver(ctx context.Context, src *StreamSource, shard string, recs []stypes.Record) error {
 	var batch []events.DynamoDBEventRecord
 	for _, r := range recs {
-		ev, err := toEventRecord(r, src.streamARN)
+		ev, err := toEventRecord(r, src.esm.streamARN)
 		if err != nil {
 			return err
 		}
@@ -198,46 +225,37 @@ func (s *Stack) deliver(ctx context.Context, src *StreamSource, recs []stypes.Re
 			batch = append(batch, ev)
 		}
 	}
-	for start := 0; start < len(batch); start += src.BatchSize {
-		pending := batch[start:min(start+src.BatchSize, len(batch))]
-		for attempt := 0; len(pending) > 0; attempt++ {
-			payload, _ := json.Marshal(events.DynamoDBEvent{Records: pending})
-			out, err := s.Invoke(ctx, src.Function, payload)
-			var failed map[string]bool
-			if err != nil {
-				failed = map[string]bool{}
-				for _, r := range pending {
-					failed[r.EventID] = true
-				}
-			} else {
-				var resp events.DynamoDBEventResponse
-				_ = json.Unmarshal(out, &resp)
-				failed = map[string]bool{}
-				for _, f := range resp.BatchItemFailures {
-					failed[f.ItemIdentifier] = true
-				}
-			}
-			var retry []events.DynamoDBEventRecord
-			for _, r := range pending {
-				if failed[r.EventID] {
-					retry = append(retry, r)
-				}
-			}
-			if len(retry) > 0 && attempt >= src.MaxRetries {
-				for _, r := range retry {
-					reason := "reported as failed"
-					if err != nil {
-						reason = err.Error()
-					}
-					s.streams.failures = append(s.streams.failures, StreamFailure{Function: src.Function, EventID: r.EventID, Reason: reason})
-					s.log.Error("stream record sent to the failure destination", "function", src.Function, "eventId", r.EventID)
-				}
-				break
-			}
-			pending = retry
-		}
-	}
+	e := src.esm
+	e.shard = shard
+	e.invoke = func(ctx context.Context, payload []byte) ([]byte, error) { return s.Invoke(ctx, src.Function, payload) }
+	e.discard = func(ctx context.Context, f StreamFailure) { s.discard(ctx, src, f) }
+	e.deliver(ctx, batch)
 	return nil
+}
+
+// discard sends a batch's metadata to the on-failure destination with the
+// function's role, as Lambda does, and keeps it for tests.
+func (s *Stack) discard(ctx context.Context, src *StreamSource, f StreamFailure) {
+	s.streams.failures = append(s.streams.failures, f)
+	s.log.Error("stream batch sent to the failure destination", "function", src.Function, "condition", f.Condition,
+		"startSequenceNumber", f.Info.StartSequenceNumber, "endSequenceNumber", f.Info.EndSequenceNumber)
+	if src.esm.destination == "" {
+		return
+	}
+	body, err := json.Marshal(failureRecord(src.esm.functionARN, f))
+	if err != nil {
+		s.log.Error("failure destination", "error", err.Error())
+		return
+	}
+	name := src.esm.destination[strings.LastIndex(src.esm.destination, ":")+1:]
+	// Lambda knows the queue by its ARN; only the send is the function role's.
+	url, err := sqs.NewFromConfig(s.AWS).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: &name})
+	if err == nil {
+		_, err = sqs.NewFromConfig(ConfigAs(s.AWSURL, src.Function)).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url.QueueUrl, MessageBody: aws.String(string(body))})
+	}
+	if err != nil {
+		s.log.Error("failure destination", "function", src.Function, "queue", name, "error", err.Error())
+	}
 }
 
 // toEventRecord converts an SDK stream record to the Lambda event form.

@@ -38,9 +38,10 @@ func (r Resolver) PhysicalName(logicalID string) string { return r.Prefix + logi
 
 // Template is the parsed template.
 type Template struct {
-	cf       *cloudformation.Template
-	raw      rawTemplate
-	resolver Resolver
+	cf         *cloudformation.Template
+	raw        rawTemplate
+	resolver   Resolver
+	conditions conditions
 }
 
 type rawTemplate struct {
@@ -49,11 +50,13 @@ type rawTemplate struct {
 			Environment struct {
 				Variables map[string]string `json:"Variables"`
 			} `json:"Environment"`
-			Timeout int `json:"Timeout"`
+			Timeout int    `json:"Timeout"`
+			Tracing string `json:"Tracing"`
 		} `json:"Function"`
 	} `json:"Globals"`
 	Resources map[string]struct {
 		Type       string          `json:"Type"`
+		Condition  string          `json:"Condition"`
 		Properties json.RawMessage `json:"Properties"`
 		Metadata   map[string]any  `json:"Metadata"`
 	} `json:"Resources"`
@@ -66,12 +69,18 @@ var goformationMu sync.Mutex
 
 // Load reads and resolves the template at path. It is safe for concurrent use.
 func Load(path string, r Resolver) (*Template, error) {
-	goformationMu.Lock()
-	defer goformationMu.Unlock()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read template: %w", err)
 	}
+	return Parse(data, r)
+}
+
+// Parse resolves a template's text (tests parse edited copies). It is safe for
+// concurrent use.
+func Parse(data []byte, r Resolver) (*Template, error) {
+	goformationMu.Lock()
+	defer goformationMu.Unlock()
 	if r.Region == "" {
 		r.Region = "us-east-1"
 	}
@@ -85,6 +94,7 @@ func Load(path string, r Resolver) (*Template, error) {
 		Parameters map[string]struct {
 			Default any `json:"Default"`
 		} `json:"Parameters"`
+		Conditions map[string]any `json:"Conditions"`
 	}
 	// First pass: learn the logical ids and parameter defaults without resolving.
 	plain, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
@@ -108,14 +118,18 @@ func Load(path string, r Resolver) (*Template, error) {
 		types[id] = res.Type
 	}
 	res := &resolving{r: r, params: params, resources: types}
+	conds, err := evaluateConditions(logical.Conditions, params)
+	if err != nil {
+		return nil, err
+	}
 	opts := &intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
-		"Ref": res.ref, "Fn::Sub": res.sub, "Fn::GetAtt": res.getAtt,
+		"Ref": res.ref, "Fn::Sub": res.sub, "Fn::GetAtt": res.getAtt, "Fn::If": conds.fnIf,
 	}}
 	resolved, err := intrinsics.ProcessYAML(data, opts)
 	if err != nil {
 		return nil, fmt.Errorf("resolve template: %w", err)
 	}
-	t := &Template{resolver: r}
+	t := &Template{resolver: r, conditions: conds}
 	if t.cf, err = goformation.ParseJSONWithOptions(resolved, &intrinsics.ProcessorOptions{NoProcess: true}); err != nil {
 		return nil, fmt.Errorf("parse resolved template: %w", err)
 	}
@@ -149,8 +163,11 @@ func (x *resolving) refValue(name string) (string, bool) {
 		return v, true
 	}
 	if typ, ok := x.resources[name]; ok {
-		if typ == "AWS::Serverless::StateMachine" || typ == "AWS::StepFunctions::StateMachine" {
+		switch typ {
+		case "AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine":
 			return x.r.StateMachineARN(name), true
+		case "AWS::SQS::Queue":
+			return x.r.QueueURL(name), true
 		}
 		return x.r.PhysicalName(name), true
 	}
@@ -160,6 +177,21 @@ func (x *resolving) refValue(name string) (string, bool) {
 // StateMachineARN is the local ARN of a state machine (what Ref returns).
 func (r Resolver) StateMachineARN(logicalID string) string {
 	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", r.Region, r.Account, r.PhysicalName(logicalID))
+}
+
+// RoleARN is the local ARN of an IAM role.
+func (r Resolver) RoleARN(logicalID string) string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", r.Account, r.PhysicalName(logicalID))
+}
+
+// QueueURL is the URL of a queue (what Ref returns).
+func (r Resolver) QueueURL(logicalID string) string {
+	return fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", r.Region, r.Account, r.PhysicalName(logicalID))
+}
+
+// QueueARN is the local ARN of a queue.
+func (r Resolver) QueueARN(logicalID string) string {
+	return fmt.Sprintf("arn:aws:sqs:%s:%s:%s", r.Region, r.Account, r.PhysicalName(logicalID))
 }
 
 // FunctionARN is the local ARN of a function (what GetAtt Arn returns).
@@ -187,8 +219,16 @@ func (x *resolving) attValue(logicalID, attr string) string {
 			return x.r.FunctionARN(logicalID)
 		case "AWS::DynamoDB::Table":
 			return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", x.r.Region, x.r.Account, phys)
+		case "AWS::SQS::Queue":
+			return x.r.QueueARN(logicalID)
+		case "AWS::IAM::Role":
+			return x.r.RoleARN(logicalID)
+		case "AWS::SNS::Topic":
+			return fmt.Sprintf("arn:aws:sns:%s:%s:%s", x.r.Region, x.r.Account, phys)
 		}
 		return fmt.Sprintf("arn:aws:local:%s:%s:%s/%s", x.r.Region, x.r.Account, logicalID, phys)
+	case "QueueName", "Name":
+		return phys
 	case "StreamArn":
 		return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s/stream/local", x.r.Region, x.r.Account, phys)
 	}
@@ -444,4 +484,16 @@ func (t *Template) StateMachines(dir string) ([]StateMachine, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].LogicalID < out[j].LogicalID })
 	return out, nil
+}
+
+// Queues returns the physical names of the template's SQS queues.
+func (t *Template) Queues() []string {
+	var out []string
+	for id, res := range t.raw.Resources {
+		if res.Type == "AWS::SQS::Queue" && t.Holds(id) {
+			out = append(out, t.resolver.PhysicalName(id))
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -111,11 +111,17 @@ func (b *SyncBuffer) String() string {
 // its gateway. Everything is torn down when the test ends.
 func New(t testing.TB) *Env {
 	t.Helper()
+	return NewWithTemplate(t, nil)
+}
+
+// NewWithTemplate is New with an edited copy of template.yaml (nil: the file).
+func NewWithTemplate(t testing.TB, template []byte) *Env {
+	t.Helper()
 	ep := Endpoint(t)
 	logs := &SyncBuffer{}
 	prefix := fmt.Sprintf("t%d-%s-", counter.Add(1), sanitize(t.Name()))
 	stack, err := localstack.Start(context.Background(), localstack.Options{
-		TemplatePath: TemplatePath(), Endpoint: ep, Prefix: prefix, Issuer: issuer,
+		TemplatePath: TemplatePath(), Template: template, Endpoint: ep, Prefix: prefix, Issuer: issuer,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})), RetryScale: 0.001,
 	})
 	if err != nil {

@@ -220,8 +220,13 @@ func (w *Writer) Put(ctx context.Context, e Entry) error {
 	return err
 }
 
-// Handle writes one entry per record and reports the records it could not write,
-// so Lambda retries (and bisects) exactly those; none is dropped silently.
+// Handle writes one entry per record, in order. Nothing is dropped silently:
+//   - a record that can never become an entry fails the invocation, so Lambda
+//     bisects the batch down to that record and, when its retries run out, sends
+//     only its sequence range to the failure queue (an alarm watches it);
+//   - a write that fails (throttled, timed out) is reported by the record's
+//     SequenceNumber, which is what Lambda requires; Lambda sends the batch again
+//     from there, so processing stops at it and the trail stays in stream order.
 func (w *Writer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
 	for _, rec := range ev.Records {
@@ -229,11 +234,12 @@ func (w *Writer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 		if errors.Is(err, ErrSkip) {
 			continue
 		}
-		if err == nil {
-			err = w.Put(ctx, e)
-		}
 		if err != nil {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.EventID})
+			return resp, fmt.Errorf("stream record %s (sequence number %s) cannot become an audit entry: %w", rec.EventID, rec.Change.SequenceNumber, err)
+		}
+		if err := w.Put(ctx, e); err != nil {
+			resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: rec.Change.SequenceNumber}}
+			return resp, nil
 		}
 	}
 	return resp, nil

@@ -403,7 +403,7 @@ func (s *Store) SetClientPlatformHealth(ctx context.Context, agencyID, clientID,
 	const op = "dynamo.SetClientPlatformHealth"
 	pk := clientPK(agencyID, clientID)
 	vals := map[string]types.AttributeValue{":s": str(string(status)), ":by": str(actor), ":a": str("client.platform_health"), ":now": str(now.Format(time.RFC3339Nano)), ":one": num(1)}
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: scoped([]types.TransactWriteItem{
 		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientPlatformSK(platformID)),
 			ConditionExpression:       aws.String("attribute_exists(PK)"),
 			UpdateExpression:          aws.String("SET platformStatus = :s, updatedBy = :by, lastAction = :a, updatedAt = :now"),
@@ -413,7 +413,7 @@ func (s *Store) SetClientPlatformHealth(ctx context.Context, agencyID, clientID,
 			UpdateExpression:          aws.String("SET facts.platformHealth.#p = :s, version = version + :one, updatedBy = :by, lastAction = :a, updatedAt = :now"),
 			ExpressionAttributeNames:  map[string]string{"#p": platformID},
 			ExpressionAttributeValues: vals}},
-	}})
+	})})
 	if err != nil {
 		return mapErr(op, err)
 	}

@@ -24,29 +24,63 @@ const provisioningActor = "provisioning"
 var stepNames = map[string]string{"#prov": "provisioning", "#steps": "steps", "#attempts": "attempts",
 	"#attempt": "attempt", "#st": "status", "#err": "error", "#status": "status"}
 
-var aliasRE = regexp.MustCompile(`#[A-Za-z]+`)
+var aliasRE = regexp.MustCompile(`#[A-Za-z0-9_]+`)
 
-// namesFor returns the aliases the given expressions use (DynamoDB rejects unused ones).
-func namesFor(exprs ...*string) map[string]string {
+// namesFor returns the aliases of pool (stepNames when nil) the given expressions
+// use: DynamoDB refuses unused ones.
+func namesFor(pool map[string]string, exprs ...*string) map[string]string {
+	if pool == nil {
+		pool = stepNames
+	}
 	out := map[string]string{}
 	for _, e := range exprs {
 		if e == nil {
 			continue
 		}
 		for _, a := range aliasRE.FindAllString(*e, -1) {
-			if n, ok := stepNames[a]; ok {
+			if n, ok := pool[a]; ok {
+				out[a] = n
+			} else if n, ok := stepNames[a]; ok {
 				out[a] = n
 			}
 		}
 	}
+	if len(out) == 0 {
+		return nil
+	}
 	return out
 }
 
-// withNames sets each update's aliases from its own expressions.
-func withNames(items []types.TransactWriteItem) []types.TransactWriteItem {
+var valueRE = regexp.MustCompile(`:[A-Za-z0-9_]+`)
+
+// valuesFor returns the values of pool that the given expressions use: DynamoDB
+// refuses a whole request, transactions included, when a value goes unused.
+func valuesFor(pool map[string]types.AttributeValue, exprs ...*string) map[string]types.AttributeValue {
+	out := map[string]types.AttributeValue{}
+	for _, e := range exprs {
+		if e == nil {
+			continue
+		}
+		for _, p := range valueRE.FindAllString(*e, -1) {
+			if v, ok := pool[p]; ok {
+				out[p] = v
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// scoped gives each update of a transaction the aliases (its own, or the
+// provisioning aliases) and values its own expressions use, from pools shared by
+// the transaction's items.
+func scoped(items []types.TransactWriteItem) []types.TransactWriteItem {
 	for _, it := range items {
-		if u := it.Update; u != nil && u.ExpressionAttributeNames != nil {
-			u.ExpressionAttributeNames = namesFor(u.UpdateExpression, u.ConditionExpression)
+		if u := it.Update; u != nil {
+			u.ExpressionAttributeNames = namesFor(u.ExpressionAttributeNames, u.UpdateExpression, u.ConditionExpression)
+			u.ExpressionAttributeValues = valuesFor(u.ExpressionAttributeValues, u.UpdateExpression, u.ConditionExpression)
 		}
 	}
 	return items
@@ -103,7 +137,7 @@ func (s *Store) UpdateStep(ctx context.Context, u StepUpdate) error {
 		TableName: &s.table, Key: key(clientPK(u.AgencyID, u.ClientID), clientIdentitySK(u.IdentityID)),
 		UpdateExpression:          aws.String(expr),
 		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeNames:  namesFor(&expr, &cond),
+		ExpressionAttributeNames:  namesFor(nil, &expr, &cond),
 		ExpressionAttributeValues: vals,
 	})
 	if isConditionFailed(err) {
@@ -135,7 +169,7 @@ func (s *Store) ActivateIdentity(ctx context.Context, agencyID, clientID, identi
 		}
 		return m
 	}
-	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: withNames([]types.TransactWriteItem{
+	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: scoped([]types.TransactWriteItem{
 		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientIdentitySK(identityID)),
 			UpdateExpression:         aws.String("SET #status = :active, " + step + ".#st = :done, " + step + ".#attempts = " + step + ".#attempts + :one, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
 			ConditionExpression:      aws.String("#prov.#attempt = :attempt AND #status = :provisioning"),
@@ -185,7 +219,7 @@ func (s *Store) MarkFailed(ctx context.Context, agencyID, clientID, identityID, 
 		}
 		return m
 	}
-	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: withNames([]types.TransactWriteItem{
+	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: scoped([]types.TransactWriteItem{
 		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientIdentitySK(identityID)),
 			UpdateExpression:         aws.String("SET #status = :failed, " + sp + ".#st = :failedStep, " + sp + ".#err = :err, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
 			ConditionExpression:      aws.String("#prov.#attempt = :attempt AND #status = :provisioning"),
@@ -221,7 +255,7 @@ func (s *Store) RetryProvisioning(ctx context.Context, i ah.ClientIdentity, prev
 		return ah.Internal(op, err)
 	}
 	vals := map[string]types.AttributeValue{":now": str(now.Format(time.RFC3339Nano)), ":by": str(actor), ":action": str("identity.retry"), ":one": num(1)}
-	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: withNames([]types.TransactWriteItem{
+	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: scoped([]types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: av,
 			ConditionExpression:       aws.String("version = :prev AND #status = :failed"),
 			ExpressionAttributeNames:  map[string]string{"#status": "status"},

@@ -2,9 +2,15 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/accesshive/accesshive/infra/testenv"
 )
@@ -145,5 +151,116 @@ func TestAuditRecordsRevealWithoutSecret(t *testing.T) {
 	all := e.As("owner").Get("/v1/audit?limit=100")
 	if strings.Contains(string(all.Body), c["password"].(string)) {
 		t.Fatal("a credential reached the audit trail")
+	}
+}
+
+// TestRefusedTransactionKeepsTheTrail: a refused transaction (a duplicate client
+// name, 409) leaves no entry for the client that was never created, and the trail
+// goes on recording what comes after it. The engine used to keep the refused
+// writes' stream records and replace the stream under the poller.
+func TestRefusedTransactionKeepsTheTrail(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	manager, owner := e.As("manager"), e.As("owner")
+	first := manager.Post("/v1/clients", newClientBody("Trail One")).Map(t)["id"].(string)
+	drain(t, e)
+	if r := manager.Post("/v1/clients", newClientBody("Trail One")); r.Status != 409 {
+		t.Fatalf("duplicate name: %d %s", r.Status, r.Body)
+	}
+	second := manager.Post("/v1/clients", newClientBody("Trail Two")).Map(t)["id"].(string)
+	drain(t, e)
+	creates := func(cid string) int {
+		var list struct{ Items []map[string]any }
+		owner.Get("/v1/clients/"+cid+"/activity?action=client.create&limit=100").JSON(t, &list)
+		n := 0
+		for _, en := range list.Items {
+			if en["entityType"] == "client" {
+				n++
+			}
+		}
+		return n
+	}
+	if creates(first) != 1 || creates(second) != 1 {
+		t.Fatalf("client.create entries: first %d, second %d, want 1 each", creates(first), creates(second))
+	}
+	var all struct{ Items []map[string]any }
+	owner.Get("/v1/audit?action=client.create&limit=100").JSON(t, &all)
+	clients := map[string]bool{}
+	for _, en := range all.Items {
+		if en["entityType"] == "client" {
+			clients[en["clientId"].(string)] = true
+		}
+	}
+	var list struct{ Items []map[string]any }
+	owner.Get("/v1/clients?limit=100").JSON(t, &list)
+	existing := map[string]bool{}
+	for _, c := range list.Items {
+		existing[c["id"].(string)] = true
+	}
+	for cid := range clients {
+		if !existing[cid] {
+			t.Errorf("the trail shows client.create for %s, which does not exist", cid)
+		}
+	}
+}
+
+// TestPoisonRecordGoesToTheFailureQueue: a change the audit function cannot turn
+// into an entry is retried, isolated by bisecting, and given up to the AuditFailures
+// queue as Lambda does it (the shard and sequence range, not the record); the
+// changes around it still reach the trail.
+func TestPoisonRecordGoesToTheFailureQueue(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	ctx := context.Background()
+	manager := e.As("manager")
+	before := manager.Post("/v1/clients", newClientBody("Before Poison")).Map(t)["id"].(string)
+	if _, err := e.Stack.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.Stack.Tables["Table"]), Item: map[string]ddbtypes.AttributeValue{
+		"PK": &ddbtypes.AttributeValueMemberS{Value: "ALIEN#1"}, "SK": &ddbtypes.AttributeValueMemberS{Value: "X"},
+		"type": &ddbtypes.AttributeValueMemberS{Value: "alien"}, "secretNote": &ddbtypes.AttributeValueMemberS{Value: "not for the queue"}}}); err != nil {
+		t.Fatal(err)
+	}
+	after := manager.Post("/v1/clients", newClientBody("After Poison")).Map(t)["id"].(string)
+	drain(t, e)
+	for _, cid := range []string{before, after} {
+		var list struct{ Items []map[string]any }
+		e.As("owner").Get("/v1/clients/"+cid+"/activity").JSON(t, &list)
+		if len(list.Items) == 0 {
+			t.Errorf("client %s has no activity: the poison record blocked the trail", cid)
+		}
+	}
+	failures := e.Stack.StreamFailures()
+	if len(failures) != 1 || failures[0].Info.BatchSize != 1 || failures[0].Condition != "RetryAttemptsExhausted" {
+		t.Fatalf("failures = %+v, want the poison record alone", failures)
+	}
+	q := sqs.NewFromConfig(e.Stack.AWS)
+	url, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(e.Stack.Tables["Table"][:len(e.Stack.Tables["Table"])-len("Table")] + "AuditFailures")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url.QueueUrl, MaxNumberOfMessages: 10})
+	if err != nil || len(msgs.Messages) != 1 {
+		t.Fatalf("messages %v, err %v", msgs, err)
+	}
+	body := aws.ToString(msgs.Messages[0].Body)
+	var rec struct {
+		RequestContext struct {
+			Condition   string `json:"condition"`
+			FunctionArn string `json:"functionArn"`
+		} `json:"requestContext"`
+		Info struct {
+			StartSequenceNumber string `json:"startSequenceNumber"`
+			EndSequenceNumber   string `json:"endSequenceNumber"`
+			StreamArn           string `json:"streamArn"`
+		} `json:"DDBStreamBatchInfo"`
+	}
+	if err := json.Unmarshal([]byte(body), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Info.StartSequenceNumber != failures[0].Info.StartSequenceNumber || rec.Info.StartSequenceNumber != rec.Info.EndSequenceNumber ||
+		!strings.Contains(rec.Info.StreamArn, "/stream/") || !strings.HasSuffix(rec.RequestContext.FunctionArn, "AuditStreamFunction") {
+		t.Fatalf("destination record %s", body)
+	}
+	if strings.Contains(body, "not for the queue") || strings.Contains(body, "ALIEN") {
+		t.Fatalf("the destination received the record itself: %s", body)
 	}
 }

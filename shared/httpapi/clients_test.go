@@ -123,11 +123,13 @@ func TestCreateClient(t *testing.T) {
 		{"ErrTeamTwice", func(b map[string]any) {
 			b["team"] = []map[string]any{{"memberId": memberID, "role": "viewer"}, {"memberId": memberID, "role": "manager"}}
 		}, "team[1].memberId"},
-		{"ErrTeamUnknownMember", func(b map[string]any) { b["team"] = []map[string]any{{"memberId": "mbr_nobody", "role": "viewer"}} }, "team[0].memberId"},
+		{"ErrTeamUnknownMember", func(b map[string]any) {
+			b["team"] = []map[string]any{{"memberId": "mbr_00000000000000000000000000", "role": "viewer"}}
+		}, "team[0].memberId"},
 		{"ErrTeamClientUser", func(b map[string]any) {
 			b["team"] = []map[string]any{{"memberId": e.Seed.Users["clientUser"].UserID, "role": "viewer"}}
 		}, "team[0].memberId"},
-		{"ErrUnknownPolicy", func(b map[string]any) { b["securityPolicyId"] = "pol_nope" }, "securityPolicyId"},
+		{"ErrUnknownPolicy", func(b map[string]any) { b["securityPolicyId"] = "pol_00000000000000000000000000" }, "securityPolicyId"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,7 +251,7 @@ func TestClientPlatforms(t *testing.T) {
 		}
 	})
 	t.Run("ErrUnknownPlatform", func(t *testing.T) {
-		if r := admin.Send("PUT", "/v1/clients/"+acme+"/platforms/plt_nope", nil); r.Status != 404 {
+		if r := admin.Send("PUT", "/v1/clients/"+acme+"/platforms/plt_00000000000000000000000000", nil); r.Status != 404 {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 	})
@@ -323,7 +325,7 @@ func TestClientChanges(t *testing.T) {
 		}
 	})
 	t.Run("ErrPatchValues", func(t *testing.T) {
-		for field, v := range map[string]any{"timezone": "Nowhere/City", "region": "atlantis", "industry": "x", "securityPolicyId": "pol_nope"} {
+		for field, v := range map[string]any{"timezone": "Nowhere/City", "region": "atlantis", "industry": "x", "securityPolicyId": "pol_00000000000000000000000000"} {
 			r := admin.Patch(path, map[string]any{field: v})
 			if r.Status != 422 || !hasField(r.Problem(t), field) {
 				t.Errorf("%s=%v: %d %s", field, v, r.Status, r.Body)
@@ -375,10 +377,10 @@ func TestClientChanges(t *testing.T) {
 		if r := admin.Send("PUT", path+"/team/"+adminID, map[string]any{"role": "chief"}); r.Status != 422 {
 			t.Fatalf("bad team role: %d", r.Status)
 		}
-		if r := admin.Send("PUT", path+"/team/mbr_nobody", map[string]any{"role": "viewer"}); r.Status != 422 {
+		if r := admin.Send("PUT", path+"/team/mbr_00000000000000000000000000", map[string]any{"role": "viewer"}); r.Status != 422 {
 			t.Fatalf("unknown member: %d %s", r.Status, r.Body)
 		}
-		if r := admin.Send("DELETE", path+"/team/mbr_nobody", nil); r.Status != 404 {
+		if r := admin.Send("DELETE", path+"/team/mbr_00000000000000000000000000", nil); r.Status != 404 {
 			t.Fatalf("delete unknown team member: %d", r.Status)
 		}
 	})

@@ -49,7 +49,7 @@ func decodeJSON(body []byte, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return ah.E(ah.KindBadRequest, ah.CodeMalformedJSON, "the request body has data after the JSON object")
 	}
-	return nil
+	return checkBodyIDs(v)
 }
 
 func decodeError(err error) error {

@@ -115,7 +115,7 @@ func TestGovernancePolicyRules(t *testing.T) {
 		}
 	})
 	t.Run("AgencyDefault", func(t *testing.T) {
-		if r := owner.Patch("/v1/settings", map[string]any{"defaultGovernancePolicyId": "gov_missing"}); r.Status != 422 {
+		if r := owner.Patch("/v1/settings", map[string]any{"defaultGovernancePolicyId": "gov_00000000000000000000000000"}); r.Status != 422 {
 			t.Fatalf("unknown default: %d %s", r.Status, r.Body)
 		}
 		m := submitWith(t, e, map[string]any{"platformId": e.Seed.Platforms["googleAds"], "identityType": "standard", "justification": "before"})
@@ -426,7 +426,7 @@ func TestRoleTemplates(t *testing.T) {
 				t.Errorf("%v: %d %s", body, r.Status, r.Body)
 			}
 		}
-		if r := owner.Post("/v1/role-templates", map[string]any{"name": "x", "platformKind": "google_ads", "identityType": "managed", "governancePolicyId": "gov_missing"}); r.Status != 422 || !hasField(r.Problem(t), "governancePolicyId") {
+		if r := owner.Post("/v1/role-templates", map[string]any{"name": "x", "platformKind": "google_ads", "identityType": "managed", "governancePolicyId": "gov_00000000000000000000000000"}); r.Status != 422 || !hasField(r.Problem(t), "governancePolicyId") {
 			t.Errorf("unknown policy: %d %s", r.Status, r.Body)
 		}
 	})
@@ -479,7 +479,7 @@ func TestRoleTemplates(t *testing.T) {
 		if r := owner.Patch("/v1/role-templates/"+tmpl, map[string]any{}); r.Status != 422 {
 			t.Fatalf("empty patch: %d", r.Status)
 		}
-		if r := owner.Patch("/v1/role-templates/"+tmpl, map[string]any{"governancePolicyId": "gov_missing"}); r.Status != 422 || !hasField(r.Problem(t), "governancePolicyId") {
+		if r := owner.Patch("/v1/role-templates/"+tmpl, map[string]any{"governancePolicyId": "gov_00000000000000000000000000"}); r.Status != 422 || !hasField(r.Problem(t), "governancePolicyId") {
 			t.Fatalf("patch to an unknown policy: %d %s", r.Status, r.Body)
 		}
 		if got := owner.Get("/v1/role-templates/" + tmpl).Map(t); got["governancePolicyId"] != twoStep {
@@ -560,13 +560,13 @@ func TestClientGovernance(t *testing.T) {
 			body  map[string]any
 			field string
 		}{
-			"UnknownPolicy":      {map[string]any{"policyAssignments": []any{map[string]any{"policyId": "gov_missing", "scope": "client"}}, "teamGroups": []any{}, "clientOwners": []any{}, "compliance": map[string]any{}}, "policyAssignments"},
+			"UnknownPolicy":      {map[string]any{"policyAssignments": []any{map[string]any{"policyId": "gov_00000000000000000000000000", "scope": "client"}}, "teamGroups": []any{}, "clientOwners": []any{}, "compliance": map[string]any{}}, "policyAssignments"},
 			"UnconfiguredScope":  {map[string]any{"policyAssignments": []any{map[string]any{"policyId": pol, "scope": e.Seed.Platforms["linkedin"]}}, "teamGroups": []any{}, "clientOwners": []any{}, "compliance": map[string]any{}}, "policyAssignments[0].scope"},
 			"ScopeTwice":         {map[string]any{"policyAssignments": []any{map[string]any{"policyId": pol, "scope": "client"}, map[string]any{"policyId": pol, "scope": "client"}}, "teamGroups": []any{}, "clientOwners": []any{}, "compliance": map[string]any{}}, "policyAssignments[1].scope"},
 			"MemberInTwoGroups":  {body([]any{map[string]any{"name": "A", "role": "viewer", "memberIds": []string{admin}}, map[string]any{"name": "B", "role": "viewer", "memberIds": []string{admin}}}, nil), "teamGroups[1].memberIds[0]"},
 			"BadGroupRole":       {body([]any{map[string]any{"name": "A", "role": "boss", "memberIds": []string{admin}}}, nil), "teamGroups[0].role"},
 			"ClientUserOwner":    {body([]any{}, []string{clientUser}), "clientOwners[0]"},
-			"UnknownGroupMember": {body([]any{map[string]any{"name": "A", "role": "viewer", "memberIds": []string{"mbr_missing"}}}, nil), "teamGroups[0].memberIds[0]"},
+			"UnknownGroupMember": {body([]any{map[string]any{"name": "A", "role": "viewer", "memberIds": []string{"mbr_00000000000000000000000000"}}}, nil), "teamGroups[0].memberIds[0]"},
 			"RetentionTooShort":  {map[string]any{"policyAssignments": []any{}, "teamGroups": []any{}, "clientOwners": []any{}, "compliance": map[string]any{"auditRetentionDays": 7}}, "compliance.auditRetentionDays"},
 		} {
 			t.Run(name, func(t *testing.T) {

@@ -2,11 +2,14 @@ package httpapi_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/accesshive/accesshive/infra/testenv"
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/httpapi"
 )
 
 func TestBadInput(t *testing.T) {
@@ -45,10 +48,10 @@ func TestBadInput(t *testing.T) {
 		{"ErrPolicyNoPassword", "POST", "/v1/security-policies", `{"name":"P","sessionLengthMinutes":60,"mfa":"off"}`, nil, 422, "validation_failed", "password"},
 		{"ErrIdentityScope", "POST", "/v1/identities", `{"displayName":"I","email":"i@northwind.example","scope":"galaxy"}`, nil, 422, "validation_failed", "scope"},
 		{"ErrIdentityPlatformMissing", "POST", "/v1/identities", `{"displayName":"I","email":"i@northwind.example","scope":"platform"}`, nil, 422, "validation_failed", "platformId"},
-		{"ErrIdentityUnknownPlatform", "POST", "/v1/identities", `{"displayName":"I","email":"i@northwind.example","scope":"platform","platformId":"plt_nope"}`, nil, 422, "validation_failed", "platformId"},
+		{"ErrIdentityUnknownPlatform", "POST", "/v1/identities", `{"displayName":"I","email":"i@northwind.example","scope":"platform","platformId":"plt_00000000000000000000000000"}`, nil, 422, "validation_failed", "platformId"},
 		{"ErrExpiryRange", "PATCH", "/v1/settings", `{"accessRequestExpiryMinutes":1}`, nil, 422, "validation_failed", "accessRequestExpiryMinutes"},
 		{"ErrEmptyPatch", "PATCH", "/v1/settings", `{}`, nil, 422, "validation_failed", ""},
-		{"ErrUnknownDefaultPolicy", "PATCH", "/v1/settings", `{"defaultSecurityPolicyId":"pol_nope"}`, nil, 422, "validation_failed", "defaultSecurityPolicyId"},
+		{"ErrUnknownDefaultPolicy", "PATCH", "/v1/settings", `{"defaultSecurityPolicyId":"pol_00000000000000000000000000"}`, nil, 422, "validation_failed", "defaultSecurityPolicyId"},
 		{"ErrLimitZero", "GET", "/v1/members?limit=0", nil, nil, 422, "validation_failed", "limit"},
 		{"ErrLimitText", "GET", "/v1/members?limit=ten", nil, nil, 422, "validation_failed", "limit"},
 		{"ErrCursorGarbage", "GET", "/v1/members?cursor=abc", nil, nil, 400, "invalid_cursor", ""},
@@ -56,8 +59,8 @@ func TestBadInput(t *testing.T) {
 		{"ErrIdempotencyKeyFormat", "POST", "/v1/platforms", `{"name":"P","kind":"other"}`, []string{"Idempotency-Key", "has space"}, 400, "invalid_idempotency_key", ""},
 		{"ErrNoRoute", "GET", "/v1/nothing-here", nil, nil, 404, "route_not_found", ""},
 		{"ErrMethod", "DELETE", "/v1/members", nil, nil, 405, "method_not_allowed", ""},
-		{"ErrUnknownMember", "GET", "/v1/members/mbr_nope", nil, nil, 404, "not_found", ""},
-		{"ErrUnknownPlatform", "PATCH", "/v1/platforms/plt_nope", `{"name":"x"}`, nil, 404, "not_found", ""},
+		{"ErrUnknownMember", "GET", "/v1/members/mbr_00000000000000000000000000", nil, nil, 404, "not_found", ""},
+		{"ErrUnknownPlatform", "PATCH", "/v1/platforms/plt_00000000000000000000000000", `{"name":"x"}`, nil, 404, "not_found", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -321,6 +324,81 @@ func TestPagination(t *testing.T) {
 		r := e.As("otherOwner").Get("/v1/members?limit=3&cursor=" + lastCursor)
 		if r.Status != 400 || r.Problem(t).Code != "invalid_cursor" {
 			t.Fatalf("status %d: %s", r.Status, r.Body)
+		}
+	})
+}
+
+// TestOverLongIDs: an id that cannot be one (longer than any DynamoDB key allows,
+// or of the wrong shape) is not found (404) in a path and invalid (422) in a body
+// or a query, on every route and for every role allowed there: never a 500 from a
+// key DynamoDB refuses.
+func TestOverLongIDs(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	long := strings.Repeat("a", 1100)
+	for _, rt := range httpapi.RouteTable() {
+		if !strings.Contains(rt.Path, "{") {
+			continue
+		}
+		as := "owner"
+		if !rt.Public && !slices.Contains(rt.Roles, ah.RoleOwner) {
+			as = "clientUser"
+		}
+		segs := strings.Split(rt.Path, "/")
+		for i, seg := range segs {
+			if !strings.HasPrefix(seg, "{") {
+				continue
+			}
+			path := make([]string, len(segs))
+			for j, s := range segs {
+				switch {
+				case j == i:
+					path[j] = s[1:4] + "_" + long
+				case s == "{clientId}":
+					path[j] = e.Seed.ClientID
+				case strings.HasPrefix(s, "{"):
+					path[j] = "x"
+				default:
+					path[j] = s
+				}
+			}
+			p := strings.Join(path, "/")
+			t.Run(rt.Name+"/"+seg, func(t *testing.T) {
+				r := e.As(as).Send(rt.Method, p, map[string]any{})
+				if r.Status != 404 && r.Status != 403 {
+					t.Fatalf("%s %s…: %d %s, want 404", rt.Method, p[:60], r.Status, r.Body)
+				}
+			})
+		}
+	}
+	body := []struct {
+		name, method, path, as string
+		body                   map[string]any
+		field                  string
+	}{
+		{"SubmitPlatform", "POST", "/v1/clients/" + e.Seed.ClientID + "/access-requests", "clientUser",
+			map[string]any{"platformId": "plt_" + long, "identityType": "managed", "justification": "Run the spring campaign"}, "platformId"},
+		{"ClientTeam", "POST", "/v1/clients", "owner", map[string]any{"name": "Long Ids", "description": "d", "industry": "retail", "region": "eu",
+			"timezone": "Europe/Paris", "team": []any{map[string]any{"memberId": "mbr_" + long, "role": "viewer"}}}, "team[0].memberId"},
+		{"ClientPolicy", "POST", "/v1/clients", "owner", map[string]any{"name": "Long Ids", "description": "d", "industry": "retail", "region": "eu",
+			"timezone": "Europe/Paris", "securityPolicyId": long}, "securityPolicyId"},
+		{"DefaultPolicy", "PATCH", "/v1/settings", "owner", map[string]any{"defaultGovernancePolicyId": "gov_" + long}, "defaultGovernancePolicyId"},
+		{"GroupMembers", "PUT", "/v1/clients/" + e.Seed.ClientID + "/governance", "owner", map[string]any{"policyAssignments": []any{},
+			"teamGroups": []any{map[string]any{"name": "G", "role": "viewer", "memberIds": []string{"mbr_" + long}}}, "clientOwners": []any{}, "compliance": map[string]any{}},
+			"teamGroups[0].memberIds[0]"},
+	}
+	for _, tt := range body {
+		t.Run("Body/"+tt.name, func(t *testing.T) {
+			r := e.As(tt.as).Send(tt.method, tt.path, tt.body)
+			if r.Status != 422 || !hasField(r.Problem(t), tt.field) {
+				t.Fatalf("%d %s, want 422 on %s", r.Status, r.Body, tt.field)
+			}
+		})
+	}
+	t.Run("Query", func(t *testing.T) {
+		r := e.As("owner").Get("/v1/audit?clientId=cli_" + long)
+		if r.Status != 422 || !hasField(r.Problem(t), "clientId") {
+			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 	})
 }

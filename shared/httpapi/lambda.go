@@ -40,14 +40,14 @@ func NewLambda(env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (LambdaHandl
 		return nil, nil, fmt.Errorf("api function: CURSOR_SECRET must be at least 32 characters")
 	}
 	store := dynamo.NewStore(dynamodb.NewFromConfig(cfg), vars["TABLE_NAME"])
-	sfnClient := sfn.NewFromConfig(cfg, lambdaenv.Endpoint(env, "SFN", func(o *sfn.Options, ep string) { o.BaseEndpoint = &ep }))
+	sfnClient := sfn.NewFromConfig(cfg)
 	secrets := &vault.Vault{API: secretsmanager.NewFromConfig(cfg)}
 	srv := New(Options{
 		Service: service.New(service.Options{Store: store, Logger: log,
 			Notifier: &notify.Notifier{Store: store, Mail: sesv2.NewFromConfig(cfg), Sender: env("EMAIL_SENDER")},
 			Vault:    secrets,
 			Rotator: &rotatecall.Remote{Function: env("ROTATE_FUNCTION_NAME"),
-				Client: awslambda.NewFromConfig(cfg, lambdaenv.Endpoint(env, "LAMBDA", func(o *awslambda.Options, ep string) { o.BaseEndpoint = &ep }))},
+				Client: awslambda.NewFromConfig(cfg)},
 			Audit:     &audit.Reader{DB: dynamodb.NewFromConfig(cfg), Table: vars["AUDIT_TABLE_NAME"]},
 			Workflows: &stepfn.Provisioning{Client: sfnClient, MachineARN: vars["PROVISIONING_STATE_MACHINE_ARN"], OffboardingARN: vars["OFFBOARDING_STATE_MACHINE_ARN"]}}),
 		Cursor: cursor.New([]byte(vars["CURSOR_SECRET"])),

@@ -94,15 +94,15 @@ var matrixCall = map[string]callFunc{
 	"clients.platforms.list":  simple("GET", "/v1/clients/{client}/platforms", nil),
 	"clients.platforms.put":   simple("PUT", "/v1/clients/{client}/platforms/{platform}", nil),
 	"clients.identities.list": simple("GET", "/v1/clients/{client}/identities", nil),
-	"clients.identities.get":  simple("GET", "/v1/clients/{client}/identities/idn_none", nil),
+	"clients.identities.get":  simple("GET", "/v1/clients/{client}/identities/idn_00000000000000000000000000", nil),
 	"clients.requests.list":   simple("GET", "/v1/clients/{client}/access-requests?status=pending", nil),
-	"clients.requests.get":    simple("GET", "/v1/clients/{client}/access-requests/req_none", nil),
+	"clients.requests.get":    simple("GET", "/v1/clients/{client}/access-requests/req_00000000000000000000000000", nil),
 	"clients.governance.get":  simple("GET", "/v1/clients/{client}/governance", nil),
 	"clients.governance.put": simple("PUT", "/v1/clients/{client}/governance", func(fixtures) any {
 		return map[string]any{"policyAssignments": []any{}, "teamGroups": []any{}, "clientOwners": []any{},
 			"compliance": map[string]any{"dataResidency": "EU", "auditRetentionDays": 400 + next()%100}}
 	}),
-	"clients.requests.revoke": simple("POST", "/v1/clients/{client}/access-requests/req_none/revoke", nil),
+	"clients.requests.revoke": simple("POST", "/v1/clients/{client}/access-requests/req_00000000000000000000000000/revoke", nil),
 	"governancePolicies.list": simple("GET", "/v1/governance-policies", nil),
 	"governancePolicies.create": simple("POST", "/v1/governance-policies", func(fixtures) any {
 		return map[string]any{"name": fmt.Sprintf("Policy %d", next()), "approval": map[string]any{"requiredApprovals": 2, "approverRoles": []string{"agency_owner", "admin"}}}
@@ -117,7 +117,7 @@ var matrixCall = map[string]callFunc{
 	"roleTemplates.update":        simple("PATCH", "/v1/role-templates/{template}", func(fixtures) any { return map[string]any{"defaultDurationMinutes": 30 + next()%60} }),
 	"clients.effectiveAccess.get": simple("GET", "/v1/clients/{client}/effective-access", nil),
 	"clients.activity.list":       simple("GET", "/v1/clients/{client}/activity", nil),
-	"clients.identities.retry":    simple("POST", "/v1/clients/{client}/identities/idn_none/retry-provisioning", nil),
+	"clients.identities.retry":    simple("POST", "/v1/clients/{client}/identities/idn_00000000000000000000000000/retry-provisioning", nil),
 	"clients.requests.create": simple("POST", "/v1/clients/{client}/access-requests", func(f fixtures) any {
 		return map[string]any{"platformId": f.platformID, "identityType": "standard", "justification": "matrix"}
 	}),
@@ -128,9 +128,9 @@ var matrixCall = map[string]callFunc{
 	"clients.offboarding.get":     simple("GET", "/v1/clients/{client}/offboarding", nil),
 	"clients.offboarding.confirm": simple("POST", "/v1/clients/{client}/offboarding", func(fixtures) any { return map[string]any{"confirmName": "not the name"} }),
 	"audit.search":                simple("GET", "/v1/audit?action=client.create", nil),
-	"clients.credentials.reveal":  simple("POST", "/v1/clients/{client}/identities/idn_none/credentials/reveal", nil),
-	"clients.credentials.rotate":  simple("POST", "/v1/clients/{client}/identities/idn_none/credentials/rotate", nil),
-	"clients.credentials.replace": simple("PUT", "/v1/clients/{client}/identities/idn_none/credentials", func(fixtures) any {
+	"clients.credentials.reveal":  simple("POST", "/v1/clients/{client}/identities/idn_00000000000000000000000000/credentials/reveal", nil),
+	"clients.credentials.rotate":  simple("POST", "/v1/clients/{client}/identities/idn_00000000000000000000000000/credentials/rotate", nil),
+	"clients.credentials.replace": simple("PUT", "/v1/clients/{client}/identities/idn_00000000000000000000000000/credentials", func(fixtures) any {
 		return map[string]any{"username": "u", "password": "long enough password"}
 	}),
 }

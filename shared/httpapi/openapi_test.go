@@ -152,7 +152,7 @@ func TestOpenAPIMatchesImplementation(t *testing.T) {
 	t.Run("Problems", func(t *testing.T) {
 		for _, r := range []*testenv.Response{
 			owner.Post("/v1/members", map[string]any{"email": "nope"}),
-			owner.Get("/v1/members/mbr_missing"),
+			owner.Get("/v1/members/mbr_00000000000000000000000000"),
 			owner.Post("/v1/members", `{"bad":`),
 		} {
 			doc.validate(t, "openapi.json#/components/schemas/Problem", r.Body)

@@ -162,6 +162,14 @@ func (s *Server) endpoint(rt *route) http.Handler {
 			}
 			c.p = p
 		}
+		if err := checkPathIDs(rt, r.PathValue); err != nil {
+			writeProblem(w, r, s.log, err)
+			return
+		}
+		if err := checkQueryIDs(r.URL.Query()); err != nil {
+			writeProblem(w, r, s.log, err)
+			return
+		}
 		rep, err := rt.handle(c)
 		if err != nil {
 			writeProblem(w, r, s.log, err)

@@ -72,17 +72,6 @@ func awsConfigFrom(getenv func(string) string) (aws.Config, error) {
 	return cfg, nil
 }
 
-// Endpoint returns a client option that points one service at AWS_ENDPOINT_URL_<ID>
-// when it is set (the SDK's own variable; the local stack sets it for services it
-// emulates, such as Step Functions).
-func Endpoint[O any](env Env, id string, set func(o *O, endpoint string)) func(*O) {
-	return func(o *O) {
-		if ep := env("AWS_ENDPOINT_URL_" + id); ep != "" {
-			set(o, ep)
-		}
-	}
-}
-
 // Builder makes a function's handler from its environment, once per container.
 type Builder func(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger) (any, error)
 

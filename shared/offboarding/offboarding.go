@@ -50,7 +50,7 @@ func NewLambda(env lambdaenv.Env, cfg aws.Config, log *slog.Logger) (Handler, er
 		Store:  dynamo.NewStore(dynamodb.NewFromConfig(cfg), vars["TABLE_NAME"]),
 		Logger: log, Vault: secrets,
 		Workflows: &stepfn.Provisioning{MachineARN: vars["PROVISIONING_STATE_MACHINE_ARN"],
-			Client: sfn.NewFromConfig(cfg, lambdaenv.Endpoint(env, "SFN", func(o *sfn.Options, ep string) { o.BaseEndpoint = &ep }))},
+			Client: sfn.NewFromConfig(cfg)},
 		Workspace: func(ctx context.Context) (service.PasswordSetter, error) {
 			once.Do(func() {
 				ws, wsErr = gworkspace.FromEnv(ctx, env, func(ctx context.Context, id string) (string, error) {

@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"reflect"
+	"strings"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+)
+
+// What a request names by id is checked for its shape here, once for every route,
+// before any handler runs: a path id that cannot be one is simply not found (404),
+// a body or query id that cannot be one is invalid (422). Nothing that is not an
+// id's shape reaches the store, where an over-long value would break DynamoDB's
+// key limits.
+
+// maxFreeID bounds ids a client chooses (contact ids).
+const maxFreeID = 64
+
+// checkPathIDs answers 404 for a path parameter that is not an id of its kind.
+func checkPathIDs(rt *route, get func(string) string) error {
+	for _, seg := range strings.Split(rt.path, "/") {
+		if !strings.HasPrefix(seg, "{") {
+			continue
+		}
+		name := strings.Trim(seg, "{}")
+		v := get(name)
+		prefix := ah.IDPrefixOf(name)
+		if name == "policyId" && strings.HasPrefix(rt.path, "/v1/security-policies") {
+			prefix = ah.PrefixSecurityPolicy
+		}
+		switch {
+		case prefix != "" && !ah.ValidID(prefix, v):
+			return ah.NotFound(strings.TrimSuffix(name, "Id"))
+		case prefix == "" && len(v) > maxFreeID:
+			// A client-chosen id (a contact's): its rules are the service's (422 on
+			// PUT); one longer than any valid id names nothing.
+			return ah.NotFound(strings.TrimSuffix(name, "Id"))
+		}
+	}
+	return nil
+}
+
+// checkQueryIDs answers 422 for a query parameter named for an id that is not one.
+func checkQueryIDs(query map[string][]string) error {
+	var v ah.Validation
+	for name, vals := range query {
+		prefix := ah.IDPrefixOf(name)
+		if prefix == "" {
+			continue
+		}
+		for _, x := range vals {
+			if x != "" && !ah.ValidID(prefix, x) {
+				v.Add(name, ah.FieldInvalid, "%s must be an id like %s_01… as this API returns them", name, prefix)
+			}
+		}
+	}
+	return v.Err()
+}
+
+// checkBodyIDs walks a decoded body and answers 422 for every field named for an id
+// whose value is not one, with the field's path (team[1].memberId).
+func checkBodyIDs(body any) error {
+	var v ah.Validation
+	walkIDs(reflect.ValueOf(body), "", "", &v)
+	return v.Err()
+}
+
+func walkIDs(rv reflect.Value, path, name string, v *ah.Validation) {
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !rv.IsNil() {
+			walkIDs(rv.Elem(), path, name, v)
+		}
+	case reflect.Struct:
+		t := rv.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if tag == "-" {
+				continue
+			}
+			if f.Anonymous && tag == "" {
+				walkIDs(rv.Field(i), path, name, v)
+				continue
+			}
+			if tag == "" {
+				tag = f.Name
+			}
+			walkIDs(rv.Field(i), join(path, tag), tag, v)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < rv.Len(); i++ {
+			walkIDs(rv.Index(i), path+"["+itoa(i)+"]", name, v)
+		}
+	case reflect.Map:
+		iter := rv.MapRange()
+		for iter.Next() {
+			walkIDs(iter.Value(), join(path, iter.Key().String()), iter.Key().String(), v)
+		}
+	case reflect.String:
+		prefix := ah.IDPrefixOf(name)
+		if s := rv.String(); prefix != "" && s != "" && !ah.ValidID(prefix, s) {
+			v.Add(path, ah.FieldInvalid, "%s must be an id like %s_01… as this API returns them", path, prefix)
+		}
+	}
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func itoa(i int) string {
+	const digits = "0123456789"
+	if i < 10 {
+		return digits[i : i+1]
+	}
+	return itoa(i/10) + digits[i%10:i%10+1]
+}

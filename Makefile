@@ -1,16 +1,17 @@
 # AccessHive. `make run` starts everything locally; `make test` runs every test.
 SHELL := /bin/bash
 GO ?= go
-FUNCTIONS := api bootstrap provisioning expire-requests audit-stream offboarding rotate-credential
+FUNCTIONS := api bootstrap provisioning workspace expire-requests audit-stream notify offboarding
 # Logical ids in template.yaml by function directory (one binary may serve several).
 LOGICAL_api := ApiFunction
 LOGICAL_bootstrap := BootstrapFunction
 LOGICAL_expire-requests := ExpireRequestsFunction
 LOGICAL_audit-stream := AuditStreamFunction
+LOGICAL_notify := NotifyFunction
 LOGICAL_offboarding := OffboardClientFunction
-LOGICAL_rotate-credential := RotateCredentialFunction
-LOGICAL_provisioning := PrepareIdentityFunction CreateWorkspaceUserFunction StoreCredentialFunction \
-	ActivateIdentityFunction NotifyRequesterFunction MarkProvisioningFailedFunction
+LOGICAL_workspace := WorkspaceFunction
+LOGICAL_provisioning := PrepareIdentityFunction StoreCredentialFunction ActivateIdentityFunction \
+	MarkProvisioningFailedFunction
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags "-s -w"
 STATICCHECK_VERSION := v0.8.2
 TEST_TIMEOUT ?= 10m

@@ -30,6 +30,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/accesshive/accesshive/infra/apigw"
 	"github.com/accesshive/accesshive/infra/asl"
@@ -39,6 +41,7 @@ import (
 	"github.com/accesshive/accesshive/infra/iam"
 	"github.com/accesshive/accesshive/infra/motoserver"
 	"github.com/accesshive/accesshive/infra/samtemplate"
+	"github.com/accesshive/accesshive/shared/lambdaenv"
 )
 
 // Options configure a local stack.
@@ -175,6 +178,14 @@ func ConfigAs(endpoint, accessKey string) aws.Config {
 		Region:       Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, "local", ""),
 		BaseEndpoint: aws.String(endpoint),
+		// StartSyncExecution prefixes the host with "sync-" on AWS; the local
+		// endpoint is one host.
+		APIOptions: []func(*middleware.Stack) error{func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("LocalNoHostPrefix",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+				}), middleware.Before)
+		}},
 	}
 }
 
@@ -318,7 +329,7 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 			return fmt.Errorf("template function %s has no local builder in infra/localstack/functions.go", id)
 		}
 		env := map[string]string{}
-		if id == "CreateWorkspaceUserFunction" || id == "RotateCredentialFunction" || id == "OffboardClientFunction" {
+		if id == "WorkspaceFunction" {
 			env["WORKSPACE_ENDPOINT"] = s.directoryURL + "/"
 		}
 		for k, v := range fns[id].Env {
@@ -332,7 +343,7 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 		}
 		fnCfg := ConfigAs(s.AWSURL, id)
 		fnCfg.APIOptions = append(fnCfg.APIOptions, s.Calls.middleware(id))
-		h, err := b(ctx, s, func(k string) string { return env[k] }, fnCfg, s.log.With("function", id))
+		h, err := b(ctx, lambdaenv.Function{Env: func(k string) string { return env[k] }, AWS: fnCfg, Log: s.log.With("function", id), Now: s.Now})
 		if err != nil {
 			return fmt.Errorf("build %s: %w", id, err)
 		}

@@ -132,23 +132,38 @@ func TestSchedulesFire(t *testing.T) {
 	}
 }
 
-// TestStreamFilterFromTemplate: the template's FilterCriteria, applied locally,
-// pass changes and drop bookkeeping and notifications.
+// TestStreamFilterFromTemplate: the template's FilterCriteria, applied locally:
+// the audit trail gets every change but bookkeeping and notifications; the notify
+// function gets access request inserts and changes only.
 func TestStreamFilterFromTemplate(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t)
 	srcs, err := e.Stack.StreamSourcesForTest()
-	if err != nil || len(srcs) != 1 || len(srcs[0].Filters) != 2 {
+	if err != nil || len(srcs) != 2 {
 		t.Fatalf("sources = %+v %v", srcs, err)
+	}
+	byFn := map[string][]map[string]any{}
+	for _, s := range srcs {
+		byFn[s.Function] = s.Filters
+	}
+	audit, notify := byFn["AuditStreamFunction"], byFn["NotifyFunction"]
+	if len(audit) != 2 || len(notify) != 1 {
+		t.Fatalf("filters: audit %d, notify %d", len(audit), len(notify))
 	}
 	for typ, want := range map[string]bool{"client": true, "access_request": true, "idempotency": false, "counter": false, "notification": false} {
 		ev := events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: map[string]events.DynamoDBAttributeValue{"type": events.NewStringAttribute(typ)}}}
-		if got := localstack.MatchesFilters(srcs[0].Filters, ev); got != want {
-			t.Errorf("INSERT of %s passes = %v, want %v", typ, got, want)
+		if got := localstack.MatchesFilters(audit, ev); got != want {
+			t.Errorf("audit: INSERT of %s passes = %v, want %v", typ, got, want)
+		}
+		if got := localstack.MatchesFilters(notify, ev); got != (typ == "access_request") {
+			t.Errorf("notify: INSERT of %s passes = %v", typ, got)
 		}
 		rm := events.DynamoDBEventRecord{EventName: "REMOVE", Change: events.DynamoDBStreamRecord{OldImage: map[string]events.DynamoDBAttributeValue{"type": events.NewStringAttribute(typ)}}}
-		if got := localstack.MatchesFilters(srcs[0].Filters, rm); got != want {
-			t.Errorf("REMOVE of %s passes = %v, want %v", typ, got, want)
+		if got := localstack.MatchesFilters(audit, rm); got != want {
+			t.Errorf("audit: REMOVE of %s passes = %v, want %v", typ, got, want)
+		}
+		if localstack.MatchesFilters(notify, rm) {
+			t.Errorf("notify: REMOVE of %s passes", typ)
 		}
 	}
 }

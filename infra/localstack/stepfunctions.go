@@ -14,7 +14,7 @@ import (
 
 	"github.com/accesshive/accesshive/infra/asl"
 	"github.com/accesshive/accesshive/infra/iam"
-	"github.com/accesshive/accesshive/shared/service"
+	ah "github.com/accesshive/accesshive/shared/accesshive"
 	"github.com/accesshive/accesshive/shared/stepfn"
 )
 
@@ -85,6 +85,29 @@ func (s *Stack) StepFunctionsAPI() http.Handler {
 				return
 			}
 			sfnReply(w, map[string]any{"executionArn": e.ARN, "startDate": epoch(e.StartDate)})
+		case "StartSyncExecution":
+			if in.Input == "" {
+				in.Input = "{}"
+			}
+			e, err := s.StepFunctions.Start(in.StateMachineArn, in.Name, []byte(in.Input))
+			if err != nil {
+				sfnError(w, err.Error(), fmt.Sprintf("%s: %s", err, in.Name))
+				return
+			}
+			done, err := s.StepFunctions.Wait(r.Context(), e.ARN)
+			if err != nil {
+				sfnError(w, "ExecutionTimedOut", err.Error())
+				return
+			}
+			out := map[string]any{"executionArn": done.ARN, "stateMachineArn": done.StateMachineARN, "name": done.Name,
+				"startDate": epoch(done.StartDate), "stopDate": epoch(done.StopDate), "status": done.Status, "input": string(done.Input)}
+			if len(done.Output) > 0 {
+				out["output"] = string(done.Output)
+			}
+			if done.Error != "" {
+				out["error"], out["cause"] = done.Error, done.Cause
+			}
+			sfnReply(w, out)
 		case "DescribeExecution":
 			e, err := s.StepFunctions.Describe(in.ExecutionArn)
 			if err != nil {
@@ -159,9 +182,9 @@ func (s *Stack) WaitForExecutions(ctx context.Context) error {
 // StartProvisioningAgain starts an attempt through the same Step Functions API the
 // api function uses (tests of duplicate starts).
 func (s *Stack) StartProvisioningAgain(ctx context.Context, agencyID, clientID, identityID, requestID string, attempt int) error {
-	p := &stepfn.Provisioning{Client: sfn.NewFromConfig(s.AWS), MachineARN: s.MachineARN("ProvisioningStateMachine")}
-	return p.StartProvisioning(ctx, service.ProvisioningInput{AgencyID: agencyID, ClientID: clientID, IdentityID: identityID,
-		RequestID: requestID, Attempt: attempt, Managed: true, ResumeFrom: "prepare_identity"})
+	w := &stepfn.Workflows{Client: sfn.NewFromConfig(s.AWS), Machines: map[string]string{ah.WorkflowProvisioning: s.MachineARN("ProvisioningStateMachine")}}
+	return w.Start(ctx, ah.WorkflowProvisioning, ah.StepInput{AgencyID: agencyID, ClientID: clientID, IdentityID: identityID,
+		RequestID: requestID, Attempt: attempt, Managed: true, ResumeFrom: ah.StepPrepare})
 }
 
 // MachineARN is the local ARN of a template state machine.

@@ -97,8 +97,8 @@ func TestStateMachines(t *testing.T) {
 		byID[sm.LogicalID] = sm
 	}
 	prov, ok := byID["ProvisioningStateMachine"]
-	if !ok || len(byID) != 2 {
-		t.Fatalf("state machines = %v", byID)
+	if _, rot := byID["RotationStateMachine"]; !ok || !rot || len(byID) != 3 {
+		t.Fatalf("state machines: %d, want provisioning, offboarding and rotation", len(byID))
 	}
 	def := string(prov.Definition)
 	if !strings.Contains(def, `"arn:aws:lambda:us-east-1:000000000000:function:sm-PrepareIdentityFunction"`) {

@@ -431,8 +431,18 @@ func oneOf(s string, set []string) bool {
 }
 
 // Offboarding step names, in order.
-var OffboardingSteps = []string{"deactivate_identities", "reject_pending_requests", "revoke_access",
-	"suspend_workspace_users", "delete_credentials", "archive_client"}
+const (
+	StepDeactivateIdentities  = "deactivate_identities"
+	StepRejectPendingRequests = "reject_pending_requests"
+	StepRevokeAccess          = "revoke_access"
+	StepSuspendWorkspaceUsers = "suspend_workspace_users"
+	StepDeleteCredentials     = "delete_credentials"
+	StepArchiveClient         = "archive_client"
+)
+
+// OffboardingSteps lists the steps of offboarding.
+var OffboardingSteps = []string{StepDeactivateIdentities, StepRejectPendingRequests, StepRevokeAccess,
+	StepSuspendWorkspaceUsers, StepDeleteCredentials, StepArchiveClient}
 
 // Offboarding is a client's offboarding progress.
 type Offboarding struct {
@@ -448,12 +458,22 @@ type ConfirmOffboardingInput struct {
 	ConfirmName string `json:"confirmName"`
 }
 
+// PendingRequest is a pending access request in brief (what offboarding rejects).
+type PendingRequest struct {
+	ID           string       `json:"id"`
+	PlatformID   string       `json:"platformId"`
+	RequesterID  string       `json:"requesterId"`
+	IdentityType IdentityType `json:"identityType"`
+	CreatedAt    time.Time    `json:"createdAt"`
+	ExpiresAt    time.Time    `json:"expiresAt"`
+}
+
 // OffboardingPreview is everything an offboarding will revoke.
 type OffboardingPreview struct {
 	ClientID        string           `json:"clientId"`
 	ClientName      string           `json:"clientName"`
 	Identities      []ClientIdentity `json:"identities"`
-	PendingRequests []AccessRequest  `json:"pendingRequests"`
+	PendingRequests []PendingRequest `json:"pendingRequests"`
 	Platforms       []ClientPlatform `json:"platforms"`
 	Team            []TeamAssignment `json:"team"`
 	Offboarding     *Offboarding     `json:"offboarding,omitempty"`

@@ -77,6 +77,7 @@ const (
 	CodeAlreadyApproved        = "already_approved"
 	CodeApproverNotAllowed     = "approver_not_allowed"
 	CodeAccessNotActive        = "access_not_active"
+	CodeRotationInProgress     = "rotation_in_progress"
 )
 
 // FieldError names one invalid input field and why it was refused.

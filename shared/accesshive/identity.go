@@ -88,3 +88,11 @@ func (in NewIdentityInput) Validate() error {
 	v.Check(in.IdentityType == "" || in.IdentityType.Valid(), "identityType", FieldUnknown, "identityType must be managed or standard")
 	return v.Err()
 }
+
+// DirectoryUser is a Google Workspace user a managed identity is.
+type DirectoryUser struct {
+	PrimaryEmail string
+	GivenName    string
+	FamilyName   string
+	Password     string
+}

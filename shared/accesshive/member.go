@@ -21,6 +21,10 @@ type Member struct {
 	ClientID string       `json:"clientId,omitempty"`
 	// Subject is the identity provider's subject bound at first sign-in. Not shown.
 	Subject string `json:"-"`
+	// Teams are the clients whose team the member is on, with their team role:
+	// kept on the member (their principal) with every team change, so what a member
+	// may see needs no extra read.
+	Teams map[string]TeamRole `json:"teams"`
 	Meta
 }
 

@@ -16,3 +16,10 @@ type Notification struct {
 	EmailStatus string    `json:"emailStatus"` // sent, failed, not_sent
 	EmailError  string    `json:"emailError,omitempty"`
 }
+
+// What happened to a notification's email.
+const (
+	EmailSent    = "sent"
+	EmailFailed  = "failed"
+	EmailNotSent = "not_sent"
+)

@@ -43,17 +43,25 @@ func (in ReviewInput) Validate() error {
 	return v.Err()
 }
 
-// Provisioning step names, in order.
+// Provisioning step names, in order. The requester hears that their access is
+// ready from the notifications function, which follows the request's changes.
 const (
 	StepPrepare       = "prepare_identity"
 	StepWorkspaceUser = "create_workspace_user"
 	StepStoreSecret   = "store_credential"
 	StepActivate      = "activate_identity"
-	StepNotify        = "notify_requester"
 )
 
 // ProvisioningSteps lists the steps of provisioning.
-var ProvisioningSteps = []string{StepPrepare, StepWorkspaceUser, StepStoreSecret, StepActivate, StepNotify}
+var ProvisioningSteps = []string{StepPrepare, StepWorkspaceUser, StepStoreSecret, StepActivate}
+
+// Failure steps of the workflows (each state machine's Catch target) and the
+// rotation's one step.
+const (
+	StepMarkProvisioningFailed = "mark_provisioning_failed"
+	StepMarkOffboardingFailed  = "mark_offboarding_failed"
+	StepRotateCredential       = "rotate_credential"
+)
 
 // Step statuses.
 const (

@@ -53,7 +53,16 @@ type Principal struct {
 	Name     string `json:"name"`
 	Role     Role   `json:"role"`
 	ClientID string `json:"clientId,omitempty"`
+	// Teams are the clients whose team the principal is on, with their team role.
+	Teams map[string]TeamRole `json:"teams,omitempty"`
 }
+
+// SeesAllClients reports whether the principal sees every client of the agency
+// (owners and admins); other staff see the clients whose team they are on.
+func (p Principal) SeesAllClients() bool { return p.Is(RoleOwner, RoleAdmin) }
+
+// TeamRole is the principal's team role on a client, "" when not on its team.
+func (p Principal) TeamRole(clientID string) TeamRole { return p.Teams[clientID] }
 
 // Is reports whether the principal holds one of roles.
 func (p Principal) Is(roles ...Role) bool {

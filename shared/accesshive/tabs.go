@@ -78,6 +78,9 @@ type ClientIdentity struct {
 	LastRevealedAt      *time.Time `json:"lastRevealedAt,omitempty"`
 	LastRevealedBy      string     `json:"lastRevealedBy,omitempty"`
 	CredentialChangedAt *time.Time `json:"credentialChangedAt,omitempty"`
+	// RotationStartedAt is set while a rotation holds the identity: one rotation at a
+	// time, taken before the password changes anywhere.
+	RotationStartedAt *time.Time `json:"rotationStartedAt,omitempty"`
 	// ActiveGrants counts the live grants using the identity; when the last one
 	// ends the identity is deactivated.
 	ActiveGrants int `json:"activeGrants"`

@@ -18,17 +18,10 @@ func newAgencyItem(a ah.Agency) agencyItem {
 
 var errAgencyNotFound = ah.NotFound("agency")
 
-// CreateAgencyOpts is a new agency with its first owner and default security policy.
-type CreateAgencyOpts struct {
-	Agency ah.Agency
-	Owner  ah.Member
-	Policy ah.SecurityPolicy
-}
-
 // CreateAgency writes an agency, its owner (with email and subject guards) and its
 // default security policy in one transaction. Returns email_taken when the owner's
 // email already belongs to a member anywhere.
-func (s *Store) CreateAgency(ctx context.Context, o CreateAgencyOpts) error {
+func (s *Store) CreateAgency(ctx context.Context, o ah.AgencyCreation) error {
 	const op = "dynamo.CreateAgency"
 	owner, err := s.memberWrites(o.Owner)
 	if err != nil {
@@ -49,26 +42,15 @@ func (s *Store) GetAgency(ctx context.Context, agencyID string) (ah.Agency, erro
 	return it.Agency, err
 }
 
-// UpdateAgencyOpts changes an agency; when the default security policy changes, the
-// old and new default policies are rewritten in the same transaction.
-type UpdateAgencyOpts struct {
-	Agency      ah.Agency
-	PrevVersion int
-	// NewDefault and OldDefault are set (with their previous versions) when the
-	// default policy moves from OldDefault to NewDefault.
-	NewDefault, OldDefault             *ah.SecurityPolicy
-	NewDefaultPrev, OldDefaultPrevious int
-}
-
 // UpdateAgency writes a changed agency if its version is still PrevVersion.
-func (s *Store) UpdateAgency(ctx context.Context, o UpdateAgencyOpts) error {
+func (s *Store) UpdateAgency(ctx context.Context, o ah.AgencyUpdate) error {
 	const op = "dynamo.UpdateAgency"
 	var extra []write
 	if o.NewDefault != nil && o.OldDefault != nil {
 		for _, p := range []struct {
 			pol  *ah.SecurityPolicy
 			prev int
-		}{{o.NewDefault, o.NewDefaultPrev}, {o.OldDefault, o.OldDefaultPrevious}} {
+		}{{o.NewDefault, o.NewDefaultPrev}, {o.OldDefault, o.OldDefaultPrev}} {
 			w, err := s.replaceWrite(newPolicyItem(*p.pol), p.prev)
 			if err != nil {
 				return ah.Internal(op, err)

@@ -69,25 +69,6 @@ type clientPlatformItem struct {
 	stamp
 }
 
-// ClientDetail is a client with its contacts, team, platforms and live grants.
-type ClientDetail struct {
-	Client    ah.Client
-	Contacts  []ah.Contact
-	Team      []ah.TeamAssignment
-	Platforms []ah.ClientPlatform
-	Grants    []ah.AccessGrant
-}
-
-// TeamRole returns the member's team role, or "" when not on the team.
-func (d ClientDetail) TeamRole(memberID string) ah.TeamRole {
-	for _, t := range d.Team {
-		if t.MemberID == memberID {
-			return t.Role
-		}
-	}
-	return ""
-}
-
 var (
 	errClientNotFound = ah.NotFound("client")
 	errClientName     = ah.Conflict(ah.CodeClientNameTaken, "a client with this name already exists in the agency")
@@ -95,20 +76,27 @@ var (
 		Message: "the client changed since it was read; read it again and retry"}
 	errNotOperational = ah.Conflict(ah.CodePlatformNotOperational,
 		"the platform is not operational; connect it under Settings > Platforms before adding it to a client")
-	errUnknownPolicy = fieldError("securityPolicyId", ah.FieldUnknown, "no such security policy in this agency")
 )
 
-func fieldError(field, code, msg string) *ah.Error {
-	return &ah.Error{Kind: ah.KindInvalid, Code: ah.CodeValidation, Message: "one or more fields are invalid",
-		Fields: []ah.FieldError{{Field: field, Code: code, Message: msg}}}
+// GetClientDetail reads a client and its detail items with one Query (pattern 13).
+func (s *Store) GetClientDetail(ctx context.Context, agencyID, clientID string) (ah.ClientDetail, error) {
+	return s.readClient(ctx, "dynamo.GetClientDetail", prefixQuery(clientPK(agencyID, clientID), clientDetailPrefix))
 }
 
-// GetClientDetail reads a client and its detail items with one Query.
-func (s *Store) GetClientDetail(ctx context.Context, agencyID, clientID string) (ClientDetail, error) {
-	const op = "dynamo.GetClientDetail"
-	in := prefixQuery(clientPK(agencyID, clientID), clientDetailPrefix)
+// ReadClientAccess reads the client's detail, its guards (the pending requests in
+// brief) and its identities with one Query: every sort key below REQUEST# (pattern
+// 13 with 22 and 23).
+func (s *Store) ReadClientAccess(ctx context.Context, agencyID, clientID string) (ah.ClientDetail, error) {
+	return s.readClient(ctx, "dynamo.ReadClientAccess", &dynamodb.QueryInput{
+		KeyConditionExpression:    aws.String("PK = :pk AND SK < :requests"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(clientPK(agencyID, clientID)), ":requests": str(requestPrefix)},
+		ConsistentRead:            aws.Bool(true),
+	})
+}
+
+func (s *Store) readClient(ctx context.Context, op string, in *dynamodb.QueryInput) (ah.ClientDetail, error) {
 	in.TableName = &s.table
-	var d ClientDetail
+	var d ah.ClientDetail
 	found := false
 	p := dynamodb.NewQueryPaginator(s.db, in)
 	for p.HasMorePages() {
@@ -140,6 +128,14 @@ func (s *Store) GetClientDetail(ctx context.Context, agencyID, clientID string) 
 				var it grantItem
 				err = unmarshal(raw, &it)
 				d.Grants = append(d.Grants, it.AccessGrant)
+			case strings.HasPrefix(sk, clientIdentityPrfx):
+				var it clientIdentityItem
+				err = unmarshal(raw, &it)
+				d.Identities = append(d.Identities, it.ClientIdentity)
+			case strings.HasPrefix(sk, pendingGuardPrefix):
+				var it pendingGuardItem
+				err = unmarshal(raw, &it)
+				d.Pending = append(d.Pending, it.PendingRequest)
 			}
 			if err != nil {
 				return d, ah.Internal(op, fmt.Errorf("decode %s: %w", sk, err))
@@ -153,7 +149,7 @@ func (s *Store) GetClientDetail(ctx context.Context, agencyID, clientID string) 
 }
 
 // ListClients lists an agency's clients of one lifecycle, by name (GSI2).
-func (s *Store) ListClients(ctx context.Context, agencyID string, lifecycle ah.ClientLifecycle, page Page) ([]ah.Client, Keys, error) {
+func (s *Store) ListClients(ctx context.Context, agencyID string, lifecycle ah.ClientLifecycle, page ah.Page) ([]ah.Client, ah.Keys, error) {
 	return list(ctx, s, "dynamo.ListClients", &dynamodb.QueryInput{
 		IndexName:                 aws.String(indexGSI2),
 		KeyConditionExpression:    aws.String("GSI2PK = :pk"),
@@ -161,213 +157,360 @@ func (s *Store) ListClients(ctx context.Context, agencyID string, lifecycle ah.C
 	}, page, clientItem.client)
 }
 
-// ListMemberClients lists the clients a member is on the team of: one GSI1 Query
-// for the team items, one BatchGetItem for their clients. lifecycle filters.
-func (s *Store) ListMemberClients(ctx context.Context, agencyID, memberID string, lifecycle ah.ClientLifecycle, page Page) ([]ah.Client, Keys, error) {
-	const op = "dynamo.ListMemberClients"
-	teams, next, err := query[teamItem](ctx, s, op, &dynamodb.QueryInput{
-		IndexName:              aws.String(indexGSI1),
-		KeyConditionExpression: aws.String("GSI1PK = :pk AND begins_with(GSI1SK, :sk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(memberClientsGSI1PK(agencyID, memberID)), ":sk": str(clientGSI1SK("")),
-		},
-	}, page)
-	if err != nil || len(teams) == 0 {
-		return nil, next, err
+// ClientExists reports whether the agency has the client (its key only).
+func (s *Store) ClientExists(ctx context.Context, agencyID, clientID string) (bool, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(clientPK(agencyID, clientID), clientSK),
+		ProjectionExpression: aws.String("PK")})
+	if err != nil {
+		return false, mapErr("dynamo.ClientExists", err)
 	}
-	keysToGet := make([]map[string]types.AttributeValue, len(teams))
-	for i, t := range teams {
-		keysToGet[i] = key(clientPK(agencyID, t.ClientID), clientSK)
-	}
-	var clients []ah.Client
-	req := map[string]types.KeysAndAttributes{s.table: {Keys: keysToGet, ConsistentRead: aws.Bool(true)}}
-	for attempt := 0; len(req) > 0; attempt++ {
-		if attempt > 5 {
-			return nil, nil, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Op: op, Message: "the service is busy; retry later"}
-		}
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return nil, nil, mapErr(op, err)
-		}
-		for _, raw := range out.Responses[s.table] {
-			var it clientItem
-			if err := unmarshal(raw, &it); err != nil {
-				return nil, nil, ah.Internal(op, err)
-			}
-			if it.Lifecycle == lifecycle {
-				clients = append(clients, it.client())
-			}
-		}
-		req = out.UnprocessedKeys
-		if len(req) > 0 {
-			time.Sleep(time.Duration(10<<attempt) * time.Millisecond)
-		}
-	}
-	sortClientsByName(clients)
-	return clients, next, nil
+	return out.Item != nil, nil
 }
 
-func sortClientsByName(cs []ah.Client) {
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && strings.ToLower(cs[j].Name) < strings.ToLower(cs[j-1].Name); j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
+// GetClients reads clients by id in one BatchGetItem (up to 100; missing ones are
+// absent): a member's clients come from the teams on their principal.
+func (s *Store) GetClients(ctx context.Context, agencyID string, ids []string) ([]ah.Client, error) {
+	const op = "dynamo.GetClients"
+	if len(ids) == 0 {
+		return nil, nil
 	}
+	wanted := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		wanted[i] = key(clientPK(agencyID, id), clientSK)
+	}
+	got, err := s.batchGet(ctx, op, wanted)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ah.Client, 0, len(got))
+	for _, raw := range got {
+		var it clientItem
+		if err := unmarshal(raw, &it); err != nil {
+			return nil, ah.Internal(op, err)
+		}
+		out = append(out, it.client())
+	}
+	return out, nil
 }
 
-// ClientWrite is one change to a client aggregate, written as one transaction: the
-// client item (new, or replacing PrevVersion) with its facts, and the detail items
-// and checks that go with it.
-type ClientWrite struct {
-	Client      ah.Client
-	PrevVersion int // 0: the client is new
-	PrevName    string
-	Actor       string
-	Action      string
-
-	PutContacts    []ah.Contact
-	DeleteContacts []string
-	PutTeam        []ah.TeamAssignment
-	DeleteTeam     []string
-	PutPlatforms   []ah.ClientPlatform
-
-	// RequireMembers must be enabled agency staff (team assignments).
-	RequireMembers []string
-	// RequirePolicy must exist in the agency.
-	RequirePolicy string
-	// RequireGovPolicies must exist in the agency (governance assignments).
-	RequireGovPolicies []string
-	// RequireOperational platforms must be operational at write time.
-	RequireOperational []string
-	// MemberField names the input field of RequireMembers[i] in errors.
-	MemberField func(i int) string
-	// NewMember is created in the same transaction (a client user).
-	NewMember *ah.Member
+// clientTx builds one transaction over a client aggregate: the client item (new,
+// or replacing its previous version) and what goes with the change. Every item is
+// touched once: a member's team entry and the check that they may be on a team
+// are one update.
+type clientTx struct {
+	s      *Store
+	c      ah.Client
+	pk     string
+	st     stamp
+	writes []write
+	member map[string]bool
 }
 
-// WriteClient writes a client change as one transaction. Returns client_name_taken,
-// version_conflict, platform_not_operational, a field error for a missing member or
-// policy, or a *Replay.
-func (s *Store) WriteClient(ctx context.Context, w ClientWrite, idem *Idempotency) error {
-	const op = "dynamo.WriteClient"
-	c := w.Client
-	pk := clientPK(c.AgencyID, c.ID)
-	st := stamp{UpdatedAt: c.UpdatedAt, UpdatedBy: w.Actor, LastAction: w.Action}
-	var writes []write
-	add := func(item any, cond func(map[string]types.AttributeValue) write) error {
-		av, err := marshal(item)
-		if err != nil {
-			return err
-		}
-		writes = append(writes, cond(av))
-		return nil
+func (s *Store) clientTx(c ah.Client, prevVersion int) (*clientTx, error) {
+	t := &clientTx{s: s, c: c, pk: clientPK(c.AgencyID, c.ID), st: stamp{UpdatedAt: c.UpdatedAt, UpdatedBy: c.UpdatedBy, LastAction: c.LastAction},
+		member: map[string]bool{}}
+	av, err := marshal(newClientItem(c))
+	if err != nil {
+		return nil, err
 	}
-	clientCond := func(av map[string]types.AttributeValue) write {
-		if w.PrevVersion == 0 {
-			return putNew(s.table, av, errExists)
-		}
-		return putVersioned(s.table, av, w.PrevVersion, errClientChanged)
+	if prevVersion == 0 {
+		t.writes = append(t.writes, putNew(s.table, av, errExists))
+	} else {
+		t.writes = append(t.writes, putVersioned(s.table, av, prevVersion, errClientChanged))
 	}
-	if err := add(newClientItem(c), clientCond); err != nil {
+	return t, nil
+}
+
+func (t *clientTx) put(item any) error {
+	av, err := marshal(item)
+	if err != nil {
+		return err
+	}
+	t.writes = append(t.writes, write{item: types.TransactWriteItem{Put: &types.Put{TableName: &t.s.table, Item: av}}})
+	return nil
+}
+
+// claimName claims the client's name in the agency (and frees the old one).
+func (t *clientTx) claimName(oldName string) error {
+	newName := strings.ToLower(t.c.Name)
+	g, err := t.s.guardWrite(guard{keys: keys{PK: agencyPK(t.c.AgencyID), SK: clientNameGuardSK(newName), Type: typeClientNameGrd},
+		AgencyID: t.c.AgencyID, TargetID: t.c.ID, UpdatedBy: t.st.UpdatedBy, LastAction: t.st.LastAction}, errClientName)
+	if err != nil {
+		return err
+	}
+	t.writes = append(t.writes, g)
+	if oldName != "" {
+		t.writes = append(t.writes, t.s.deleteWrite(agencyPK(t.c.AgencyID), clientNameGuardSK(strings.ToLower(oldName))))
+	}
+	return nil
+}
+
+func (t *clientTx) putContact(ct ah.Contact) error {
+	return t.put(contactItem{keys: keys{PK: t.pk, SK: clientContactSK(ct.ID), Type: typeContact}, Contact: ct,
+		AgencyID: t.c.AgencyID, ClientID: t.c.ID, stamp: t.st})
+}
+
+// putTeam writes a team assignment and records it on the member's item (their
+// principal carries their teams), which must be enabled agency staff.
+func (t *clientTx) putTeam(ta ah.TeamAssignment, index int) error {
+	if err := t.put(teamItem{keys: keys{PK: t.pk, SK: clientTeamSK(ta.MemberID), Type: typeTeam}, TeamAssignment: ta,
+		AgencyID: t.c.AgencyID, ClientID: t.c.ID, stamp: t.st}); err != nil {
+		return err
+	}
+	t.memberTeam(ta.MemberID, "SET teams.#c = :role", map[string]types.AttributeValue{":role": str(string(ta.Role))}, index)
+	return nil
+}
+
+// deleteTeam removes a team assignment and its entry on the member's item.
+func (t *clientTx) deleteTeam(memberID string) {
+	t.writes = append(t.writes, t.s.deleteWrite(t.pk, clientTeamSK(memberID)))
+	t.memberTeam(memberID, "REMOVE teams.#c", nil, -1)
+}
+
+// memberTeam updates the member's teams: staff only (never a client user or a
+// disabled member) when index >= 0 (a new or changed assignment).
+func (t *clientTx) memberTeam(memberID, expr string, vals map[string]types.AttributeValue, index int) {
+	t.member[memberID] = true
+	if vals == nil {
+		vals = map[string]types.AttributeValue{}
+	}
+	vals[":one"], vals[":by"], vals[":a"], vals[":now"] = num(1), str(t.st.UpdatedBy), str(t.st.LastAction), str(t.st.UpdatedAt.Format(time.RFC3339Nano))
+	sep := " SET "
+	if strings.HasPrefix(expr, "SET") {
+		sep = ", "
+	}
+	u := &types.Update{TableName: &t.s.table, Key: key(agencyPK(t.c.AgencyID), memberSK(memberID)),
+		UpdateExpression:         aws.String(expr + sep + "version = version + :one, updatedBy = :by, lastAction = :a, updatedAt = :now"),
+		ExpressionAttributeNames: map[string]string{"#c": t.c.ID}, ExpressionAttributeValues: vals}
+	var onFail error
+	if index >= 0 {
+		u.ConditionExpression = aws.String("attribute_exists(PK) AND #role <> :cu AND #status <> :disabled")
+		u.ExpressionAttributeNames["#role"], u.ExpressionAttributeNames["#status"] = "role", "status"
+		vals[":cu"], vals[":disabled"] = str(string(ah.RoleClientUser)), str(string(ah.MemberDisabled))
+		onFail = &ah.MissingError{What: "member", ID: memberID, Index: index}
+	}
+	t.writes = append(t.writes, write{item: types.TransactWriteItem{Update: u}, onConditionFailed: onFail})
+}
+
+// requireMember checks a member may be named (a client owner): enabled staff.
+func (t *clientTx) requireMember(memberID string, index int) {
+	if t.member[memberID] { // its team update checks it already
+		return
+	}
+	t.member[memberID] = true
+	t.writes = append(t.writes, write{
+		item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: &t.s.table, Key: key(agencyPK(t.c.AgencyID), memberSK(memberID)),
+			ConditionExpression:      aws.String("attribute_exists(PK) AND #role <> :cu AND #status <> :disabled"),
+			ExpressionAttributeNames: map[string]string{"#role": "role", "#status": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":cu": str(string(ah.RoleClientUser)), ":disabled": str(string(ah.MemberDisabled)),
+			},
+		}},
+		onConditionFailed: &ah.MissingError{What: "member", ID: memberID, Index: index},
+	})
+}
+
+func (t *clientTx) putPlatform(cp ah.ClientPlatform) error {
+	return t.put(clientPlatformItem{keys: keys{PK: t.pk, SK: clientPlatformSK(cp.PlatformID), Type: typeClientPlatform,
+		GSI1PK: platformClientsGSI1PK(t.c.AgencyID, cp.PlatformID), GSI1SK: clientGSI1SK(t.c.ID)},
+		ClientPlatform: cp, AgencyID: t.c.AgencyID, ClientID: t.c.ID, stamp: t.st})
+}
+
+func (t *clientTx) requirePolicy(policyID string) {
+	t.writes = append(t.writes, mustExist(t.s.table, agencyPK(t.c.AgencyID), policySK(policyID),
+		&ah.MissingError{What: "security_policy", ID: policyID}))
+}
+
+func (t *clientTx) commit(ctx context.Context, op string, idem *ah.Idempotency) error {
+	return t.s.transact(ctx, op, idem, t.writes...)
+}
+
+// CreateClient writes a new client with its name guard, contacts and team (each
+// member recorded on their item) and checks its security policy.
+func (s *Store) CreateClient(ctx context.Context, c ah.ClientCreation, idem *ah.Idempotency) error {
+	const op = "dynamo.CreateClient"
+	t, err := s.clientTx(c.Client, 0)
+	if err == nil {
+		err = t.claimName("")
+	}
+	for i := 0; err == nil && i < len(c.Contacts); i++ {
+		err = t.putContact(c.Contacts[i])
+	}
+	for i := 0; err == nil && i < len(c.Team); i++ {
+		err = t.putTeam(c.Team[i], i)
+	}
+	if err != nil {
 		return ah.Internal(op, err)
 	}
-	plain := func(av map[string]types.AttributeValue) write {
-		return write{item: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av}}}
+	if c.Client.SecurityPolicyID != "" {
+		t.requirePolicy(c.Client.SecurityPolicyID)
 	}
-	newName, oldName := strings.ToLower(c.Name), strings.ToLower(w.PrevName)
-	if w.PrevVersion == 0 || newName != oldName {
-		g := guard{keys: keys{PK: agencyPK(c.AgencyID), SK: clientNameGuardSK(newName), Type: typeClientNameGrd},
-			AgencyID: c.AgencyID, TargetID: c.ID, UpdatedBy: w.Actor, LastAction: w.Action}
-		gw, err := s.guardWrite(g, errClientName)
-		if err != nil {
-			return ah.Internal(op, err)
-		}
-		writes = append(writes, gw)
-		if w.PrevVersion != 0 {
-			writes = append(writes, s.deleteWrite(agencyPK(c.AgencyID), clientNameGuardSK(oldName)))
-		}
-	}
-	for _, ct := range w.PutContacts {
-		it := contactItem{keys: keys{PK: pk, SK: clientContactSK(ct.ID), Type: typeContact}, Contact: ct, AgencyID: c.AgencyID, ClientID: c.ID, stamp: st}
-		if err := add(it, plain); err != nil {
-			return ah.Internal(op, err)
-		}
-	}
-	for _, id := range w.DeleteContacts {
-		writes = append(writes, s.deleteWrite(pk, clientContactSK(id)))
-	}
-	for _, t := range w.PutTeam {
-		it := teamItem{keys: keys{PK: pk, SK: clientTeamSK(t.MemberID), Type: typeTeam,
-			GSI1PK: memberClientsGSI1PK(c.AgencyID, t.MemberID), GSI1SK: clientGSI1SK(c.ID)},
-			TeamAssignment: t, AgencyID: c.AgencyID, ClientID: c.ID, stamp: st}
-		if err := add(it, plain); err != nil {
-			return ah.Internal(op, err)
-		}
-	}
-	for _, id := range w.DeleteTeam {
-		writes = append(writes, s.deleteWrite(pk, clientTeamSK(id)))
-	}
-	for _, p := range w.PutPlatforms {
-		it := clientPlatformItem{keys: keys{PK: pk, SK: clientPlatformSK(p.PlatformID), Type: typeClientPlatform,
-			GSI1PK: platformClientsGSI1PK(c.AgencyID, p.PlatformID), GSI1SK: clientGSI1SK(c.ID)},
-			ClientPlatform: p, AgencyID: c.AgencyID, ClientID: c.ID, stamp: st}
-		if err := add(it, plain); err != nil {
-			return ah.Internal(op, err)
-		}
-	}
-	checked := map[string]bool{}
-	for i, m := range w.RequireMembers {
-		if checked[m] { // one action per item in a transaction
-			continue
-		}
-		checked[m] = true
-		writes = append(writes, write{
-			item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-				TableName: &s.table, Key: key(agencyPK(c.AgencyID), memberSK(m)),
-				ConditionExpression:      aws.String("attribute_exists(PK) AND #role <> :cu AND #status <> :disabled"),
-				ExpressionAttributeNames: map[string]string{"#role": "role", "#status": "status"},
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":cu": str(string(ah.RoleClientUser)), ":disabled": str(string(ah.MemberDisabled)),
-				},
-			}},
-			onConditionFailed: fieldError(teamField(w, i), ah.FieldUnknown, "no enabled agency member "+m+" (client users cannot be on a team)"),
-		})
-	}
-	for _, id := range uniq(w.RequireGovPolicies) {
-		writes = append(writes, s.requireGovPolicy(c.AgencyID, id, fieldError("policyAssignments", ah.FieldUnknown, "no governance policy "+id+" in this agency")))
-	}
-	if w.RequirePolicy != "" {
-		writes = append(writes, mustExist(s.table, agencyPK(c.AgencyID), policySK(w.RequirePolicy), errUnknownPolicy))
-	}
-	for _, p := range w.RequireOperational {
-		writes = append(writes, write{
-			item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-				TableName: &s.table, Key: key(agencyPK(c.AgencyID), platformSK(p)),
-				ConditionExpression:       aws.String("#status = :op"),
-				ExpressionAttributeNames:  map[string]string{"#status": "status"},
-				ExpressionAttributeValues: map[string]types.AttributeValue{":op": str(string(ah.PlatformOperational))},
-			}},
-			onConditionFailed: errNotOperational,
-		})
-	}
-	if w.NewMember != nil {
-		mw, err := s.memberWrites(*w.NewMember)
-		if err != nil {
-			return ah.Internal(op, err)
-		}
-		writes = append(writes, mw...)
-	}
-	return s.transact(ctx, op, idem, writes...)
+	return t.commit(ctx, op, idem)
 }
 
-func teamField(w ClientWrite, i int) string {
-	if w.MemberField != nil {
-		return w.MemberField(i)
+// UpdateClient writes a client's changed basic information: its name guard moves
+// with a rename and a changed security policy must exist.
+func (s *Store) UpdateClient(ctx context.Context, u ah.ClientUpdate) error {
+	const op = "dynamo.UpdateClient"
+	t, err := s.clientTx(u.Client, u.PrevVersion)
+	if err == nil && !strings.EqualFold(u.Client.Name, u.PrevName) {
+		err = t.claimName(u.PrevName)
 	}
-	if w.PrevVersion == 0 {
-		return fmt.Sprintf("team[%d].memberId", i)
+	if err != nil {
+		return ah.Internal(op, err)
 	}
-	return "memberId"
+	if u.PolicyChanged {
+		t.requirePolicy(u.Client.SecurityPolicyID)
+	}
+	return t.commit(ctx, op, nil)
+}
+
+// PutContact creates or replaces a contact with the client's new facts.
+func (s *Store) PutContact(ctx context.Context, c ah.ClientChange, ct ah.Contact) error {
+	const op = "dynamo.PutContact"
+	t, err := s.clientTx(c.Client, c.PrevVersion)
+	if err == nil {
+		err = t.putContact(ct)
+	}
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	return t.commit(ctx, op, nil)
+}
+
+// DeleteContact removes a contact with the client's new facts.
+func (s *Store) DeleteContact(ctx context.Context, c ah.ClientChange, contactID string) error {
+	const op = "dynamo.DeleteContact"
+	t, err := s.clientTx(c.Client, c.PrevVersion)
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	t.writes = append(t.writes, s.deleteWrite(t.pk, clientContactSK(contactID)))
+	return t.commit(ctx, op, nil)
+}
+
+// PutTeamMember assigns a member to the client's team (recorded on their item).
+func (s *Store) PutTeamMember(ctx context.Context, c ah.ClientChange, ta ah.TeamAssignment) error {
+	const op = "dynamo.PutTeamMember"
+	t, err := s.clientTx(c.Client, c.PrevVersion)
+	if err == nil {
+		err = t.putTeam(ta, 0)
+	}
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	return t.commit(ctx, op, nil)
+}
+
+// DeleteTeamMember takes a member off the client's team (and off their item).
+func (s *Store) DeleteTeamMember(ctx context.Context, c ah.ClientChange, memberID string) error {
+	const op = "dynamo.DeleteTeamMember"
+	t, err := s.clientTx(c.Client, c.PrevVersion)
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	t.deleteTeam(memberID)
+	return t.commit(ctx, op, nil)
+}
+
+// AddClientPlatform configures a platform for the client, re-checking in the same
+// transaction that it is still operational.
+func (s *Store) AddClientPlatform(ctx context.Context, c ah.ClientChange, cp ah.ClientPlatform) error {
+	const op = "dynamo.AddClientPlatform"
+	t, err := s.clientTx(c.Client, c.PrevVersion)
+	if err == nil {
+		err = t.putPlatform(cp)
+	}
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	t.writes = append(t.writes, write{
+		item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: &s.table, Key: key(agencyPK(c.Client.AgencyID), platformSK(cp.PlatformID)),
+			ConditionExpression:       aws.String("#status = :op"),
+			ExpressionAttributeNames:  map[string]string{"#status": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":op": str(string(ah.PlatformOperational))},
+		}},
+		onConditionFailed: errNotOperational,
+	})
+	return t.commit(ctx, op, nil)
+}
+
+// CreateClientUser creates a client user of the client (the client's version moves
+// with it, so an archived or offboarding client cannot gain one meanwhile).
+func (s *Store) CreateClientUser(ctx context.Context, c ah.ClientChange, m ah.Member, idem *ah.Idempotency) error {
+	const op = "dynamo.CreateClientUser"
+	t, err := s.clientTx(c.Client, c.PrevVersion)
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	mw, err := s.memberWrites(m)
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	t.writes = append(t.writes, mw...)
+	return t.commit(ctx, op, idem)
+}
+
+// SetClientGovernance writes a client's governance with the team assignments its
+// groups make: members recorded on their items, client owners and policies checked.
+func (s *Store) SetClientGovernance(ctx context.Context, g ah.GovernanceChange) error {
+	const op = "dynamo.SetClientGovernance"
+	t, err := s.clientTx(g.Client, g.PrevVersion)
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	index := map[string]int{}
+	for i, m := range g.RequireMembers {
+		if _, ok := index[m]; !ok {
+			index[m] = i
+		}
+	}
+	for _, ta := range g.PutTeam {
+		i, ok := index[ta.MemberID]
+		if !ok {
+			i = len(g.RequireMembers)
+		}
+		if err := t.putTeam(ta, i); err != nil {
+			return ah.Internal(op, err)
+		}
+	}
+	for _, id := range g.DeleteTeam {
+		t.deleteTeam(id)
+	}
+	for i, m := range g.RequireMembers {
+		t.requireMember(m, i)
+	}
+	for i, id := range uniq(g.RequirePolicies) {
+		t.writes = append(t.writes, mustExist(s.table, agencyPK(g.Client.AgencyID), govPolicySK(id),
+			&ah.MissingError{What: "governance_policy", ID: id, Index: i}))
+	}
+	return t.commit(ctx, op, nil)
+}
+
+// SaveOffboarding writes the client's offboarding progress (and, at its end, the
+// client archived).
+func (s *Store) SaveOffboarding(ctx context.Context, c ah.ClientChange) error {
+	const op = "dynamo.SaveOffboarding"
+	t, err := s.clientTx(c.Client, c.PrevVersion)
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	return t.commit(ctx, op, nil)
+}
+
+// RevokeClientPlatforms records the client's platform entries as revoked.
+func (s *Store) RevokeClientPlatforms(ctx context.Context, c ah.ClientChange, platforms []ah.ClientPlatform) error {
+	const op = "dynamo.RevokeClientPlatforms"
+	t, err := s.clientTx(c.Client, c.PrevVersion)
+	for i := 0; err == nil && i < len(platforms); i++ {
+		err = t.putPlatform(platforms[i])
+	}
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	return t.commit(ctx, op, nil)
 }
 
 func uniq(ids []string) []string {
@@ -387,7 +530,7 @@ func (s *Store) deleteWrite(pk, sk string) write {
 }
 
 // ClientsOfPlatform lists the clients a platform is configured for (GSI1).
-func (s *Store) ClientsOfPlatform(ctx context.Context, agencyID, platformID string, page Page) ([]string, Keys, error) {
+func (s *Store) ClientsOfPlatform(ctx context.Context, agencyID, platformID string, page ah.Page) ([]string, ah.Keys, error) {
 	return list(ctx, s, "dynamo.ClientsOfPlatform", &dynamodb.QueryInput{
 		IndexName:              aws.String(indexGSI1),
 		KeyConditionExpression: aws.String("GSI1PK = :pk AND begins_with(GSI1SK, :sk)"),

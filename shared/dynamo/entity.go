@@ -18,7 +18,7 @@ var (
 )
 
 // create writes a new item (with its guards and checks) as one transaction.
-func (s *Store) create(ctx context.Context, op string, item any, idem *Idempotency, extra ...write) error {
+func (s *Store) create(ctx context.Context, op string, item any, idem *ah.Idempotency, extra ...write) error {
 	av, err := marshal(item)
 	if err != nil {
 		return ah.Internal(op, fmt.Errorf("encode item: %w", err))

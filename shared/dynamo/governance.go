@@ -40,7 +40,7 @@ type grantItem struct {
 func newGrantItem(agencyID string, g ah.AccessGrant, st stamp) grantItem {
 	it := grantItem{keys: keys{PK: clientPK(agencyID, g.ClientID), SK: grantSK(g.RequestID), Type: typeGrant}, AccessGrant: g, AgencyID: agencyID, stamp: st}
 	if g.EndsAt != nil { // only grants that end are in the sparse end index
-		it.GSI3PK = grantEndGSI3PK(shardOf(g.RequestID, PendingShards))
+		it.GSI3PK = grantEndGSI3PK(shardOf(g.RequestID, sweepShards))
 		it.GSI3SK = timedGSI3SK(*g.EndsAt, agencyID, g.ClientID, g.RequestID)
 	}
 	return it
@@ -49,11 +49,10 @@ func newGrantItem(agencyID string, g ah.AccessGrant, st stamp) grantItem {
 var (
 	errGovPolicyNotFound    = ah.NotFound("governance policy")
 	errRoleTemplateNotFound = ah.NotFound("role template")
-	errUnknownGovPolicy     = fieldError("governancePolicyId", ah.FieldUnknown, "no such governance policy in this agency")
 )
 
 // CreateGovernancePolicy writes a new governance policy.
-func (s *Store) CreateGovernancePolicy(ctx context.Context, p ah.GovernancePolicy, idem *Idempotency) error {
+func (s *Store) CreateGovernancePolicy(ctx context.Context, p ah.GovernancePolicy, idem *ah.Idempotency) error {
 	return s.create(ctx, "dynamo.CreateGovernancePolicy", newGovPolicyItem(p), idem)
 }
 
@@ -64,7 +63,7 @@ func (s *Store) GetGovernancePolicy(ctx context.Context, agencyID, policyID stri
 }
 
 // ListGovernancePolicies lists an agency's governance policies.
-func (s *Store) ListGovernancePolicies(ctx context.Context, agencyID string, page Page) ([]ah.GovernancePolicy, Keys, error) {
+func (s *Store) ListGovernancePolicies(ctx context.Context, agencyID string, page ah.Page) ([]ah.GovernancePolicy, ah.Keys, error) {
 	return list(ctx, s, "dynamo.ListGovernancePolicies", prefixQuery(agencyPK(agencyID), govPolicyPrefix), page,
 		func(it govPolicyItem) ah.GovernancePolicy { return it.GovernancePolicy })
 }
@@ -80,10 +79,10 @@ func (s *Store) requireGovPolicy(agencyID, policyID string, onMissing error) wri
 }
 
 // CreateRoleTemplate writes a new role template; its policy, if named, must exist.
-func (s *Store) CreateRoleTemplate(ctx context.Context, t ah.RoleTemplate, idem *Idempotency) error {
+func (s *Store) CreateRoleTemplate(ctx context.Context, t ah.RoleTemplate, idem *ah.Idempotency) error {
 	var extra []write
 	if t.GovernancePolicyID != "" {
-		extra = append(extra, s.requireGovPolicy(t.AgencyID, t.GovernancePolicyID, errUnknownGovPolicy))
+		extra = append(extra, s.requireGovPolicy(t.AgencyID, t.GovernancePolicyID, &ah.MissingError{What: "governance_policy", ID: t.GovernancePolicyID}))
 	}
 	return s.create(ctx, "dynamo.CreateRoleTemplate", newRoleTemplateItem(t), idem, extra...)
 }
@@ -95,7 +94,7 @@ func (s *Store) GetRoleTemplate(ctx context.Context, agencyID, templateID string
 }
 
 // ListRoleTemplates lists an agency's role templates.
-func (s *Store) ListRoleTemplates(ctx context.Context, agencyID string, page Page) ([]ah.RoleTemplate, Keys, error) {
+func (s *Store) ListRoleTemplates(ctx context.Context, agencyID string, page ah.Page) ([]ah.RoleTemplate, ah.Keys, error) {
 	return list(ctx, s, "dynamo.ListRoleTemplates", prefixQuery(agencyPK(agencyID), templatePrefix), page,
 		func(it roleTemplateItem) ah.RoleTemplate { return it.RoleTemplate })
 }
@@ -104,24 +103,16 @@ func (s *Store) ListRoleTemplates(ctx context.Context, agencyID string, page Pag
 func (s *Store) UpdateRoleTemplate(ctx context.Context, t ah.RoleTemplate, prevVersion int) error {
 	var extra []write
 	if t.GovernancePolicyID != "" {
-		extra = append(extra, s.requireGovPolicy(t.AgencyID, t.GovernancePolicyID, errUnknownGovPolicy))
+		extra = append(extra, s.requireGovPolicy(t.AgencyID, t.GovernancePolicyID, &ah.MissingError{What: "governance_policy", ID: t.GovernancePolicyID}))
 	}
 	return s.replace(ctx, "dynamo.UpdateRoleTemplate", newRoleTemplateItem(t), prevVersion, extra...)
 }
 
-// SubmitContext is what evaluating a new request needs, read with one BatchGetItem.
-type SubmitContext struct {
-	Agency   ah.Agency
-	Client   ah.Client
-	Platform *ah.Platform     // nil: no such platform in the agency
-	Template *ah.RoleTemplate // nil: none named, or no such template
-}
-
 // ReadSubmitContext reads the agency, the client (with its governance), the agency
 // platform and the named role template in one BatchGetItem.
-func (s *Store) ReadSubmitContext(ctx context.Context, agencyID, clientID, platformID, templateID string) (SubmitContext, error) {
+func (s *Store) ReadSubmitContext(ctx context.Context, agencyID, clientID, platformID, templateID string) (ah.SubmitContext, error) {
 	const op = "dynamo.ReadSubmitContext"
-	var sc SubmitContext
+	var sc ah.SubmitContext
 	wanted := []map[string]types.AttributeValue{key(agencyPK(agencyID), agencySK), key(clientPK(agencyID, clientID), clientSK),
 		key(agencyPK(agencyID), platformSK(platformID))}
 	if templateID != "" {
@@ -216,33 +207,17 @@ func (s *Store) GetPolicies(ctx context.Context, agencyID string, ids []string) 
 	return out, nil
 }
 
-// EndedGrant is a grant past its end with its agency.
-type EndedGrant struct {
-	AgencyID string
-	ah.AccessGrant
-}
-
-// EndedGrants lists live grants of one shard whose end is before now (GSI3,
+// EndedGrants calls fn for every live grant whose end is before now (GSI3,
 // sparse): the sweep reads what ended, not the table.
-func (s *Store) EndedGrants(ctx context.Context, shard int, now time.Time, page Page) ([]EndedGrant, Keys, error) {
-	return list(ctx, s, "dynamo.EndedGrants", timedQuery(grantEndGSI3PK(shard), now), page,
-		func(it grantItem) EndedGrant { return EndedGrant{AgencyID: it.AgencyID, AccessGrant: it.AccessGrant} })
+func (s *Store) EndedGrants(ctx context.Context, now time.Time, fn func(ah.EndedGrant) error) error {
+	return eachDue(ctx, s, "dynamo.EndedGrants", grantEndGSI3PK, now, func(it grantItem) error {
+		return fn(ah.EndedGrant{AgencyID: it.AgencyID, AccessGrant: it.AccessGrant})
+	})
 }
 
-// DueEndNotices lists granted requests of one shard whose end notice is due (GSI3).
-func (s *Store) DueEndNotices(ctx context.Context, shard int, now time.Time, page Page) ([]ah.AccessRequest, Keys, error) {
-	return list(ctx, s, "dynamo.DueEndNotices", timedQuery(grantNoticeGSI3PK(shard), now), page,
-		func(it requestItem) ah.AccessRequest { return it.AccessRequest })
-}
-
-func timedQuery(pk string, now time.Time) *dynamodb.QueryInput {
-	return &dynamodb.QueryInput{
-		IndexName:              aws.String(indexGSI3),
-		KeyConditionExpression: aws.String("GSI3PK = :pk AND GSI3SK < :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(pk), ":now": str(sortableTime(now)),
-		},
-	}
+// DueEndNotices calls fn for every granted request whose end notice is due (GSI3).
+func (s *Store) DueEndNotices(ctx context.Context, now time.Time, fn func(ah.AccessRequest) error) error {
+	return eachDue(ctx, s, "dynamo.DueEndNotices", grantNoticeGSI3PK, now, func(it requestItem) error { return fn(it.AccessRequest) })
 }
 
 // MarkEndNoticeSent records that the requester was told (and takes the request
@@ -263,37 +238,10 @@ func (s *Store) MarkEndNoticeSent(ctx context.Context, r ah.AccessRequest, now t
 	return nil
 }
 
-// GrantWrite is what fully approving a request adds to its transaction: the live
-// grant, the end time on the client's facts, and (for an existing identity) one
-// more grant counted on it.
-type GrantWrite struct {
-	Grant ah.AccessGrant
-	// CountOnIdentity adds the grant to an existing active identity's count.
-	CountOnIdentity bool
-	// Reactivate replaces a deactivated identity (version ReactivatePrev) with
-	// this active one.
-	Reactivate     *ah.ClientIdentity
-	ReactivatePrev int
-}
-
-// EndGrant is one grant ending (at its end time, revoked early, or offboarded):
-// the request moves to revoked, the grant goes, the client's facts forget its end,
-// and the identity counts one grant less, deactivated with its last.
-type EndGrant struct {
-	Request     ah.AccessRequest // the new state
-	PrevVersion int
-	PrevStatus  ah.RequestStatus
-	Grant       ah.AccessGrant
-	// IdentityGrants is the identity's grant count read before; Deactivate says the
-	// identity goes with this, its last grant.
-	IdentityGrants int
-	Deactivate     bool
-}
-
 var errGrantChanged = ah.Conflict(ah.CodeVersionConflict, "the access changed meanwhile; read the request again")
 
 // EndGrant writes a grant's end as one transaction.
-func (s *Store) EndGrant(ctx context.Context, e EndGrant) error {
+func (s *Store) EndGrant(ctx context.Context, e ah.GrantEnd) error {
 	const op = "dynamo.EndGrant"
 	r := e.Request
 	pk := clientPK(r.AgencyID, r.ClientID)
@@ -345,7 +293,7 @@ func (s *Store) EndGrant(ctx context.Context, e EndGrant) error {
 }
 
 // grantWrites are the writes a full approval adds for its grant.
-func (s *Store) grantWrites(agencyID string, g GrantWrite, st stamp) ([]write, error) {
+func (s *Store) grantWrites(agencyID string, g ah.NewGrant, st stamp) ([]write, error) {
 	gr := g.Grant
 	av, err := marshal(newGrantItem(agencyID, gr, st))
 	if err != nil {
@@ -382,54 +330,6 @@ func (s *Store) grantWrites(agencyID string, g GrantWrite, st stamp) ([]write, e
 		}}, onConditionFailed: ah.Conflict(ah.CodeIdentityProvisioning, "the client's identity on this platform changed meanwhile; approve again")})
 	}
 	return writes, nil
-}
-
-// TeamRoleAnd reads a member's team assignment on a client and one item of the
-// client's partition (by sort key) in one BatchGetItem, so a team member's read of
-// one resource costs one round trip with its visibility check. into is decoded
-// when the item exists.
-func (s *Store) teamRoleAnd(ctx context.Context, op, agencyID, clientID, memberID, sk string, into any) (ah.TeamRole, bool, error) {
-	pk := clientPK(agencyID, clientID)
-	got, err := s.batchGet(ctx, op, []map[string]types.AttributeValue{key(pk, clientTeamSK(memberID)), key(pk, sk)})
-	if err != nil {
-		return "", false, err
-	}
-	var role ah.TeamRole
-	found := false
-	for _, raw := range got {
-		var k keys
-		if err := unmarshal(raw, &k); err != nil {
-			return "", false, ah.Internal(op, err)
-		}
-		if k.SK == sk {
-			if err := unmarshal(raw, into); err != nil {
-				return "", false, ah.Internal(op, err)
-			}
-			found = true
-			continue
-		}
-		var t teamItem
-		if err := unmarshal(raw, &t); err != nil {
-			return "", false, ah.Internal(op, err)
-		}
-		role = t.Role
-	}
-	return role, found, nil
-}
-
-// ClientIdentityOfTeam reads a client identity with the reader's team role on the
-// client (one BatchGetItem); found is false when there is no such identity.
-func (s *Store) ClientIdentityOfTeam(ctx context.Context, agencyID, clientID, memberID, identityID string) (ah.TeamRole, ah.ClientIdentity, bool, error) {
-	var it clientIdentityItem
-	role, found, err := s.teamRoleAnd(ctx, "dynamo.ClientIdentityOfTeam", agencyID, clientID, memberID, clientIdentitySK(identityID), &it)
-	return role, it.ClientIdentity, found, err
-}
-
-// RequestOfTeam reads an access request with the reader's team role on the client.
-func (s *Store) RequestOfTeam(ctx context.Context, agencyID, clientID, memberID, requestID string) (ah.TeamRole, ah.AccessRequest, bool, error) {
-	var it requestItem
-	role, found, err := s.teamRoleAnd(ctx, "dynamo.RequestOfTeam", agencyID, clientID, memberID, requestSK(requestID), &it)
-	return role, it.AccessRequest, found, err
 }
 
 var errGrantNotFound = ah.NotFound("access grant")

@@ -19,13 +19,11 @@ func newIdentityItem(i ah.Identity) identityItem {
 var (
 	errIdentityNotFound = ah.NotFound("identity")
 	errPlatformIdentity = ah.Conflict(ah.CodePlatformIdentity, "the agency already has an identity on this platform")
-	errNoSuchPlatform   = &ah.Error{Kind: ah.KindInvalid, Code: ah.CodeValidation, Message: "one or more fields are invalid",
-		Fields: []ah.FieldError{{Field: "platformId", Code: ah.FieldUnknown, Message: "no such platform in this agency"}}}
 )
 
 // CreateIdentity writes a new agency identity. A platform-scoped identity claims its
 // platform (one agency identity per platform) and requires the platform to exist.
-func (s *Store) CreateIdentity(ctx context.Context, i ah.Identity, idem *Idempotency) error {
+func (s *Store) CreateIdentity(ctx context.Context, i ah.Identity, idem *ah.Idempotency) error {
 	const op = "dynamo.CreateIdentity"
 	var extra []write
 	if i.Scope == ah.ScopePlatform {
@@ -34,7 +32,7 @@ func (s *Store) CreateIdentity(ctx context.Context, i ah.Identity, idem *Idempot
 		if err != nil {
 			return ah.Internal(op, fmt.Errorf("platform guard: %w", err))
 		}
-		extra = append(extra, mustExist(s.table, agencyPK(i.AgencyID), platformSK(i.PlatformID), errNoSuchPlatform), g)
+		extra = append(extra, mustExist(s.table, agencyPK(i.AgencyID), platformSK(i.PlatformID), &ah.MissingError{What: "platform", ID: i.PlatformID}), g)
 	}
 	return s.create(ctx, op, newIdentityItem(i), idem, extra...)
 }
@@ -46,6 +44,6 @@ func (s *Store) GetIdentity(ctx context.Context, agencyID, identityID string) (a
 }
 
 // ListIdentities lists an agency's identities.
-func (s *Store) ListIdentities(ctx context.Context, agencyID string, page Page) ([]ah.Identity, Keys, error) {
+func (s *Store) ListIdentities(ctx context.Context, agencyID string, page ah.Page) ([]ah.Identity, ah.Keys, error) {
 	return list(ctx, s, "dynamo.ListIdentities", prefixQuery(agencyPK(agencyID), identityPrefix), page, func(it identityItem) ah.Identity { return it.Identity })
 }

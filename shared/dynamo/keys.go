@@ -111,11 +111,6 @@ func clientsGSI2PK(agencyID, lifecycle string) string {
 
 func clientsGSI2SK(lowerName, clientID string) string { return lowerName + sep + clientID }
 
-// memberClientsGSI1PK lists the clients a member is on the team of (team items).
-func memberClientsGSI1PK(agencyID, memberID string) string {
-	return "AGENCY" + sep + agencyID + sep + "MEMBER" + sep + memberID + sep + "CLIENTS"
-}
-
 // platformClientsGSI1PK lists the clients a platform is configured for.
 func platformClientsGSI1PK(agencyID, platformID string) string {
 	return "AGENCY" + sep + agencyID + sep + "PLATFORM" + sep + platformID + sep + "CLIENTS"
@@ -132,8 +127,9 @@ const (
 	indexGSI3          = "GSI3"
 	requestPrefix      = "REQUEST" + sep
 	clientIdentityPrfx = "IDENTITY" + sep
-	// PendingShards spreads pending requests over GSI3 partitions.
-	PendingShards = 4
+	// sweepShards spreads each time-keyed GSI3 partition (pending requests, grant
+	// ends, end notices) over this many partitions, so none gets hot.
+	sweepShards = 4
 )
 
 func requestSK(requestID string) string { return requestPrefix + requestID }
@@ -161,10 +157,13 @@ func pendingGSI3SK(expiresAt, agencyID, clientID, requestID string) string {
 	return expiresAt + sep + agencyID + sep + clientID + sep + requestID
 }
 
-// pendingGuardSK allows one pending request per client, platform and requester.
+// pendingGuardSK allows one pending request per client, platform and requester;
+// the guard carries the request in brief.
 func pendingGuardSK(platformID, requesterID string) string {
-	return "GUARD" + sep + "PENDING_REQUEST" + sep + platformID + sep + requesterID
+	return pendingGuardPrefix + platformID + sep + requesterID
 }
+
+const pendingGuardPrefix = "GUARD" + sep + "PENDING_REQUEST" + sep
 
 func clientIdentitySK(identityID string) string { return clientIdentityPrfx + identityID }
 
@@ -215,3 +214,10 @@ func grantNoticeGSI3PK(shard int) string { return "GRANTNOTICE" + sep + itoa(sha
 func timedGSI3SK(at time.Time, agencyID, clientID, requestID string) string {
 	return sortableTime(at) + sep + agencyID + sep + clientID + sep + requestID
 }
+
+// The audit table (AuditTable): a client's entries share its partition, an
+// agency's entries outside any client its own; GSI1 holds every entry of an agency.
+// The sort key is the change's time (fixed width) and the stream record's id.
+func auditClientPK(agencyID, clientID string) string { return clientPK(agencyID, clientID) }
+func auditAgencyPK(agencyID string) string           { return agencyPK(agencyID) }
+func auditSK(at time.Time, eventID string) string    { return sortableTime(at) + sep + eventID }

@@ -18,6 +18,10 @@ type memberItem struct {
 }
 
 func newMemberItem(m ah.Member) memberItem {
+	if m.Teams == nil {
+		// Always a map, so a team change can set one entry inside it.
+		m.Teams = map[string]ah.TeamRole{}
+	}
 	it := memberItem{keys: keys{PK: agencyPK(m.AgencyID), SK: memberSK(m.ID), Type: typeMember}, Member: m, Subject: m.Subject}
 	if m.Subject != "" {
 		it.GSI1PK, it.GSI1SK = subjectKey(m.Subject), memberGSI1SK
@@ -70,7 +74,7 @@ func (s *Store) subjectGuard(m ah.Member) (write, error) {
 // CreateMember writes a new member with its email guard; an owner also counts
 // towards the agency's owners. Returns email_taken, or a *Replay for a repeated
 // Idempotency-Key.
-func (s *Store) CreateMember(ctx context.Context, m ah.Member, idem *Idempotency) error {
+func (s *Store) CreateMember(ctx context.Context, m ah.Member, idem *ah.Idempotency) error {
 	const op = "dynamo.CreateMember"
 	writes, err := s.memberWrites(m)
 	if err != nil {
@@ -89,7 +93,7 @@ func (s *Store) GetMember(ctx context.Context, agencyID, memberID string) (ah.Me
 }
 
 // ListMembers lists an agency's members in id (creation) order.
-func (s *Store) ListMembers(ctx context.Context, agencyID string, page Page) ([]ah.Member, Keys, error) {
+func (s *Store) ListMembers(ctx context.Context, agencyID string, page ah.Page) ([]ah.Member, ah.Keys, error) {
 	return list(ctx, s, "dynamo.ListMembers", prefixQuery(agencyPK(agencyID), memberPrefix), page, func(it memberItem) ah.Member { return it.member() })
 }
 
@@ -117,7 +121,7 @@ func (s *Store) MemberBySubject(ctx context.Context, subject string) (ah.Member,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": str(subjectKey(subject)), ":sk": str(memberGSI1SK),
 		},
-	}, Page{Limit: 1})
+	}, ah.Page{Limit: 1})
 	if err != nil {
 		return ah.Member{}, err
 	}

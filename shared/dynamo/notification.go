@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -33,10 +34,21 @@ func (s *Store) PutNotification(ctx context.Context, n ah.Notification) error {
 }
 
 // ListNotifications lists a member's notifications, newest first.
-func (s *Store) ListNotifications(ctx context.Context, agencyID, memberID string, page Page) ([]ah.Notification, Keys, error) {
+func (s *Store) ListNotifications(ctx context.Context, agencyID, memberID string, page ah.Page) ([]ah.Notification, ah.Keys, error) {
 	in := prefixQuery(notificationsPK(agencyID, memberID), "")
 	in.KeyConditionExpression = aws.String("PK = :pk")
 	delete(in.ExpressionAttributeValues, ":prefix")
 	in.ScanIndexForward = aws.Bool(false)
 	return list(ctx, s, "dynamo.ListNotifications", in, page, func(it notificationItem) ah.Notification { return it.Notification })
 }
+
+// GetNotification reads one notification by its member, time and id.
+func (s *Store) GetNotification(ctx context.Context, agencyID, memberID string, at time.Time, id string) (ah.Notification, bool, error) {
+	it, err := get[notificationItem](ctx, s, "dynamo.GetNotification", notificationsPK(agencyID, memberID), notificationSK(sortableTime(at), id), errNotificationNotFound)
+	if ah.KindOf(err) == ah.KindNotFound {
+		return ah.Notification{}, false, nil
+	}
+	return it.Notification, err == nil, err
+}
+
+var errNotificationNotFound = ah.NotFound("notification")

@@ -18,7 +18,7 @@ func newPlatformItem(p ah.Platform) platformItem {
 var errPlatformNotFound = ah.NotFound("platform")
 
 // CreatePlatform writes a new platform connection.
-func (s *Store) CreatePlatform(ctx context.Context, p ah.Platform, idem *Idempotency) error {
+func (s *Store) CreatePlatform(ctx context.Context, p ah.Platform, idem *ah.Idempotency) error {
 	return s.create(ctx, "dynamo.CreatePlatform", newPlatformItem(p), idem)
 }
 
@@ -29,7 +29,7 @@ func (s *Store) GetPlatform(ctx context.Context, agencyID, platformID string) (a
 }
 
 // ListPlatforms lists an agency's platform connections.
-func (s *Store) ListPlatforms(ctx context.Context, agencyID string, page Page) ([]ah.Platform, Keys, error) {
+func (s *Store) ListPlatforms(ctx context.Context, agencyID string, page ah.Page) ([]ah.Platform, ah.Keys, error) {
 	return list(ctx, s, "dynamo.ListPlatforms", prefixQuery(agencyPK(agencyID), platformPrefix), page, func(it platformItem) ah.Platform { return it.Platform })
 }
 

@@ -18,7 +18,7 @@ func newPolicyItem(p ah.SecurityPolicy) policyItem {
 var errPolicyNotFound = ah.NotFound("security policy")
 
 // CreateSecurityPolicy writes a new (non-default) security policy.
-func (s *Store) CreateSecurityPolicy(ctx context.Context, p ah.SecurityPolicy, idem *Idempotency) error {
+func (s *Store) CreateSecurityPolicy(ctx context.Context, p ah.SecurityPolicy, idem *ah.Idempotency) error {
 	return s.create(ctx, "dynamo.CreateSecurityPolicy", newPolicyItem(p), idem)
 }
 
@@ -29,7 +29,7 @@ func (s *Store) GetSecurityPolicy(ctx context.Context, agencyID, policyID string
 }
 
 // ListSecurityPolicies lists an agency's security policies.
-func (s *Store) ListSecurityPolicies(ctx context.Context, agencyID string, page Page) ([]ah.SecurityPolicy, Keys, error) {
+func (s *Store) ListSecurityPolicies(ctx context.Context, agencyID string, page ah.Page) ([]ah.SecurityPolicy, ah.Keys, error) {
 	return list(ctx, s, "dynamo.ListSecurityPolicies", prefixQuery(agencyPK(agencyID), policyPrefix), page, func(it policyItem) ah.SecurityPolicy { return it.SecurityPolicy })
 }
 

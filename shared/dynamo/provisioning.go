@@ -12,10 +12,6 @@ import (
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 )
 
-// ErrStaleAttempt reports a provisioning write from an attempt that is no longer
-// current (a retry started meanwhile) or for an identity no longer provisioning.
-var ErrStaleAttempt = ah.Conflict(ah.CodeVersionConflict, "the identity is not provisioning this attempt")
-
 // provisioningActor is who provisioning writes are stamped with.
 const provisioningActor = "provisioning"
 
@@ -95,21 +91,8 @@ func stepIndex(step string) (int, error) {
 	return 0, fmt.Errorf("unknown provisioning step %q", step)
 }
 
-// StepUpdate records a step's progress on an identity.
-type StepUpdate struct {
-	AgencyID, ClientID, IdentityID string
-	Attempt                        int
-	Step                           string
-	Status                         string
-	Error                          string
-	CountAttempt                   bool   // a new try of the step
-	Email                          string // set the identity's email (prepare)
-	CredentialStatus               ah.CredentialStatus
-	Now                            time.Time
-}
-
 // UpdateStep writes one step's status if the identity is provisioning this attempt.
-func (s *Store) UpdateStep(ctx context.Context, u StepUpdate) error {
+func (s *Store) UpdateStep(ctx context.Context, u ah.StepUpdate) error {
 	const op = "dynamo.UpdateStep"
 	i, err := stepIndex(u.Step)
 	if err != nil {
@@ -141,7 +124,7 @@ func (s *Store) UpdateStep(ctx context.Context, u StepUpdate) error {
 		ExpressionAttributeValues: vals,
 	})
 	if isConditionFailed(err) {
-		return ErrStaleAttempt
+		return ah.ErrStaleAttempt
 	}
 	if err != nil {
 		return mapErr(op, err)
@@ -196,7 +179,7 @@ func (s *Store) ActivateIdentity(ctx context.Context, agencyID, clientID, identi
 		if gerr == nil && idn.Status == ah.IdentityActive && idn.Provisioning.Attempt == attempt {
 			return nil
 		}
-		return fmt.Errorf("%w (%s)", ErrStaleAttempt, cancellationReasons(err))
+		return fmt.Errorf("%w (%s)", ah.ErrStaleAttempt, cancellationReasons(err))
 	}
 	return mapErr(op, err)
 }

@@ -25,13 +25,21 @@ func newRequestItem(r ah.AccessRequest) requestItem {
 		GSI2PK: requestsGSI2PK(r.AgencyID, r.ClientID, string(r.Status)), GSI2SK: created + sep + r.ID},
 		AccessRequest: r}
 	if r.Status == ah.RequestPending { // only pending requests are in the sparse expiry index
-		it.GSI3PK = pendingGSI3PK(shardOf(r.ID, PendingShards))
+		it.GSI3PK = pendingGSI3PK(shardOf(r.ID, sweepShards))
 		it.GSI3SK = pendingGSI3SK(sortableTime(r.ExpiresAt), r.AgencyID, r.ClientID, r.ID)
 	} else if (r.Status == ah.RequestApproved || r.Status == ah.RequestProvisioned) && r.AccessEndsAt != nil && r.EndNoticeSentAt == nil {
-		it.GSI3PK = grantNoticeGSI3PK(shardOf(r.ID, PendingShards))
+		it.GSI3PK = grantNoticeGSI3PK(shardOf(r.ID, sweepShards))
 		it.GSI3SK = timedGSI3SK(r.AccessEndsAt.Add(-time.Duration(r.Policy.Duration.NoticeMinutes)*time.Minute), r.AgencyID, r.ClientID, r.ID)
 	}
 	return it
+}
+
+// pendingGuardItem claims one pending request per client, platform and requester,
+// and carries the request in brief (offboarding lists them from the client's
+// partition without reading every request).
+type pendingGuardItem struct {
+	guard
+	ah.PendingRequest
 }
 
 type clientIdentityItem struct {
@@ -46,7 +54,6 @@ func newClientIdentityItem(i ah.ClientIdentity) clientIdentityItem {
 var (
 	errRequestNotFound        = ah.NotFound("access request")
 	errRequestPending         = ah.Conflict(ah.CodeRequestPending, "you already have a pending request for this platform; wait for the review or cancel it")
-	errNotConfigured          = fieldError("platformId", ah.FieldUnknown, "the platform is not configured for this client")
 	errRequestChanged         = ah.Conflict(ah.CodeRequestNotPending, "the request is no longer pending: it was reviewed, cancelled or expired meanwhile")
 	errClientIdentityNotFound = ah.NotFound("identity")
 	errIdentityExists         = ah.Conflict(ah.CodeIdentityProvisioning, "an identity for this client and platform was created meanwhile; approve again")
@@ -54,14 +61,17 @@ var (
 
 // CreateRequest writes a new pending request with its pending guard and counts it
 // on the client's platform entry (which must exist).
-func (s *Store) CreateRequest(ctx context.Context, r ah.AccessRequest, idem *Idempotency) error {
+func (s *Store) CreateRequest(ctx context.Context, r ah.AccessRequest, idem *ah.Idempotency) error {
 	const op = "dynamo.CreateRequest"
 	pk := clientPK(r.AgencyID, r.ClientID)
-	g, err := s.guardWrite(guard{keys: keys{PK: pk, SK: pendingGuardSK(r.PlatformID, r.RequesterID), Type: typePendingGuard},
-		AgencyID: r.AgencyID, TargetID: r.ID, UpdatedBy: r.UpdatedBy, LastAction: r.LastAction}, errRequestPending)
+	gv, err := marshal(pendingGuardItem{guard: guard{keys: keys{PK: pk, SK: pendingGuardSK(r.PlatformID, r.RequesterID), Type: typePendingGuard},
+		AgencyID: r.AgencyID, TargetID: r.ID, UpdatedBy: r.UpdatedBy, LastAction: r.LastAction},
+		PendingRequest: ah.PendingRequest{ID: r.ID, PlatformID: r.PlatformID, RequesterID: r.RequesterID, IdentityType: r.IdentityType,
+			CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}})
 	if err != nil {
 		return ah.Internal(op, err)
 	}
+	g := putNew(s.table, gv, errRequestPending)
 	// The client must be active and not being offboarded, checked in the same
 	// transaction (no extra read).
 	open := write{item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
@@ -72,7 +82,7 @@ func (s *Store) CreateRequest(ctx context.Context, r ah.AccessRequest, idem *Ide
 			":active": str(string(ah.ClientActive)), ":running": str("running"),
 		},
 	}}, onConditionFailed: errClientClosed}
-	return s.create(ctx, op, newRequestItem(r), idem, g, open, s.pendingCount(pk, r.PlatformID, 1, r.UpdatedBy, r.LastAction, r.UpdatedAt, errNotConfigured))
+	return s.create(ctx, op, newRequestItem(r), idem, g, open, s.pendingCount(pk, r.PlatformID, 1, r.UpdatedBy, r.LastAction, r.UpdatedAt, &ah.MissingError{What: "client_platform", ID: r.PlatformID}))
 }
 
 var errClientClosed = ah.Conflict(ah.CodeClientArchived, "the client is archived or being offboarded; it takes no new requests")
@@ -95,7 +105,7 @@ func (s *Store) GetRequest(ctx context.Context, agencyID, clientID, requestID st
 }
 
 // ListRequests lists a client's requests: of one status (GSI2, oldest first) or all.
-func (s *Store) ListRequests(ctx context.Context, agencyID, clientID string, status ah.RequestStatus, page Page) ([]ah.AccessRequest, Keys, error) {
+func (s *Store) ListRequests(ctx context.Context, agencyID, clientID string, status ah.RequestStatus, page ah.Page) ([]ah.AccessRequest, ah.Keys, error) {
 	in := prefixQuery(clientPK(agencyID, clientID), requestPrefix)
 	if status != "" {
 		in = &dynamodb.QueryInput{IndexName: aws.String(indexGSI2), KeyConditionExpression: aws.String("GSI2PK = :pk"),
@@ -106,7 +116,7 @@ func (s *Store) ListRequests(ctx context.Context, agencyID, clientID string, sta
 
 // ListRequesterRequests lists one requester's requests on a client (GSI1), of one
 // status when given.
-func (s *Store) ListRequesterRequests(ctx context.Context, agencyID, clientID, requesterID string, status ah.RequestStatus, page Page) ([]ah.AccessRequest, Keys, error) {
+func (s *Store) ListRequesterRequests(ctx context.Context, agencyID, clientID, requesterID string, status ah.RequestStatus, page ah.Page) ([]ah.AccessRequest, ah.Keys, error) {
 	in := &dynamodb.QueryInput{IndexName: aws.String(indexGSI1),
 		KeyConditionExpression: aws.String("GSI1PK = :pk AND begins_with(GSI1SK, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -120,23 +130,9 @@ func (s *Store) ListRequesterRequests(ctx context.Context, agencyID, clientID, r
 	return list(ctx, s, "dynamo.ListRequesterRequests", in, page, func(it requestItem) ah.AccessRequest { return it.AccessRequest })
 }
 
-// RequestTransition moves a request out of pending (or along after approval) in
-// one transaction, with what goes with it.
-type RequestTransition struct {
-	Request     ah.AccessRequest // the new state
-	PrevVersion int
-	PrevStatus  ah.RequestStatus
-	// LeavePending releases the pending guard and the platform's pending count.
-	LeavePending bool
-	// NewIdentity is created (with its client+platform guard) on approval.
-	NewIdentity *ah.ClientIdentity
-	// Grant is the live access a full approval creates.
-	Grant *GrantWrite
-}
-
 // TransitionRequest writes a request's transition. A request that changed meanwhile
 // (another reviewer, expiry) fails with request_not_pending.
-func (s *Store) TransitionRequest(ctx context.Context, t RequestTransition) error {
+func (s *Store) TransitionRequest(ctx context.Context, t ah.RequestTransition) error {
 	const op = "dynamo.TransitionRequest"
 	r := t.Request
 	pk := clientPK(r.AgencyID, r.ClientID)
@@ -211,7 +207,7 @@ func (s *Store) GetClientIdentity(ctx context.Context, agencyID, clientID, ident
 }
 
 // ListClientIdentities lists a client's dedicated identities.
-func (s *Store) ListClientIdentities(ctx context.Context, agencyID, clientID string, page Page) ([]ah.ClientIdentity, Keys, error) {
+func (s *Store) ListClientIdentities(ctx context.Context, agencyID, clientID string, page ah.Page) ([]ah.ClientIdentity, ah.Keys, error) {
 	return list(ctx, s, "dynamo.ListClientIdentities", prefixQuery(clientPK(agencyID, clientID), clientIdentityPrfx), page,
 		func(it clientIdentityItem) ah.ClientIdentity { return it.ClientIdentity })
 }
@@ -221,16 +217,40 @@ func (s *Store) UpdateClientIdentity(ctx context.Context, i ah.ClientIdentity, p
 	return s.replace(ctx, "dynamo.UpdateClientIdentity", newClientIdentityItem(i), prevVersion)
 }
 
-// ExpiredPending lists pending requests of one shard whose expiry is before now
-// (GSI3, sparse): a sweep reads what expired, not the table.
-func (s *Store) ExpiredPending(ctx context.Context, shard int, now time.Time, page Page) ([]ah.AccessRequest, Keys, error) {
-	return list(ctx, s, "dynamo.ExpiredPending", &dynamodb.QueryInput{
-		IndexName:              aws.String(indexGSI3),
-		KeyConditionExpression: aws.String("GSI3PK = :pk AND GSI3SK < :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(pendingGSI3PK(shard)), ":now": str(sortableTime(now)),
-		},
-	}, page, func(it requestItem) ah.AccessRequest { return it.AccessRequest })
+// ExpiredPending calls fn for every pending request whose expiry is before now,
+// reading only those: the sparse GSI3 shards, past entries only.
+func (s *Store) ExpiredPending(ctx context.Context, now time.Time, fn func(ah.AccessRequest) error) error {
+	return eachDue(ctx, s, "dynamo.ExpiredPending", pendingGSI3PK, now, func(it requestItem) error { return fn(it.AccessRequest) })
+}
+
+// eachDue calls fn for every item of the time-keyed sparse GSI3 partitions
+// (one per shard) due before now, a page of 100 at a time.
+func eachDue[I any](ctx context.Context, s *Store, op string, shardPK func(int) string, now time.Time, fn func(I) error) error {
+	for shard := range sweepShards {
+		page := ah.Page{Limit: 100}
+		for {
+			items, next, err := query[I](ctx, s, op, &dynamodb.QueryInput{
+				IndexName:              aws.String(indexGSI3),
+				KeyConditionExpression: aws.String("GSI3PK = :pk AND GSI3SK < :now"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":pk": str(shardPK(shard)), ":now": str(sortableTime(now)),
+				},
+			}, page)
+			if err != nil {
+				return fmt.Errorf("shard %d: %w", shard, err)
+			}
+			for _, it := range items {
+				if err := fn(it); err != nil {
+					return err
+				}
+			}
+			if len(next) == 0 {
+				break
+			}
+			page.After = next
+		}
+	}
+	return nil
 }
 
 // ImportRequests bulk-writes requests (load tests, benchmarks and migrations) with

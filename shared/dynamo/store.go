@@ -40,16 +40,6 @@ func NewStore(db API, table string) *Store {
 	return &Store{db: db, table: table}
 }
 
-// Page asks for one page of a list.
-type Page struct {
-	Limit int
-	// After is the key of the last item of the previous page (from a verified cursor).
-	After map[string]string
-}
-
-// Keys is the primary (and index) key of the last item read, for the next page.
-type Keys = map[string]string
-
 // keys are the attributes every item carries besides its entity's fields.
 type keys struct {
 	PK     string `json:"PK"`
@@ -108,7 +98,7 @@ func get[T any](ctx context.Context, s *Store, op, pk, sk string, notFound error
 }
 
 // query runs one Query and decodes its items, returning the key to continue after.
-func query[T any](ctx context.Context, s *Store, op string, in *dynamodb.QueryInput, page Page) ([]T, Keys, error) {
+func query[T any](ctx context.Context, s *Store, op string, in *dynamodb.QueryInput, page ah.Page) ([]T, ah.Keys, error) {
 	in.TableName = &s.table
 	if page.Limit > 0 {
 		in.Limit = aws.Int32(int32(page.Limit))
@@ -131,9 +121,9 @@ func query[T any](ctx context.Context, s *Store, op string, in *dynamodb.QueryIn
 		}
 		items = append(items, v)
 	}
-	var next Keys
+	var next ah.Keys
 	if len(out.LastEvaluatedKey) > 0 {
-		next = make(Keys, len(out.LastEvaluatedKey))
+		next = make(ah.Keys, len(out.LastEvaluatedKey))
 		for k, v := range out.LastEvaluatedKey {
 			sv, ok := v.(*types.AttributeValueMemberS)
 			if !ok {
@@ -199,7 +189,7 @@ func mustExist(table, pk, sk string, onMissing error) write {
 // transact runs writes as one TransactWriteItems. A failed condition is reported as
 // the error its write names; with idem, the idempotency record is written in the same
 // transaction and a reused key answers ErrReplay or a fingerprint mismatch.
-func (s *Store) transact(ctx context.Context, op string, idem *Idempotency, writes ...write) error {
+func (s *Store) transact(ctx context.Context, op string, idem *ah.Idempotency, writes ...write) error {
 	if idem != nil {
 		w, err := s.idempotencyWrite(idem)
 		if err != nil {
@@ -273,7 +263,7 @@ func mapErr(op string, err error) error {
 }
 
 // list runs a Query and converts each stored item to its domain value.
-func list[I, D any](ctx context.Context, s *Store, op string, in *dynamodb.QueryInput, page Page, conv func(I) D) ([]D, Keys, error) {
+func list[I, D any](ctx context.Context, s *Store, op string, in *dynamodb.QueryInput, page ah.Page, conv func(I) D) ([]D, ah.Keys, error) {
 	items, next, err := query[I](ctx, s, op, in, page)
 	if err != nil {
 		return nil, nil, err

@@ -1,6 +1,7 @@
 // Package gworkspace creates and manages Google Workspace domain users for managed
 // identities through the Admin SDK Directory API (google.golang.org/api). Errors are
-// classified for the state machine: Transient (retry with backoff) or Permanent.
+// classified in the workflow kit's vocabulary: ah.TransientError (retry with
+// backoff) or ah.PermanentError.
 package gworkspace
 
 import (
@@ -13,17 +14,9 @@ import (
 	admin "google.golang.org/api/admin/directory/v1"
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
 )
-
-// TransientError is a failure worth retrying (5xx, 429, network).
-type TransientError struct{ Msg string }
-
-func (e *TransientError) Error() string { return e.Msg }
-
-// PermanentError is a failure retrying will not fix (403, 400, 404).
-type PermanentError struct{ Msg string }
-
-func (e *PermanentError) Error() string { return e.Msg }
 
 // Client manages domain users.
 type Client struct {
@@ -40,17 +33,9 @@ func New(ctx context.Context, opts ...option.ClientOption) (*Client, error) {
 	return &Client{users: svc.Users}, nil
 }
 
-// User is what AccessHive creates.
-type User struct {
-	PrimaryEmail string
-	GivenName    string
-	FamilyName   string
-	Password     string
-}
-
 // EnsureUser creates the user. A 409 (it exists) is success: the step is retried
 // with the same email and password, so the existing user is the one we created.
-func (c *Client) EnsureUser(ctx context.Context, u User) (created bool, err error) {
+func (c *Client) EnsureUser(ctx context.Context, u ah.DirectoryUser) (created bool, err error) {
 	_, err = c.users.Insert(&admin.User{
 		PrimaryEmail:              u.PrimaryEmail,
 		Name:                      &admin.UserName{GivenName: u.GivenName, FamilyName: u.FamilyName},
@@ -91,14 +76,14 @@ func classify(what string, err error) error {
 	if errors.As(err, &gerr) {
 		msg := fmt.Sprintf("%s: Workspace answered %d: %s", what, gerr.Code, gerr.Message)
 		if gerr.Code >= 500 || gerr.Code == http.StatusTooManyRequests {
-			return &TransientError{Msg: msg}
+			return ah.Transient("%s", msg)
 		}
-		return &PermanentError{Msg: msg}
+		return ah.Permanent("%s", msg)
 	}
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	return &TransientError{Msg: fmt.Sprintf("%s: %v", what, err)}
+	return ah.Transient("%s: %w", what, err)
 }
 
 // FromEnv builds the client the environment describes: the local fake when

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/accesshive/accesshive/infra/fakedirectory"
+	ah "github.com/accesshive/accesshive/shared/accesshive"
 	"github.com/accesshive/accesshive/shared/gworkspace"
 )
 
@@ -26,7 +27,7 @@ func newPair(t *testing.T) (*gworkspace.Client, *fakedirectory.Directory) {
 func TestEnsureUser(t *testing.T) {
 	c, fake := newPair(t)
 	ctx := context.Background()
-	u := gworkspace.User{PrimaryEmail: "ah.idn1@northwind.example", GivenName: "Acme", FamilyName: "Ads", Password: "S3cret!pass-word"}
+	u := ah.DirectoryUser{PrimaryEmail: "ah.idn1@northwind.example", GivenName: "Acme", FamilyName: "Ads", Password: "S3cret!pass-word"}
 	created, err := c.EnsureUser(ctx, u)
 	if err != nil || !created {
 		t.Fatalf("first insert: created=%v err=%v", created, err)
@@ -43,16 +44,16 @@ func TestEnsureUser(t *testing.T) {
 	})
 	t.Run("5xxIsTransient", func(t *testing.T) {
 		fake.Fail(503, 1)
-		_, err := c.EnsureUser(ctx, gworkspace.User{PrimaryEmail: "x@northwind.example", Password: "p"})
-		var te *gworkspace.TransientError
+		_, err := c.EnsureUser(ctx, ah.DirectoryUser{PrimaryEmail: "x@northwind.example", Password: "p"})
+		var te *ah.TransientError
 		if !errors.As(err, &te) {
 			t.Fatalf("err = %T %v, want TransientError", err, err)
 		}
 	})
 	t.Run("403IsPermanent", func(t *testing.T) {
 		fake.Fail(403, 1)
-		_, err := c.EnsureUser(ctx, gworkspace.User{PrimaryEmail: "y@northwind.example", Password: "p"})
-		var pe *gworkspace.PermanentError
+		_, err := c.EnsureUser(ctx, ah.DirectoryUser{PrimaryEmail: "y@northwind.example", Password: "p"})
+		var pe *ah.PermanentError
 		if !errors.As(err, &pe) {
 			t.Fatalf("err = %T %v, want PermanentError", err, err)
 		}

@@ -18,11 +18,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
+	apihandler "github.com/accesshive/accesshive/functions/api/handler"
 	"github.com/accesshive/accesshive/infra/apigw"
 	"github.com/accesshive/accesshive/infra/benchresult"
 	"github.com/accesshive/accesshive/infra/testenv"
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 	"github.com/accesshive/accesshive/shared/httpapi"
+	"github.com/accesshive/accesshive/shared/lambdaenv"
 )
 
 // benchOverride replaces the matrix fixture where the matrix uses made-up ids, so
@@ -297,10 +301,12 @@ func BenchmarkHandlerOverhead(b *testing.B) {
 	rt := &replay{real: http.DefaultTransport, answers: map[string]recorded{}}
 	cfg := e.Stack.AWS.Copy()
 	cfg.HTTPClient = &http.Client{Transport: rt}
-	handler, _, err := httpapi.NewLambda(func(k string) string { return env[k] }, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	built, err := apihandler.Build(context.Background(), lambdaenv.Function{Env: func(k string) string { return env[k] }, AWS: cfg,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
 	if err != nil {
 		b.Fatal(err)
 	}
+	handler := built.(func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error))
 	byRoute := map[string]benchresult.Overhead{}
 	routes := httpapi.RouteTable()
 	for _, route := range routes {
@@ -424,12 +430,12 @@ func BenchmarkFunctions(b *testing.B) {
 	must(admin.Post("/v1/clients/"+clients[0]+"/offboarding", map[string]any{"confirmName": fmt.Sprint(admin.Get("/v1/clients/" + clients[0]).Map(b)["name"])}), 202)
 	waitForExecutions(b, e)
 
-	drivers := map[string]string{"PrepareIdentityFunction": "approval", "CreateWorkspaceUserFunction": "approval", "StoreCredentialFunction": "approval",
-		"ActivateIdentityFunction": "approval", "NotifyRequesterFunction": "approval", "RotateCredentialFunction": "credential rotation",
+	drivers := map[string]string{"PrepareIdentityFunction": "approval", "WorkspaceFunction": "approval, credential rotation, offboarding",
+		"StoreCredentialFunction": "approval", "ActivateIdentityFunction": "approval", "NotifyFunction": "table stream (request changes)",
 		"ExpireRequestsFunction": "schedule (sweep ending grants)", "AuditStreamFunction": "table stream", "OffboardClientFunction": "offboarding (one client)"}
 	var out []benchresult.Function
-	for _, fn := range []string{"PrepareIdentityFunction", "CreateWorkspaceUserFunction", "StoreCredentialFunction", "ActivateIdentityFunction",
-		"NotifyRequesterFunction", "RotateCredentialFunction", "ExpireRequestsFunction", "AuditStreamFunction", "OffboardClientFunction"} {
+	for _, fn := range []string{"PrepareIdentityFunction", "WorkspaceFunction", "StoreCredentialFunction", "ActivateIdentityFunction",
+		"NotifyFunction", "ExpireRequestsFunction", "AuditStreamFunction", "OffboardClientFunction"} {
 		m := e.Stack.Calls.Metrics(fn)
 		if m.Invocations == 0 {
 			b.Fatalf("%s was never invoked", fn)

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
 	"github.com/accesshive/accesshive/infra/testenv"
+	ah "github.com/accesshive/accesshive/shared/accesshive"
 )
 
 // TestThrottlingIsA503AndWritesNothing: when DynamoDB throttles (after the SDK's
@@ -51,16 +53,17 @@ func TestThrottlingIsA503AndWritesNothing(t *testing.T) {
 	}
 }
 
-// TestStepRedeliveryDuplicatesNothing: the Notify step does its work, then fails
-// before returning (its last write fails once), so Step Functions runs it again. The
-// requester still has exactly one in-app notification, the request one
-// "provisioned" history entry, and the identity every step done.
+// TestStepRedeliveryDuplicatesNothing: the Workspace step creates the user and
+// stores its credential, then its last write ("done") fails once, so Step Functions
+// runs it again. The retry finds the user and the secret already there: one
+// Workspace user whose password is the stored one, one secret version, every step
+// done, and one "provisioned" history entry.
 func TestStepRedeliveryDuplicatesNothing(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t)
 	var updates int
 	e.Stack.Calls.InjectFault(func(fn, op string) error {
-		if fn == "NotifyRequesterFunction" && op == "DynamoDB.UpdateItem" {
+		if fn == "WorkspaceFunction" && op == "DynamoDB.UpdateItem" {
 			updates++
 			if updates == 2 { // running -> (work) -> done: the "done" write fails once
 				return &smithy.GenericAPIError{Code: "InternalServerError", Message: "injected crash"}
@@ -71,7 +74,7 @@ func TestStepRedeliveryDuplicatesNothing(t *testing.T) {
 	ipath := provisioned(t, e, e.Seed.Platforms["googleAds"], "managed")
 	e.Stack.Calls.InjectFault(nil)
 	if updates < 3 {
-		t.Fatalf("the notify step was not redelivered (%d step writes)", updates)
+		t.Fatalf("the Workspace step was not redelivered (%d step writes)", updates)
 	}
 	idn := e.As("admin").Get(ipath).Map(t)
 	for name, st := range stepStatuses(t, idn) {
@@ -79,8 +82,20 @@ func TestStepRedeliveryDuplicatesNothing(t *testing.T) {
 			t.Errorf("step %s = %s after redelivery", name, st)
 		}
 	}
-	if k := kinds(t, e, "clientUser"); k != "access_request.approved,access_request.provisioned" {
-		t.Fatalf("requester notifications = %s, want one of each", k)
+	identityID := idn["id"].(string)
+	user, ok := e.Stack.Directory.User(idn["email"].(string))
+	if !ok {
+		t.Fatalf("no Workspace user %v", idn["email"])
+	}
+	sm := secretsmanager.NewFromConfig(e.Stack.AWS)
+	name := ah.CredentialSecretName(e.Seed.AgencyID, e.Seed.ClientID, identityID)
+	secret, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: &name})
+	if err != nil || *secret.SecretString != user["password"] {
+		t.Fatalf("the stored credential is not the Workspace user's password (%v)", err)
+	}
+	versions, err := sm.ListSecretVersionIds(context.Background(), &secretsmanager.ListSecretVersionIdsInput{SecretId: &name})
+	if err != nil || len(versions.Versions) != 1 {
+		t.Fatalf("secret versions = %d (%v), want 1", len(versions.Versions), err)
 	}
 	req := e.As("clientUser").Get("/v1/clients/" + e.Seed.ClientID + "/access-requests/" + idn["requestId"].(string)).Map(t)
 	provisionedEvents := 0
@@ -91,6 +106,41 @@ func TestStepRedeliveryDuplicatesNothing(t *testing.T) {
 	}
 	if provisionedEvents != 1 {
 		t.Fatalf("%d provisioned history entries, want 1", provisionedEvents)
+	}
+}
+
+// TestNotificationRedeliveryDuplicatesNothing: the notifications function's first
+// email fails, so it reports the stream record and Lambda delivers it again; the
+// retry sends only what was not sent. The requester ends with one notification of
+// each kind, every one emailed, and SES was asked once per notification plus the
+// one failed attempt.
+func TestNotificationRedeliveryDuplicatesNothing(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	var sends int
+	e.Stack.Calls.InjectFault(func(fn, op string) error {
+		if fn == "NotifyFunction" && op == "SESv2.SendEmail" {
+			sends++
+			if sends == 1 {
+				return &smithy.GenericAPIError{Code: "TooManyRequestsException", Message: "injected"}
+			}
+		}
+		return nil
+	})
+	provisioned(t, e, e.Seed.Platforms["googleAds"], "managed")
+	if k := kinds(t, e, "clientUser"); k != "access_request.approved,access_request.provisioned" {
+		t.Fatalf("requester notifications = %s, want one of each", k)
+	}
+	e.Stack.Calls.InjectFault(nil)
+	// owner and admin hear of the new request, the requester of its approval and
+	// its provisioning: four notifications, one email each, plus the failed one.
+	if sends != 5 {
+		t.Fatalf("SendEmail calls = %d, want 5 (4 notifications + 1 failed attempt)", sends)
+	}
+	for _, h := range []string{"owner", "admin"} {
+		if k := kinds(t, e, h); k != "access_request.pending" {
+			t.Fatalf("%s notifications = %s", h, k)
+		}
 	}
 }
 

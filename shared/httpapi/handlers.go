@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/service"
 )
 
@@ -128,19 +127,19 @@ type listBody[T any] struct {
 
 // list handles GET routes that list resources, one page at a time: limit is capped
 // at MaxLimit and the cursor is verified against the agency and the list.
-func list[Out any](s *Server, fn func(context.Context, ah.Principal, dynamo.Page) ([]Out, dynamo.Keys, error)) func(*call) (reply, error) {
-	return listCall(s, func(c *call, page dynamo.Page) ([]Out, dynamo.Keys, error) { return fn(c.r.Context(), c.p, page) })
+func list[Out any](s *Server, fn func(context.Context, ah.Principal, ah.Page) ([]Out, ah.Keys, error)) func(*call) (reply, error) {
+	return listCall(s, func(c *call, page ah.Page) ([]Out, ah.Keys, error) { return fn(c.r.Context(), c.p, page) })
 }
 
 // listIn handles list routes under one parent resource named by a path parameter.
-func listIn[Out any](s *Server, param string, fn func(context.Context, ah.Principal, string, dynamo.Page) ([]Out, dynamo.Keys, error)) func(*call) (reply, error) {
-	return listCall(s, func(c *call, page dynamo.Page) ([]Out, dynamo.Keys, error) {
+func listIn[Out any](s *Server, param string, fn func(context.Context, ah.Principal, string, ah.Page) ([]Out, ah.Keys, error)) func(*call) (reply, error) {
+	return listCall(s, func(c *call, page ah.Page) ([]Out, ah.Keys, error) {
 		return fn(c.r.Context(), c.p, c.r.PathValue(param), page)
 	})
 }
 
 // listCall runs one page of any list.
-func listCall[Out any](s *Server, fn func(*call, dynamo.Page) ([]Out, dynamo.Keys, error)) func(*call) (reply, error) {
+func listCall[Out any](s *Server, fn func(*call, ah.Page) ([]Out, ah.Keys, error)) func(*call) (reply, error) {
 	return func(c *call) (reply, error) {
 		page, scope, err := s.pageOf(c)
 		if err != nil {
@@ -160,9 +159,9 @@ func listCall[Out any](s *Server, fn func(*call, dynamo.Page) ([]Out, dynamo.Key
 
 // pageOf reads limit and cursor. The cursor's scope binds it to the agency, the
 // route and the list's filters.
-func (s *Server) pageOf(c *call) (dynamo.Page, string, error) {
+func (s *Server) pageOf(c *call) (ah.Page, string, error) {
 	q := c.r.URL.Query()
-	page := dynamo.Page{Limit: DefaultLimit}
+	page := ah.Page{Limit: DefaultLimit}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 {

@@ -47,6 +47,16 @@ func TestEachIAMStatementIsNeeded(t *testing.T) {
 		r.JSON(t, &list)
 		return len(list.Items) > 0
 	}
+	rotates := func(t *testing.T, e *testenv.Env) bool {
+		id := submit(t, e, e.Seed.Platforms["googleAds"], "managed")["id"].(string)
+		r := e.As("admin").Post("/v1/clients/"+e.Seed.ClientID+"/access-requests/"+id+"/approve", nil)
+		if r.Status != 200 {
+			return false
+		}
+		waitExecutions(t, e)
+		path := "/v1/clients/" + e.Seed.ClientID + "/identities/" + r.Map(t)["identityId"].(string)
+		return e.As("admin").Post(path+"/credentials/rotate", nil).Status == 200
+	}
 	sweeps := func(t *testing.T, e *testenv.Env) bool {
 		_, err := e.Stack.Invoke(context.Background(), "ExpireRequestsFunction", []byte(`{"source":"scheduler"}`))
 		return err == nil
@@ -55,6 +65,7 @@ func TestEachIAMStatementIsNeeded(t *testing.T) {
 		if !provisionsManaged(t, e) {
 			return false
 		}
+		drain(t, e)
 		var list struct{ Items []map[string]any }
 		e.As("clientUser").Get("/v1/notifications").JSON(t, &list)
 		for _, n := range list.Items {
@@ -83,9 +94,11 @@ func TestEachIAMStatementIsNeeded(t *testing.T) {
 		{"AuditStreamFunction", "AppendAudit", audited},
 		{"ExpireRequestsFunction", "Table", sweeps},
 		{"ProvisioningStateMachine", "InvokeSteps", provisionsManaged},
-		{"CreateWorkspaceUserFunction", "IdentitySecrets", provisionsManaged},
+		{"WorkspaceFunction", "IdentitySecrets", provisionsManaged},
+		{"ApiFunction", "RotateCredentials", rotates},
+		{"RotationStateMachine", "InvokeSteps", rotates},
 		{"ActivateIdentityFunction", "Table", provisionsManaged},
-		{"NotifyRequesterFunction", "SendEmail", requesterEmailed},
+		{"NotifyFunction", "SendEmail", requesterEmailed},
 		{"OffboardClientFunction", "Table", offboards},
 	} {
 		t.Run(tt.resource+"/"+tt.sid, func(t *testing.T) {
@@ -106,7 +119,7 @@ func TestEachIAMStatementIsNeeded(t *testing.T) {
 	t.Run("Control", func(t *testing.T) {
 		t.Parallel()
 		for name, flow := range map[string]func(*testing.T, *testenv.Env) bool{"bootstrap": bootstrap, "requesterEmailed": requesterEmailed,
-			"audited": audited, "sweeps": sweeps, "offboards": offboards} {
+			"rotates": rotates, "audited": audited, "sweeps": sweeps, "offboards": offboards} {
 			if !flow(t, testenv.New(t)) {
 				t.Errorf("%s fails with the template as it is", name)
 			}

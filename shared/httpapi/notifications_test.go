@@ -8,8 +8,11 @@ import (
 	"github.com/accesshive/accesshive/infra/testenv"
 )
 
+// kinds lists a user's notification kinds once the table's stream has been
+// delivered: notifications are written by NotifyFunction from the stream.
 func kinds(t *testing.T, e *testenv.Env, handle string) string {
 	t.Helper()
+	drain(t, e)
 	var list struct{ Items []map[string]any }
 	e.As(handle).Get("/v1/notifications").JSON(t, &list)
 	var out []string

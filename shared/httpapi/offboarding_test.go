@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/accesshive/accesshive/infra/testenv"
-	"github.com/accesshive/accesshive/shared/provisioning"
+	ah "github.com/accesshive/accesshive/shared/accesshive"
 )
 
 func stepMap(t *testing.T, c map[string]any) map[string]string {
@@ -98,7 +98,7 @@ func TestOffboarding(t *testing.T) {
 			t.Fatalf("Workspace user not suspended: %v", u)
 		}
 		_, err := secretsmanager.NewFromConfig(e.Stack.AWS).GetSecretValue(context.Background(),
-			&secretsmanager.GetSecretValueInput{SecretId: new(provisioning.SecretName(e.Seed.AgencyID, acme, got["id"].(string)))})
+			&secretsmanager.GetSecretValueInput{SecretId: new(ah.CredentialSecretName(e.Seed.AgencyID, acme, got["id"].(string)))})
 		if err == nil {
 			t.Fatal("the stored credential is still readable")
 		}

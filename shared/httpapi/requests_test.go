@@ -10,7 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/accesshive/accesshive/infra/testenv"
-	"github.com/accesshive/accesshive/shared/provisioning"
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/service"
 )
 
 func submit(t testing.TB, e *testenv.Env, platform, identityType string) map[string]any {
@@ -117,7 +118,7 @@ func TestManagedRequestFlow(t *testing.T) {
 				t.Errorf("step %s = %s, want done", name, st)
 			}
 		}
-		email := provisioning.ManagedEmail(identityID, "workspace.local")
+		email := service.ManagedEmail(identityID, "workspace.local")
 		if idn["email"] != email {
 			t.Errorf("email = %v, want %s", idn["email"], email)
 		}
@@ -126,7 +127,7 @@ func TestManagedRequestFlow(t *testing.T) {
 			t.Fatalf("no Workspace user %s", email)
 		}
 		secret, err := secretsmanager.NewFromConfig(e.Stack.AWS).GetSecretValue(context.Background(),
-			&secretsmanager.GetSecretValueInput{SecretId: new(provisioning.SecretName(e.Seed.AgencyID, acme, identityID))})
+			&secretsmanager.GetSecretValueInput{SecretId: new(ah.CredentialSecretName(e.Seed.AgencyID, acme, identityID))})
 		if err != nil || *secret.SecretString != user["password"] {
 			t.Fatalf("stored credential does not match the Workspace user's password (%v)", err)
 		}

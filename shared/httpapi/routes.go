@@ -7,8 +7,6 @@ import (
 	"time"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/audit"
-	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
 // call is one request as a handler sees it.
@@ -129,7 +127,7 @@ func (s *Server) routeTable() []route {
 		{"identities.create", "POST", "/v1/identities", admins, "create agency identities", create(svc.CreateIdentity)},
 		{"identities.get", "GET", "/v1/identities/{identityId}", adminsManager, "read agency identities", get("identityId", svc.GetIdentity)},
 
-		{"clients.list", "GET", "/v1/clients", staff, "list clients", listCall(s, func(c *call, page dynamo.Page) ([]ah.ClientView, dynamo.Keys, error) {
+		{"clients.list", "GET", "/v1/clients", staff, "list clients", listCall(s, func(c *call, page ah.Page) ([]ah.ClientView, ah.Keys, error) {
 			lifecycle, err := lifecycleParam(c)
 			if err != nil {
 				return nil, nil, err
@@ -191,7 +189,7 @@ func (s *Server) routeTable() []route {
 			return reply{status: http.StatusOK, body: i, version: i.Version}, err
 		}},
 		{"clients.requests.create", "POST", "/v1/clients/{clientId}/access-requests", clientUsers, "submit access requests", createIn("clientId", svc.SubmitRequest)},
-		{"clients.requests.list", "GET", "/v1/clients/{clientId}/access-requests", everyone, "list access requests", listCall(s, func(c *call, page dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error) {
+		{"clients.requests.list", "GET", "/v1/clients/{clientId}/access-requests", everyone, "list access requests", listCall(s, func(c *call, page ah.Page) ([]ah.AccessRequest, ah.Keys, error) {
 			return svc.ListRequests(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.URL.Query().Get("status"), page)
 		})},
 		{"clients.requests.get", "GET", "/v1/clients/{clientId}/access-requests/{requestId}", everyone, "read access requests", getIn("clientId", "requestId", svc.GetRequest)},
@@ -222,14 +220,14 @@ func (s *Server) routeTable() []route {
 			return reply{status: http.StatusAccepted, body: v, version: v.Version}, err
 		}},
 		{"notifications.list", "GET", "/v1/notifications", everyone, "read notifications", list(s, svc.ListNotifications)},
-		{"clients.activity.list", "GET", "/v1/clients/{clientId}/activity", staff, "read client activity", listCall(s, func(c *call, page dynamo.Page) ([]ah.AuditEntry, dynamo.Keys, error) {
+		{"clients.activity.list", "GET", "/v1/clients/{clientId}/activity", staff, "read client activity", listCall(s, func(c *call, page ah.Page) ([]ah.AuditEntry, ah.Keys, error) {
 			f, err := auditFilter(c)
 			if err != nil {
 				return nil, nil, err
 			}
 			return svc.ListActivity(c.r.Context(), c.p, c.r.PathValue("clientId"), f, page)
 		})},
-		{"audit.search", "GET", "/v1/audit", admins, "search the audit trail", listCall(s, func(c *call, page dynamo.Page) ([]ah.AuditEntry, dynamo.Keys, error) {
+		{"audit.search", "GET", "/v1/audit", admins, "search the audit trail", listCall(s, func(c *call, page ah.Page) ([]ah.AuditEntry, ah.Keys, error) {
 			f, err := auditFilter(c)
 			if err != nil {
 				return nil, nil, err
@@ -307,9 +305,9 @@ func review[In any](fn func(context.Context, ah.Principal, string, string, In) (
 }
 
 // auditFilter reads ?action=&actorId=&from=&to= (RFC 3339 times).
-func auditFilter(c *call) (audit.Filter, error) {
+func auditFilter(c *call) (ah.AuditFilter, error) {
 	q := c.r.URL.Query()
-	f := audit.Filter{Action: q.Get("action"), ActorID: q.Get("actorId")}
+	f := ah.AuditFilter{Action: q.Get("action"), ActorID: q.Get("actorId")}
 	var v ah.Validation
 	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
 		if s := q.Get(name); s != "" {

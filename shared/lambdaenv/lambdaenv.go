@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -72,8 +73,19 @@ func awsConfigFrom(getenv func(string) string) (aws.Config, error) {
 	return cfg, nil
 }
 
-// Builder makes a function's handler from its environment, once per container.
-type Builder func(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger) (any, error)
+// Function is what a function's handler is built from: its environment, its AWS
+// configuration, its logger and its clock. The Lambda main and the local stack
+// build a function's handler the same way, through its package's Build.
+type Function struct {
+	Env Env
+	AWS aws.Config
+	Log *slog.Logger
+	// Now is the clock: time.Now in Lambda; the local stack's, which tests move.
+	Now func() time.Time
+}
+
+// Builder makes a function's handler, once per container.
+type Builder func(ctx context.Context, f Function) (any, error)
 
 // Run is every function's main: read the environment, load the AWS config, build
 // the handler and hand it to the Lambda runtime. An init failure is logged and the
@@ -85,7 +97,7 @@ func Run(build Builder) {
 	cfg, err := AWSConfig(ctx)
 	if err == nil {
 		var h any
-		if h, err = build(ctx, env, cfg, log); err == nil {
+		if h, err = build(ctx, Function{Env: env, AWS: cfg, Log: log, Now: time.Now}); err == nil {
 			lambda.Start(h)
 			return
 		}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
 // operatorActor is who the bootstrap command writes as.
@@ -35,12 +34,12 @@ func (s *Service) CreateAgency(ctx context.Context, in ah.NewAgencyInput) (Creat
 	}}
 	stampNew(&a.Meta, operatorActor, "agency.create", now)
 	owner := ah.Member{ID: NewID("mbr"), AgencyID: agencyID, Email: ah.NormalizeEmail(in.OwnerEmail),
-		Name: strings.TrimSpace(in.OwnerName), Role: ah.RoleOwner, Status: ah.MemberInvited, Subject: in.OwnerSubject}
+		Name: strings.TrimSpace(in.OwnerName), Role: ah.RoleOwner, Status: ah.MemberInvited, Subject: in.OwnerSubject, Teams: map[string]ah.TeamRole{}}
 	if owner.Subject != "" {
 		owner.Status = ah.MemberActive
 	}
 	stampNew(&owner.Meta, operatorActor, "member.create", now)
-	if err := s.store.CreateAgency(ctx, dynamo.CreateAgencyOpts{Agency: a, Owner: owner, Policy: policy}); err != nil {
+	if err := s.store.CreateAgency(ctx, ah.AgencyCreation{Agency: a, Owner: owner, Policy: policy}); err != nil {
 		return CreateAgencyResult{}, fmt.Errorf("create agency %q: %w", a.Name, err)
 	}
 	return CreateAgencyResult{Agency: a, Owner: owner}, nil
@@ -81,7 +80,7 @@ func (s *Service) UpdateSettings(ctx context.Context, p ah.Principal, patch ah.S
 	}
 	prev := a.Version
 	now := s.clock.Now()
-	opts := dynamo.UpdateAgencyOpts{PrevVersion: prev}
+	opts := ah.AgencyUpdate{PrevVersion: prev}
 	if patch.AgencyName != nil {
 		a.Name = strings.TrimSpace(*patch.AgencyName)
 	}
@@ -102,7 +101,7 @@ func (s *Service) UpdateSettings(ctx context.Context, p ah.Principal, patch ah.S
 		if err != nil {
 			return ah.SettingsView{}, ah.Internal(op, fmt.Errorf("read current default policy: %w", err))
 		}
-		opts.NewDefaultPrev, opts.OldDefaultPrevious = newDef.Version, oldDef.Version
+		opts.NewDefaultPrev, opts.OldDefaultPrev = newDef.Version, oldDef.Version
 		newDef.IsDefault, oldDef.IsDefault = true, false
 		stampChange(&newDef.Meta, p.MemberID, "security_policy.set_default", now)
 		stampChange(&oldDef.Meta, p.MemberID, "security_policy.unset_default", now)

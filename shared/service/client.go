@@ -2,34 +2,58 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
 var errClientArchived = ah.Conflict(ah.CodeClientArchived, "the client is archived; archived clients are read-only")
 
-// seesAllClients reports whether the principal sees every client of the agency.
-func seesAllClients(p ah.Principal) bool { return p.Is(ah.RoleOwner, ah.RoleAdmin) }
+// seesClient reports whether the principal may see a client: owners and admins
+// every client, other staff the clients whose team they are on (their principal
+// carries their teams, so this needs no read). Anyone else sees none.
+func seesClient(p ah.Principal, clientID string) bool {
+	return p.SeesAllClients() || (p.Role.IsAgencyRole() && p.TeamRole(clientID) != "")
+}
 
-// visibleClient reads a client's detail if the principal may see it: owners and
-// admins see every client, other staff only clients whose team they are on. Anyone
-// else gets not found, so a client's existence does not leak.
-func (s *Service) visibleClient(ctx context.Context, p ah.Principal, clientID string) (dynamo.ClientDetail, error) {
-	d, err := s.store.GetClientDetail(ctx, p.AgencyID, clientID)
-	if err != nil {
-		return d, err
+// clientScope answers not found for a client the principal may not see, so a
+// client's existence does not leak.
+func clientScope(p ah.Principal, clientID string) error {
+	if !seesClient(p, clientID) {
+		return ah.NotFound("client")
 	}
-	if seesAllClients(p) || (p.Role.IsAgencyRole() && d.TeamRole(p.MemberID) != "") {
-		return d, nil
+	return nil
+}
+
+// confirmClient answers not found for a client that does not exist, when a list
+// of its items came back empty for an owner or admin (whose principal names no
+// clients): a foreign or unknown client is 404, never an empty list. Team members'
+// principals name only clients that exist, and a non-empty list proves it, so
+// this costs a read only for an empty page.
+func (s *Service) confirmClient(ctx context.Context, p ah.Principal, clientID string, empty bool) error {
+	if !empty || !p.SeesAllClients() {
+		return nil
 	}
-	return dynamo.ClientDetail{}, ah.NotFound("client")
+	ok, err := s.store.ClientExists(ctx, p.AgencyID, clientID)
+	if err == nil && !ok {
+		return ah.NotFound("client")
+	}
+	return err
+}
+
+// visibleClient reads a client's detail if the principal may see it.
+func (s *Service) visibleClient(ctx context.Context, p ah.Principal, clientID string) (ah.ClientDetail, error) {
+	if err := clientScope(p, clientID); err != nil {
+		return ah.ClientDetail{}, err
+	}
+	return s.store.GetClientDetail(ctx, p.AgencyID, clientID)
 }
 
 // detailView is a client's full view: status, checklist, contacts, team, platforms.
-func (s *Service) detailView(d dynamo.ClientDetail) ah.ClientView {
+func (s *Service) detailView(d ah.ClientDetail) ah.ClientView {
 	v := d.Client.View(s.clock.Now())
 	v.Contacts, v.Team, v.Platforms = d.Contacts, d.Team, d.Platforms
 	if v.Contacts == nil {
@@ -52,6 +76,23 @@ func countContact(f *ah.ClientFacts, kind ah.ContactKind, delta int) {
 	}
 }
 
+// missingField turns what a store write found missing into the field error the
+// caller sees; fields names the input field of each referenced member by index.
+func missingField(err error, fields func(*ah.MissingError) (field, message string)) error {
+	var m *ah.MissingError
+	if !errors.As(err, &m) {
+		return err
+	}
+	field, msg := fields(m)
+	var v ah.Validation
+	v.Add(field, ah.FieldUnknown, "%s", msg)
+	return v.Err()
+}
+
+func unknownPolicy(m *ah.MissingError) (string, string) {
+	return "securityPolicyId", "no such security policy in this agency"
+}
+
 // CreateClient creates a client with everything the five-step flow collects, in one
 // transaction: the client (name unique in the agency, case-insensitively), its
 // contacts and team, with the security policy (agency default when omitted) and
@@ -70,13 +111,13 @@ func (s *Service) CreateClient(ctx context.Context, p ah.Principal, in ah.NewCli
 		policy = a.Settings.DefaultSecurityPolicyID
 	}
 	now := s.clock.Now()
-	c := ah.Client{ID: NewID("cli"), AgencyID: p.AgencyID, Name: strings.TrimSpace(in.Name), Description: strings.TrimSpace(in.Description),
+	c := ah.Client{ID: NewID(ah.PrefixClient), AgencyID: p.AgencyID, Name: strings.TrimSpace(in.Name), Description: strings.TrimSpace(in.Description),
 		Industry: in.Industry, Region: in.Region, Timezone: in.Timezone, SecurityPolicyID: policy, Lifecycle: ah.ClientActive,
 		Facts: ah.ClientFacts{PlatformHealth: map[string]ah.PlatformStatus{}}}
 	stampNew(&c.Meta, p.MemberID, "client.create", now)
-	d := dynamo.ClientDetail{Client: c, Contacts: []ah.Contact{}, Team: []ah.TeamAssignment{}}
+	d := ah.ClientDetail{Client: c, Contacts: []ah.Contact{}, Team: []ah.TeamAssignment{}}
 	for _, ci := range in.Contacts {
-		ct := ah.Contact{ID: NewID("con"), Kind: ci.Kind, Name: strings.TrimSpace(ci.Name), Email: ah.NormalizeEmail(ci.Email), Phone: ci.Phone}
+		ct := ah.Contact{ID: NewID(ah.PrefixContact), Kind: ci.Kind, Name: strings.TrimSpace(ci.Name), Email: ah.NormalizeEmail(ci.Email), Phone: ci.Phone}
 		d.Contacts = append(d.Contacts, ct)
 		countContact(&d.Client.Facts, ct.Kind, 1)
 	}
@@ -84,16 +125,25 @@ func (s *Service) CreateClient(ctx context.Context, p ah.Principal, in ah.NewCli
 	if p.Role == ah.RoleClientManager && !onTeam(team, p.MemberID) {
 		team = append(team, ah.TeamInput{MemberID: p.MemberID, Role: ah.TeamManager})
 	}
-	var members []string
 	for _, t := range team {
 		d.Team = append(d.Team, ah.TeamAssignment{MemberID: t.MemberID, Role: t.Role, IdentityAccess: t.Role.IdentityAccess(), AssignedAt: now, AssignedBy: p.MemberID})
-		members = append(members, t.MemberID)
 	}
 	d.Client.Facts.TeamMembers = len(d.Team)
-	w := dynamo.ClientWrite{Client: d.Client, Actor: p.MemberID, Action: "client.create",
-		PutContacts: d.Contacts, PutTeam: d.Team, RequireMembers: members, RequirePolicy: policy}
 	view := s.detailView(d)
-	return create(p, now, idem, view, func(rec *dynamo.Idempotency) error { return s.store.WriteClient(ctx, w, rec) })
+	res, err := create(p, now, idem, view, func(rec *ah.Idempotency) error {
+		return s.store.CreateClient(ctx, ah.ClientCreation{Client: d.Client, Contacts: d.Contacts, Team: d.Team}, rec)
+	})
+	if err == nil && !res.Replayed {
+		for _, t := range d.Team {
+			s.principals.forgetMember(t.MemberID)
+		}
+	}
+	return res, missingField(err, func(m *ah.MissingError) (string, string) {
+		if m.What == "member" {
+			return fmt.Sprintf("team[%d].memberId", m.Index), "no enabled agency member " + m.ID + " (client users cannot be on a team)"
+		}
+		return unknownPolicy(m)
+	})
 }
 
 func onTeam(team []ah.TeamInput, memberID string) bool {
@@ -116,15 +166,17 @@ func (s *Service) GetClient(ctx context.Context, p ah.Principal, clientID string
 }
 
 // ListClients lists the clients the principal sees, of one lifecycle (default
-// active): every client for owners and admins, their teams' clients for others.
-func (s *Service) ListClients(ctx context.Context, p ah.Principal, lifecycle ah.ClientLifecycle, page dynamo.Page) ([]ah.ClientView, dynamo.Keys, error) {
+// active): every client for owners and admins (one Query, by name), their teams'
+// clients for others (one BatchGetItem of the clients on their principal, a page at
+// a time in id order, sorted by name within the page).
+func (s *Service) ListClients(ctx context.Context, p ah.Principal, lifecycle ah.ClientLifecycle, page ah.Page) ([]ah.ClientView, ah.Keys, error) {
 	var cs []ah.Client
-	var next dynamo.Keys
+	var next ah.Keys
 	var err error
-	if seesAllClients(p) {
+	if p.SeesAllClients() {
 		cs, next, err = s.store.ListClients(ctx, p.AgencyID, lifecycle, page)
 	} else {
-		cs, next, err = s.store.ListMemberClients(ctx, p.AgencyID, p.MemberID, lifecycle, page)
+		cs, next, err = s.teamClients(ctx, p, lifecycle, page)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -137,34 +189,61 @@ func (s *Service) ListClients(ctx context.Context, p ah.Principal, lifecycle ah.
 	return out, next, nil
 }
 
-// mutateClient runs one change to a client the principal may see and that is not
-// archived: change edits the detail in memory and fills the write; the result is
-// written as one version-checked transaction.
-func (s *Service) mutateClient(ctx context.Context, p ah.Principal, clientID string, ifMatch *int, action string,
-	change func(d *dynamo.ClientDetail, w *dynamo.ClientWrite) error) (dynamo.ClientDetail, error) {
+// teamClients pages through the clients on a member's principal.
+func (s *Service) teamClients(ctx context.Context, p ah.Principal, lifecycle ah.ClientLifecycle, page ah.Page) ([]ah.Client, ah.Keys, error) {
+	if !p.Role.IsAgencyRole() {
+		return nil, nil, nil
+	}
+	ids := make([]string, 0, len(p.Teams))
+	for id := range p.Teams {
+		if after := page.After["clientId"]; after == "" || id > after {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	limit := page.Limit
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	var next ah.Keys
+	if len(ids) > limit {
+		ids = ids[:limit]
+		next = ah.Keys{"clientId": ids[limit-1]}
+	}
+	cs, err := s.store.GetClients(ctx, p.AgencyID, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := cs[:0]
+	for _, c := range cs {
+		if c.Lifecycle == lifecycle {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	return out, next, nil
+}
+
+// changeClient reads a client the principal may see for a change: not archived,
+// not being offboarded, at the If-Match version when given. It returns the detail
+// and the change's stamp (the client as it will be written, version bumped).
+func (s *Service) changeClient(ctx context.Context, p ah.Principal, clientID string, ifMatch *int, action string) (ah.ClientDetail, ah.ClientChange, error) {
 	d, err := s.visibleClient(ctx, p, clientID)
 	if err != nil {
-		return d, err
+		return d, ah.ClientChange{}, err
 	}
 	if d.Client.Lifecycle == ah.ClientArchived {
-		return d, errClientArchived
+		return d, ah.ClientChange{}, errClientArchived
 	}
 	if o := d.Client.Offboarding; o != nil && o.Status == "running" {
-		return d, errOffboardingRunning
+		return d, ah.ClientChange{}, errOffboardingRunning
 	}
 	if err := checkIfMatch(ifMatch, d.Client.Version, d.Client.View(s.clock.Now())); err != nil {
-		return d, err
+		return d, ah.ClientChange{}, err
 	}
-	w := dynamo.ClientWrite{PrevVersion: d.Client.Version, PrevName: d.Client.Name, Actor: p.MemberID, Action: action}
-	if err := change(&d, &w); err != nil {
-		return d, err
-	}
-	stampChange(&d.Client.Meta, p.MemberID, action, s.clock.Now())
-	w.Client = d.Client
-	if err := s.store.WriteClient(ctx, w, nil); err != nil {
-		return d, fmt.Errorf("%s %s: %w", action, clientID, err)
-	}
-	return d, nil
+	ch := ah.ClientChange{Client: d.Client, PrevVersion: d.Client.Version}
+	stampChange(&ch.Client.Meta, p.MemberID, action, s.clock.Now())
+	return d, ch, nil
 }
 
 // UpdateClient changes a client's basic information (name unique in the agency).
@@ -172,27 +251,29 @@ func (s *Service) UpdateClient(ctx context.Context, p ah.Principal, clientID str
 	if err := patch.Validate(); err != nil {
 		return ah.ClientView{}, err
 	}
-	d, err := s.mutateClient(ctx, p, clientID, ifMatch, "client.update", func(d *dynamo.ClientDetail, w *dynamo.ClientWrite) error {
-		c := &d.Client
-		set := func(dst *string, v *string) {
-			if v != nil {
-				*dst = strings.TrimSpace(*v)
-			}
-		}
-		set(&c.Name, patch.Name)
-		set(&c.Description, patch.Description)
-		set(&c.Industry, patch.Industry)
-		set(&c.Region, patch.Region)
-		set(&c.Timezone, patch.Timezone)
-		if patch.SecurityPolicyID != nil && *patch.SecurityPolicyID != c.SecurityPolicyID {
-			c.SecurityPolicyID = *patch.SecurityPolicyID
-			w.RequirePolicy = c.SecurityPolicyID
-		}
-		return nil
-	})
+	d, ch, err := s.changeClient(ctx, p, clientID, ifMatch, "client.update")
 	if err != nil {
 		return ah.ClientView{}, err
 	}
+	u := ah.ClientUpdate{ClientChange: ch, PrevName: d.Client.Name}
+	c := &u.Client
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = strings.TrimSpace(*v)
+		}
+	}
+	set(&c.Name, patch.Name)
+	set(&c.Description, patch.Description)
+	set(&c.Industry, patch.Industry)
+	set(&c.Region, patch.Region)
+	set(&c.Timezone, patch.Timezone)
+	if patch.SecurityPolicyID != nil && *patch.SecurityPolicyID != c.SecurityPolicyID {
+		c.SecurityPolicyID, u.PolicyChanged = *patch.SecurityPolicyID, true
+	}
+	if err := s.store.UpdateClient(ctx, u); err != nil {
+		return ah.ClientView{}, missingField(err, unknownPolicy)
+	}
+	d.Client = u.Client
 	return s.detailView(d), nil
 }
 
@@ -206,35 +287,35 @@ func (s *Service) PutContact(ctx context.Context, p ah.Principal, clientID, cont
 	if err := in.Validate(); err != nil {
 		return ah.Contact{}, false, err
 	}
+	d, ch, err := s.changeClient(ctx, p, clientID, nil, "client.contact.put")
+	if err != nil {
+		return ah.Contact{}, false, err
+	}
 	ct := ah.Contact{ID: contactID, Kind: in.Kind, Name: strings.TrimSpace(in.Name), Email: ah.NormalizeEmail(in.Email), Phone: in.Phone}
 	created := true
-	_, err := s.mutateClient(ctx, p, clientID, nil, "client.contact.put", func(d *dynamo.ClientDetail, w *dynamo.ClientWrite) error {
-		for _, old := range d.Contacts {
-			if old.ID == contactID {
-				created = false
-				countContact(&d.Client.Facts, old.Kind, -1)
-			}
+	for _, old := range d.Contacts {
+		if old.ID == contactID {
+			created = false
+			countContact(&ch.Client.Facts, old.Kind, -1)
 		}
-		countContact(&d.Client.Facts, ct.Kind, 1)
-		w.PutContacts = []ah.Contact{ct}
-		return nil
-	})
-	return ct, created, err
+	}
+	countContact(&ch.Client.Facts, ct.Kind, 1)
+	return ct, created, s.store.PutContact(ctx, ch, ct)
 }
 
 // DeleteContact removes a client contact.
 func (s *Service) DeleteContact(ctx context.Context, p ah.Principal, clientID, contactID string) error {
-	_, err := s.mutateClient(ctx, p, clientID, nil, "client.contact.delete", func(d *dynamo.ClientDetail, w *dynamo.ClientWrite) error {
-		for _, old := range d.Contacts {
-			if old.ID == contactID {
-				countContact(&d.Client.Facts, old.Kind, -1)
-				w.DeleteContacts = []string{contactID}
-				return nil
-			}
+	d, ch, err := s.changeClient(ctx, p, clientID, nil, "client.contact.delete")
+	if err != nil {
+		return err
+	}
+	for _, old := range d.Contacts {
+		if old.ID == contactID {
+			countContact(&ch.Client.Facts, old.Kind, -1)
+			return s.store.DeleteContact(ctx, ch, contactID)
 		}
-		return ah.NotFound("contact")
-	})
-	return err
+	}
+	return ah.NotFound("contact")
 }
 
 // PutTeamMember assigns an agency member to the client's team with a team role,
@@ -244,40 +325,49 @@ func (s *Service) PutTeamMember(ctx context.Context, p ah.Principal, clientID, m
 	if err := in.Validate(); err != nil {
 		return ah.TeamAssignment{}, false, err
 	}
-	now := s.clock.Now()
+	d, ch, err := s.changeClient(ctx, p, clientID, nil, "client.team.put")
+	if err != nil {
+		return ah.TeamAssignment{}, false, err
+	}
+	now := ch.Client.UpdatedAt
 	t := ah.TeamAssignment{MemberID: memberID, Role: in.Role, IdentityAccess: in.Role.IdentityAccess(), AssignedAt: now, AssignedBy: p.MemberID}
 	created := true
-	_, err := s.mutateClient(ctx, p, clientID, nil, "client.team.put", func(d *dynamo.ClientDetail, w *dynamo.ClientWrite) error {
-		for _, old := range d.Team {
-			if old.MemberID == memberID {
-				created = false
-				t.AssignedAt, t.AssignedBy = old.AssignedAt, old.AssignedBy
-			}
+	for _, old := range d.Team {
+		if old.MemberID == memberID {
+			created = false
+			t.AssignedAt, t.AssignedBy = old.AssignedAt, old.AssignedBy
 		}
-		if created {
-			d.Client.Facts.TeamMembers++
-		}
-		// A direct assignment takes the member out of group management.
-		d.Client.Governance = d.Client.Governance.WithoutMember(memberID)
-		w.PutTeam = []ah.TeamAssignment{t}
-		w.RequireMembers = []string{memberID}
-		return nil
-	})
-	return t, created, err
+	}
+	if created {
+		ch.Client.Facts.TeamMembers++
+	}
+	// A direct assignment takes the member out of group management.
+	ch.Client.Governance = ch.Client.Governance.WithoutMember(memberID)
+	if err := s.store.PutTeamMember(ctx, ch, t); err != nil {
+		return ah.TeamAssignment{}, false, missingField(err, func(m *ah.MissingError) (string, string) {
+			return "memberId", "no enabled agency member " + m.ID + " (client users cannot be on a team)"
+		})
+	}
+	s.principals.forgetMember(memberID)
+	return t, created, nil
 }
 
 // DeleteTeamMember removes a member from the client's team.
 func (s *Service) DeleteTeamMember(ctx context.Context, p ah.Principal, clientID, memberID string) error {
-	_, err := s.mutateClient(ctx, p, clientID, nil, "client.team.delete", func(d *dynamo.ClientDetail, w *dynamo.ClientWrite) error {
-		if d.TeamRole(memberID) == "" {
-			return ah.NotFound("team member")
-		}
-		d.Client.Facts.TeamMembers--
-		d.Client.Governance = d.Client.Governance.WithoutMember(memberID)
-		w.DeleteTeam = []string{memberID}
-		return nil
-	})
-	return err
+	d, ch, err := s.changeClient(ctx, p, clientID, nil, "client.team.delete")
+	if err != nil {
+		return err
+	}
+	if d.TeamRole(memberID) == "" {
+		return ah.NotFound("team member")
+	}
+	ch.Client.Facts.TeamMembers--
+	ch.Client.Governance = ch.Client.Governance.WithoutMember(memberID)
+	if err := s.store.DeleteTeamMember(ctx, ch, memberID); err != nil {
+		return err
+	}
+	s.principals.forgetMember(memberID)
+	return nil
 }
 
 // CreateClientUser invites a person at the client. They sign in like any member
@@ -286,22 +376,15 @@ func (s *Service) CreateClientUser(ctx context.Context, p ah.Principal, clientID
 	if err := in.Validate(); err != nil {
 		return Created[ah.Member]{}, err
 	}
-	d, err := s.visibleClient(ctx, p, clientID)
+	_, ch, err := s.changeClient(ctx, p, clientID, nil, "client.user.create")
 	if err != nil {
 		return Created[ah.Member]{}, err
 	}
-	if d.Client.Lifecycle == ah.ClientArchived {
-		return Created[ah.Member]{}, errClientArchived
-	}
-	now := s.clock.Now()
-	m := ah.Member{ID: NewID("mbr"), AgencyID: p.AgencyID, Email: ah.NormalizeEmail(in.Email), Name: strings.TrimSpace(in.Name),
-		Role: ah.RoleClientUser, Status: ah.MemberInvited, ClientID: clientID}
+	now := ch.Client.UpdatedAt
+	m := ah.Member{ID: NewID(ah.PrefixMember), AgencyID: p.AgencyID, Email: ah.NormalizeEmail(in.Email), Name: strings.TrimSpace(in.Name),
+		Role: ah.RoleClientUser, Status: ah.MemberInvited, ClientID: clientID, Teams: map[string]ah.TeamRole{}}
 	stampNew(&m.Meta, p.MemberID, "client.user.create", now)
-	c := d.Client
-	prev := c.Version
-	stampChange(&c.Meta, p.MemberID, "client.user.create", now)
-	w := dynamo.ClientWrite{Client: c, PrevVersion: prev, PrevName: c.Name, Actor: p.MemberID, Action: "client.user.create", NewMember: &m}
-	return create(p, now, idem, m, func(rec *dynamo.Idempotency) error { return s.store.WriteClient(ctx, w, rec) })
+	return create(p, now, idem, m, func(rec *ah.Idempotency) error { return s.store.CreateClientUser(ctx, ch, m, rec) })
 }
 
 // ListClientPlatforms lists the platforms configured for a client.
@@ -317,6 +400,9 @@ func (s *Service) ListClientPlatforms(ctx context.Context, p ah.Principal, clien
 // platform's status is checked again inside the transaction, so a platform that
 // goes down meanwhile is never added. Adding one already configured changes nothing.
 func (s *Service) AddClientPlatform(ctx context.Context, p ah.Principal, clientID, platformID string) (ah.ClientPlatform, bool, error) {
+	if err := clientScope(p, clientID); err != nil {
+		return ah.ClientPlatform{}, false, err
+	}
 	pl, err := s.store.GetPlatform(ctx, p.AgencyID, platformID)
 	if err != nil {
 		return ah.ClientPlatform{}, false, err
@@ -325,32 +411,23 @@ func (s *Service) AddClientPlatform(ctx context.Context, p ah.Principal, clientI
 		return ah.ClientPlatform{}, false, &ah.Error{Kind: ah.KindConflict, Code: ah.CodePlatformNotOperational, Current: pl,
 			Message: fmt.Sprintf("the platform is %s, not operational; connect it under Settings > Platforms before adding it to a client", pl.Status)}
 	}
-	var existing *ah.ClientPlatform
-	cp := ah.ClientPlatform{PlatformID: pl.ID, Name: pl.Name, Kind: pl.Kind, PlatformStatus: pl.Status,
-		ProvisioningStatus: ah.ProvisioningNotStarted, AddedAt: s.clock.Now(), AddedBy: p.MemberID}
-	d, err := s.visibleClient(ctx, p, clientID)
+	d, ch, err := s.changeClient(ctx, p, clientID, nil, "client.platform.add")
 	if err != nil {
 		return ah.ClientPlatform{}, false, err
 	}
-	for i := range d.Platforms {
-		if d.Platforms[i].PlatformID == platformID {
-			existing = &d.Platforms[i]
+	for _, cp := range d.Platforms {
+		if cp.PlatformID == platformID {
+			return cp, false, nil
 		}
 	}
-	if existing != nil {
-		return *existing, false, nil
+	cp := ah.ClientPlatform{PlatformID: pl.ID, Name: pl.Name, Kind: pl.Kind, PlatformStatus: pl.Status,
+		ProvisioningStatus: ah.ProvisioningNotStarted, AddedAt: ch.Client.UpdatedAt, AddedBy: p.MemberID}
+	ch.Client.Facts.Platforms++
+	if ch.Client.Facts.PlatformHealth == nil {
+		ch.Client.Facts.PlatformHealth = map[string]ah.PlatformStatus{}
 	}
-	_, err = s.mutateClient(ctx, p, clientID, nil, "client.platform.add", func(d *dynamo.ClientDetail, w *dynamo.ClientWrite) error {
-		d.Client.Facts.Platforms++
-		if d.Client.Facts.PlatformHealth == nil {
-			d.Client.Facts.PlatformHealth = map[string]ah.PlatformStatus{}
-		}
-		d.Client.Facts.PlatformHealth[platformID] = pl.Status
-		w.PutPlatforms = []ah.ClientPlatform{cp}
-		w.RequireOperational = []string{platformID}
-		return nil
-	})
-	return cp, true, err
+	ch.Client.Facts.PlatformHealth[platformID] = pl.Status
+	return cp, true, s.store.AddClientPlatform(ctx, ch, cp)
 }
 
 // propagatePlatformStatus records a platform's new status on every client it is
@@ -358,7 +435,7 @@ func (s *Service) AddClientPlatform(ctx context.Context, p ah.Principal, clientI
 // Each client is one idempotent transaction; a failure part-way is repaired by
 // repeating the platform update.
 func (s *Service) propagatePlatformStatus(ctx context.Context, p ah.Principal, pl ah.Platform) error {
-	page := dynamo.Page{Limit: 100}
+	page := ah.Page{Limit: 100}
 	for {
 		ids, next, err := s.store.ClientsOfPlatform(ctx, p.AgencyID, pl.ID, page)
 		if err != nil {

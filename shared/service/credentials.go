@@ -4,26 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 )
-
-// Vault keeps credentials by secret name.
-type Vault interface {
-	Get(ctx context.Context, name string) (value string, found bool, err error)
-	Put(ctx context.Context, name, value string) error
-	Delete(ctx context.Context, name string) error
-}
-
-// PasswordSetter suspends Workspace users (offboarding).
-type PasswordSetter interface {
-	Suspend(ctx context.Context, email string) error
-}
-
-// Rotator gives a managed identity a new password in Workspace and the vault.
-type Rotator interface {
-	Rotate(ctx context.Context, i ah.ClientIdentity) error
-}
 
 func errCredential(code, format string, args ...any) error {
 	return ah.Conflict(code, format, args...)
@@ -84,9 +68,17 @@ func (s *Service) RevealCredential(ctx context.Context, p ah.Principal, clientID
 	return c, nil
 }
 
-// RotateCredential gives a managed identity a new password in Workspace and in
-// Secrets Manager. The new value is stored first; if Workspace refuses it, the old
-// value is put back, so the stored credential always matches the user's password.
+// rotationLease is how long a rotation holds an identity; a holder that vanished
+// (a timed-out caller) frees it after this.
+const rotationLease = 2 * time.Minute
+
+// RotateCredential gives a managed identity a new password in Workspace and in the
+// vault. The rotation first takes the identity (a conditional write): of two
+// rotations at once, one runs and the other answers 409 having changed nothing,
+// so a retry after a 409 never rotates twice. The rotation itself runs in the
+// Workspace function (the rotation state machine), which stores the new value
+// first and puts the old one back if Workspace refuses it, so the stored credential
+// always matches the user's password.
 func (s *Service) RotateCredential(ctx context.Context, p ah.Principal, clientID, identityID string) (ah.ClientIdentity, error) {
 	i, err := s.activeIdentity(ctx, p, clientID, identityID)
 	if err != nil {
@@ -95,14 +87,83 @@ func (s *Service) RotateCredential(ctx context.Context, p ah.Principal, clientID
 	if i.IdentityType != ah.IdentityManaged {
 		return ah.ClientIdentity{}, errCredential(ah.CodeNotManaged, "only managed identities are rotated here; replace a standard identity's credential with PUT .../credentials")
 	}
-	if s.rotator == nil {
-		return ah.ClientIdentity{}, ah.Internal("service.RotateCredential", fmt.Errorf("no rotator configured"))
+	now := s.clock.Now()
+	if i.RotationStartedAt != nil && now.Sub(*i.RotationStartedAt) < rotationLease {
+		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeRotationInProgress, Current: i,
+			Message: "a rotation of this identity is in progress; read the identity again in a moment"}
 	}
-	if err := s.rotator.Rotate(ctx, i); err != nil {
+	prev := i.Version
+	i.RotationStartedAt = &now
+	stampChange(&i.Meta, p.MemberID, "identity.credential.rotate_start", now)
+	if err := s.store.UpdateClientIdentity(ctx, i, prev); err != nil {
+		return ah.ClientIdentity{}, err
+	}
+	in := ah.StepInput{Step: ah.StepRotateCredential, AgencyID: i.AgencyID, ClientID: i.ClientID, IdentityID: i.ID, Attempt: i.Version}
+	if err := s.workflows.Run(ctx, ah.WorkflowRotation, in); err != nil {
+		s.releaseRotation(ctx, i, p.MemberID)
 		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Err: err,
 			Message: "the password could not be rotated; the old one stays in force. Retry shortly"}
 	}
-	return s.recordCredentialChange(ctx, p, i, ah.CredentialRotated, "identity.credential.rotate")
+	return s.store.GetClientIdentity(ctx, i.AgencyID, i.ClientID, i.ID)
+}
+
+// releaseRotation frees an identity a failed rotation held (if it still holds it).
+func (s *Service) releaseRotation(ctx context.Context, held ah.ClientIdentity, actor string) {
+	i, err := s.store.GetClientIdentity(ctx, held.AgencyID, held.ClientID, held.ID)
+	if err != nil || i.Version != held.Version || i.RotationStartedAt == nil {
+		return
+	}
+	prev := i.Version
+	i.RotationStartedAt = nil
+	stampChange(&i.Meta, actor, "identity.credential.rotate_fail", s.clock.Now())
+	if err := s.store.UpdateClientIdentity(ctx, i, prev); err != nil {
+		s.log.WarnContext(ctx, "release rotation", "identityId", i.ID, "error", err.Error())
+	}
+}
+
+// rotateCredentialStep is the rotation state machine's step (in the Workspace
+// function): for the identity the rotation holds (its version is the attempt), a
+// new password in the vault, then in Workspace (the old value put back if
+// Workspace refuses), then the identity released as rotated.
+func (s *Service) rotateCredentialStep(ctx context.Context, in ah.StepInput) (ah.StepOutput, error) {
+	i, err := s.store.GetClientIdentity(ctx, in.AgencyID, in.ClientID, in.IdentityID)
+	if err != nil {
+		return ah.StepOutput{}, err
+	}
+	if i.Version != in.Attempt || i.RotationStartedAt == nil {
+		return ah.StepOutput{}, ah.Permanent("the rotation no longer holds identity %s", i.ID)
+	}
+	dir, err := s.directory(ctx)
+	if err != nil {
+		return ah.StepOutput{}, err
+	}
+	name := ah.CredentialSecretName(i.AgencyID, i.ClientID, i.ID)
+	old, found, err := s.vault.Get(ctx, name)
+	if err != nil || !found {
+		return ah.StepOutput{}, ah.Transient("the current credential could not be read: %v", err)
+	}
+	pw, err := ah.NewPassword(24)
+	if err != nil {
+		return ah.StepOutput{}, err
+	}
+	if err := s.vault.Put(ctx, name, pw); err != nil {
+		return ah.StepOutput{}, ah.Transient("the credential store did not answer; nothing changed: %w", err)
+	}
+	if err := dir.SetPassword(ctx, i.Email, pw); err != nil {
+		if rerr := s.vault.Put(ctx, name, old); rerr != nil {
+			s.log.ErrorContext(ctx, "restore credential after failed rotation", "identityId", i.ID, "error", rerr.Error())
+		}
+		return ah.StepOutput{}, fmt.Errorf("google Workspace refused the new password; the old one stays in force: %w", err)
+	}
+	now := s.clock.Now()
+	prev := i.Version
+	i.RotationStartedAt = nil
+	i.CredentialStatus, i.CredentialChangedAt = ah.CredentialRotated, &now
+	stampChange(&i.Meta, i.UpdatedBy, "identity.credential.rotate", now)
+	if err := s.store.UpdateClientIdentity(ctx, i, prev); err != nil {
+		return ah.StepOutput{}, err
+	}
+	return done(ah.StepRotateCredential), nil
 }
 
 // ReplaceCredential stores an admin-supplied credential for a standard identity.

@@ -2,12 +2,10 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
 // expiryActor is who the sweep writes as.
@@ -33,39 +31,27 @@ type SweepResult struct {
 func (s *Service) ExpireRequests(ctx context.Context, now time.Time) (SweepResult, error) {
 	var res SweepResult
 	system := ah.Principal{MemberID: expiryActor}
-	for shard := range dynamo.PendingShards {
-		page := dynamo.Page{Limit: 100}
-		for {
-			reqs, next, err := s.store.ExpiredPending(ctx, shard, now, page)
-			if err != nil {
-				return res, fmt.Errorf("expire requests, shard %d: %w", shard, err)
-			}
-			res.Read += len(reqs)
-			for _, r := range reqs {
-				if r.Status != ah.RequestPending { // the index lags a concurrent review
-					res.Raced++
-					continue
-				}
-				r, t := s.transition(system, r, ah.RequestExpired, "expired", "")
-				t.LeavePending = true
-				err := s.store.TransitionRequest(ctx, t)
-				var e *ah.Error
-				if errors.As(err, &e) && e.Code == ah.CodeRequestNotPending {
-					res.Raced++
-					continue
-				}
-				if err != nil {
-					return res, fmt.Errorf("expire request %s: %w", r.ID, err)
-				}
-				res.Expired++
-				s.notifyRequester(ctx, r, "expired", "Access request expired",
-					"Your access request expired before it was reviewed. You can submit a new one; ask your agency owner to lengthen the window under Settings > Access Requests if this keeps happening.")
-			}
-			if len(next) == 0 {
-				break
-			}
-			page.After = next
+	err := s.store.ExpiredPending(ctx, now, func(r ah.AccessRequest) error {
+		res.Read++
+		if r.Status != ah.RequestPending { // the index lags a concurrent review
+			res.Raced++
+			return nil
 		}
+		_, t := s.transition(system, r, ah.RequestExpired, "expired", "")
+		t.LeavePending = true
+		err := s.store.TransitionRequest(ctx, t)
+		if ah.CodeOf(err) == ah.CodeRequestNotPending {
+			res.Raced++
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("expire request %s: %w", t.Request.ID, err)
+		}
+		res.Expired++
+		return nil
+	})
+	if err != nil {
+		return res, fmt.Errorf("expire requests: %w", err)
 	}
 	return res, s.endAccess(ctx, now, &res)
 }

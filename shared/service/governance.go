@@ -8,7 +8,6 @@ import (
 	"time"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
 // CreateGovernancePolicy creates an agency governance policy; parts left out take
@@ -21,7 +20,7 @@ func (s *Service) CreateGovernancePolicy(ctx context.Context, p ah.Principal, in
 	pol := ah.GovernancePolicy{ID: NewID("gov"), AgencyID: p.AgencyID, Name: strings.TrimSpace(in.Name),
 		Description: strings.TrimSpace(in.Description), PolicyRules: in.Rules()}
 	stampNew(&pol.Meta, p.MemberID, "governance_policy.create", now)
-	return create(p, now, idem, pol, func(rec *dynamo.Idempotency) error { return s.store.CreateGovernancePolicy(ctx, pol, rec) })
+	return create(p, now, idem, pol, func(rec *ah.Idempotency) error { return s.store.CreateGovernancePolicy(ctx, pol, rec) })
 }
 
 // GetGovernancePolicy reads a governance policy.
@@ -30,7 +29,7 @@ func (s *Service) GetGovernancePolicy(ctx context.Context, p ah.Principal, polic
 }
 
 // ListGovernancePolicies lists the agency's governance policies.
-func (s *Service) ListGovernancePolicies(ctx context.Context, p ah.Principal, page dynamo.Page) ([]ah.GovernancePolicy, dynamo.Keys, error) {
+func (s *Service) ListGovernancePolicies(ctx context.Context, p ah.Principal, page ah.Page) ([]ah.GovernancePolicy, ah.Keys, error) {
 	return s.store.ListGovernancePolicies(ctx, p.AgencyID, page)
 }
 
@@ -62,7 +61,12 @@ func (s *Service) CreateRoleTemplate(ctx context.Context, p ah.Principal, in ah.
 		PlatformKind: in.PlatformKind, IdentityType: in.IdentityType, DefaultDurationMinutes: in.DefaultDurationMinutes,
 		GovernancePolicyID: strings.TrimSpace(in.GovernancePolicyID)}
 	stampNew(&t.Meta, p.MemberID, "role_template.create", now)
-	return create(p, now, idem, t, func(rec *dynamo.Idempotency) error { return s.store.CreateRoleTemplate(ctx, t, rec) })
+	res, err := create(p, now, idem, t, func(rec *ah.Idempotency) error { return s.store.CreateRoleTemplate(ctx, t, rec) })
+	return res, missingField(err, unknownGovernancePolicy)
+}
+
+func unknownGovernancePolicy(*ah.MissingError) (string, string) {
+	return "governancePolicyId", "no such governance policy in this agency"
 }
 
 // GetRoleTemplate reads a role template.
@@ -72,7 +76,7 @@ func (s *Service) GetRoleTemplate(ctx context.Context, p ah.Principal, templateI
 
 // ListRoleTemplates lists the agency's role templates (client users see them too,
 // to name one in a request).
-func (s *Service) ListRoleTemplates(ctx context.Context, p ah.Principal, page dynamo.Page) ([]ah.RoleTemplate, dynamo.Keys, error) {
+func (s *Service) ListRoleTemplates(ctx context.Context, p ah.Principal, page ah.Page) ([]ah.RoleTemplate, ah.Keys, error) {
 	return s.store.ListRoleTemplates(ctx, p.AgencyID, page)
 }
 
@@ -90,7 +94,7 @@ func (s *Service) UpdateRoleTemplate(ctx context.Context, p ah.Principal, templa
 		return ah.RoleTemplate{}, err
 	}
 	stampChange(&t.Meta, p.MemberID, "role_template.update", s.clock.Now())
-	return t, s.store.UpdateRoleTemplate(ctx, t, prev)
+	return t, missingField(s.store.UpdateRoleTemplate(ctx, t, prev), unknownGovernancePolicy)
 }
 
 // policyFor chooses the policy a request is evaluated against, most specific first:
@@ -142,87 +146,95 @@ func (s *Service) PutGovernance(ctx context.Context, p ah.Principal, clientID st
 		return ah.Governance{}, err
 	}
 	in = in.Normalized()
-	now := s.clock.Now()
-	d, err := s.mutateClient(ctx, p, clientID, ifMatch, "client.governance.put", func(d *dynamo.ClientDetail, w *dynamo.ClientWrite) error {
-		configured := map[string]bool{}
-		for _, cp := range d.Platforms {
-			configured[cp.PlatformID] = true
-		}
-		var v ah.Validation
-		for i, a := range in.PolicyAssignments {
-			if a.Scope != ah.ScopeClient && !configured[a.Scope] {
-				v.Add(fmt.Sprintf("policyAssignments[%d].scope", i), ah.FieldUnknown, "scope must be client or a platform configured for this client")
-			}
-			w.RequireGovPolicies = append(w.RequireGovPolicies, a.PolicyID)
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		var fields []string
-		current := map[string]ah.TeamAssignment{}
-		for _, t := range d.Team {
-			current[t.MemberID] = t
-		}
-		grouped := map[string]bool{}
-		for gi, g := range in.TeamGroups {
-			for mi, m := range g.MemberIDs {
-				grouped[m] = true
-				t, onTeam := current[m]
-				if !onTeam {
-					t = ah.TeamAssignment{MemberID: m, AssignedAt: now, AssignedBy: p.MemberID}
-					d.Client.Facts.TeamMembers++
-				}
-				if onTeam && t.Role == g.Role && t.Group == g.Name {
-					continue
-				}
-				t.Role, t.IdentityAccess, t.Group = g.Role, g.Role.IdentityAccess(), g.Name
-				w.PutTeam = append(w.PutTeam, t)
-				w.RequireMembers = append(w.RequireMembers, m)
-				fields = append(fields, fmt.Sprintf("teamGroups[%d].memberIds[%d]", gi, mi))
-			}
-		}
-		for _, t := range d.Team {
-			if t.Group != "" && !grouped[t.MemberID] {
-				w.DeleteTeam = append(w.DeleteTeam, t.MemberID)
-				d.Client.Facts.TeamMembers--
-			}
-		}
-		for i, o := range in.ClientOwners {
-			w.RequireMembers = append(w.RequireMembers, o)
-			fields = append(fields, fmt.Sprintf("clientOwners[%d]", i))
-		}
-		w.MemberField = func(i int) string { return fields[i] }
-		d.Client.Governance = in
-		return nil
-	})
+	d, ch, err := s.changeClient(ctx, p, clientID, ifMatch, "client.governance.put")
 	if err != nil {
 		return ah.Governance{}, err
 	}
-	return governanceView(d.Client), nil
+	now := ch.Client.UpdatedAt
+	g := ah.GovernanceChange{ClientChange: ch}
+	configured := map[string]bool{}
+	for _, cp := range d.Platforms {
+		configured[cp.PlatformID] = true
+	}
+	var v ah.Validation
+	for i, a := range in.PolicyAssignments {
+		if a.Scope != ah.ScopeClient && !configured[a.Scope] {
+			v.Add(fmt.Sprintf("policyAssignments[%d].scope", i), ah.FieldUnknown, "scope must be client or a platform configured for this client")
+		}
+		g.RequirePolicies = append(g.RequirePolicies, a.PolicyID)
+	}
+	if err := v.Err(); err != nil {
+		return ah.Governance{}, err
+	}
+	// Each member the write names, in order, with the field it came from.
+	var fields []string
+	current := map[string]ah.TeamAssignment{}
+	for _, t := range d.Team {
+		current[t.MemberID] = t
+	}
+	grouped := map[string]bool{}
+	for gi, grp := range in.TeamGroups {
+		for mi, m := range grp.MemberIDs {
+			grouped[m] = true
+			t, onTeam := current[m]
+			if !onTeam {
+				t = ah.TeamAssignment{MemberID: m, AssignedAt: now, AssignedBy: p.MemberID}
+				g.Client.Facts.TeamMembers++
+			}
+			if onTeam && t.Role == grp.Role && t.Group == grp.Name {
+				continue
+			}
+			t.Role, t.IdentityAccess, t.Group = grp.Role, grp.Role.IdentityAccess(), grp.Name
+			g.PutTeam = append(g.PutTeam, t)
+			g.RequireMembers = append(g.RequireMembers, m)
+			fields = append(fields, fmt.Sprintf("teamGroups[%d].memberIds[%d]", gi, mi))
+		}
+	}
+	for _, t := range d.Team {
+		if t.Group != "" && !grouped[t.MemberID] {
+			g.DeleteTeam = append(g.DeleteTeam, t.MemberID)
+			g.Client.Facts.TeamMembers--
+		}
+	}
+	for i, o := range in.ClientOwners {
+		g.RequireMembers = append(g.RequireMembers, o)
+		fields = append(fields, fmt.Sprintf("clientOwners[%d]", i))
+	}
+	g.Client.Governance = in
+	if err := s.store.SetClientGovernance(ctx, g); err != nil {
+		return ah.Governance{}, missingField(err, func(m *ah.MissingError) (string, string) {
+			if m.What == "governance_policy" {
+				return "policyAssignments", "no governance policy " + m.ID + " in this agency"
+			}
+			return fields[m.Index], "no enabled agency member " + m.ID + " (client users cannot be on a team)"
+		})
+	}
+	for _, t := range g.PutTeam {
+		s.principals.forgetMember(t.MemberID)
+	}
+	for _, id := range g.DeleteTeam {
+		s.principals.forgetMember(id)
+	}
+	return governanceView(g.Client), nil
 }
 
 // GetEffectiveAccess returns the client's effective access matrix: every live
 // grant (requester × platform, through the client's identity), every identity, and
 // every team member's access through their team role, each cell with the facts it
-// derives from. Two Queries: the client partition's detail (client, team,
-// platforms, grants) and its identities.
+// derives from. One Query of the client's partition (detail, grants, identities).
 func (s *Service) GetEffectiveAccess(ctx context.Context, p ah.Principal, clientID string) (ah.EffectiveAccess, error) {
-	d, err := s.visibleClient(ctx, p, clientID)
+	if err := clientScope(p, clientID); err != nil {
+		return ah.EffectiveAccess{}, err
+	}
+	d, err := s.store.ReadClientAccess(ctx, p.AgencyID, clientID)
 	if err != nil {
 		return ah.EffectiveAccess{}, err
 	}
-	idns, err := allPages(func(pg dynamo.Page) ([]ah.ClientIdentity, dynamo.Keys, error) {
-		return s.store.ListClientIdentities(ctx, p.AgencyID, clientID, pg)
-	})
-	if err != nil {
-		return ah.EffectiveAccess{}, err
-	}
-	now := s.clock.Now()
-	return EffectiveAccessOf(d, idns, now), nil
+	return EffectiveAccessOf(d, d.Identities, s.clock.Now()), nil
 }
 
 // EffectiveAccessOf derives the matrix from the client's detail and identities.
-func EffectiveAccessOf(d dynamo.ClientDetail, idns []ah.ClientIdentity, now time.Time) ah.EffectiveAccess {
+func EffectiveAccessOf(d ah.ClientDetail, idns []ah.ClientIdentity, now time.Time) ah.EffectiveAccess {
 	byID := map[string]ah.ClientIdentity{}
 	cells := []ah.AccessCell{}
 	for _, i := range idns {

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/service"
 )
 
@@ -16,7 +15,7 @@ import (
 func TestEffectiveAccessStates(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	past, future := now.Add(-time.Minute), now.Add(time.Hour)
-	d := dynamo.ClientDetail{
+	d := ah.ClientDetail{
 		Client:    ah.Client{ID: "cli_1"},
 		Platforms: []ah.ClientPlatform{{PlatformID: "pl_a"}, {PlatformID: "pl_b"}},
 		Grants: []ah.AccessGrant{

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
 // Time-bound access. A fully approved request becomes a live grant (an item in the
@@ -41,16 +40,7 @@ func (s *Service) RevokeAccess(ctx context.Context, p ah.Principal, clientID, re
 	if reason == "" && r.Policy.Audit.ReasonRequired {
 		return ah.AccessRequest{}, ah.PolicyViolation("reason", ah.FieldRequired, "the policy this request was evaluated against requires a reason to revoke access")
 	}
-	r, err = s.endGrant(ctx, p.MemberID, r, g, "revoked", reason)
-	if err != nil {
-		return ah.AccessRequest{}, err
-	}
-	body := "Your access was revoked by your agency."
-	if reason != "" {
-		body += " Reason: " + reason
-	}
-	s.notifyRequester(ctx, r, "revoked", "Access revoked", body)
-	return r, nil
+	return s.endGrant(ctx, p.MemberID, r, g, "revoked", reason)
 }
 
 // endGrant ends one live grant: request revoked (with a history entry), grant
@@ -61,7 +51,7 @@ func (s *Service) endGrant(ctx context.Context, actor string, r ah.AccessRequest
 	if r.Status != ah.RequestApproved && r.Status != ah.RequestProvisioned {
 		return r, errAccessNotActive
 	}
-	e := dynamo.EndGrant{PrevVersion: r.Version, PrevStatus: r.Status, Grant: g}
+	e := ah.GrantEnd{PrevVersion: r.Version, PrevStatus: r.Status, Grant: g}
 	if g.IdentityID != "" {
 		i, err := s.store.GetClientIdentity(ctx, r.AgencyID, r.ClientID, g.IdentityID)
 		if err != nil {
@@ -84,59 +74,34 @@ func (s *Service) endGrant(ctx context.Context, actor string, r ah.AccessRequest
 // endAccess ends the grants past their end time and sends the notices that are
 // due. Part of the expiry sweep; reads only the sparse index entries that are due.
 func (s *Service) endAccess(ctx context.Context, now time.Time, res *SweepResult) error {
-	for shard := range dynamo.PendingShards {
-		page := dynamo.Page{Limit: 100}
-		for {
-			grants, next, err := s.store.EndedGrants(ctx, shard, now, page)
-			if err != nil {
-				return fmt.Errorf("end access, shard %d: %w", shard, err)
-			}
-			res.GrantsRead += len(grants)
-			for _, g := range grants {
-				r, err := s.store.GetRequest(ctx, g.AgencyID, g.ClientID, g.RequestID)
-				if err != nil {
-					return fmt.Errorf("end access %s: %w", g.RequestID, err)
-				}
-				r, err = s.endGrant(ctx, expiryActor, r, g.AccessGrant, "access_ended", "the access reached its end time")
-				if code := ah.CodeOf(err); code == ah.CodeVersionConflict || code == ah.CodeAccessNotActive {
-					res.Raced++ // revoked or changed in the same instant; the next sweep sees what is left
-					continue
-				}
-				if err != nil {
-					return fmt.Errorf("end access %s: %w", g.RequestID, err)
-				}
-				res.AccessEnded++
-				s.notifyRequester(ctx, r, "access_ended", "Your access has ended",
-					fmt.Sprintf("Your access granted by request %s reached its end time (%s). Submit a new request if you still need it.", r.ID, g.EndsAt.Format(time.RFC3339)))
-			}
-			if len(next) == 0 {
-				break
-			}
-			page.After = next
+	err := s.store.EndedGrants(ctx, now, func(g ah.EndedGrant) error {
+		res.GrantsRead++
+		r, err := s.store.GetRequest(ctx, g.AgencyID, g.ClientID, g.RequestID)
+		if err != nil {
+			return fmt.Errorf("end access %s: %w", g.RequestID, err)
 		}
-		page = dynamo.Page{Limit: 100}
-		for {
-			due, next, err := s.store.DueEndNotices(ctx, shard, now, page)
-			if err != nil {
-				return fmt.Errorf("end notices, shard %d: %w", shard, err)
-			}
-			for _, r := range due {
-				if r.AccessEndsAt == nil || r.EndNoticeSentAt != nil {
-					continue
-				}
-				r.UpdatedAt = now // as MarkEndNoticeSent records it; the notice is dated by it
-				s.notifyRequester(ctx, r, "access_ending", "Your access ends soon",
-					fmt.Sprintf("Your access granted by request %s ends at %s. Ask your agency for a new request if you need it longer.", r.ID, r.AccessEndsAt.Format(time.RFC3339)))
-				if err := s.store.MarkEndNoticeSent(ctx, r, now); err != nil {
-					return fmt.Errorf("end notice %s: %w", r.ID, err)
-				}
-				res.NoticesSent++
-			}
-			if len(next) == 0 {
-				break
-			}
-			page.After = next
+		_, err = s.endGrant(ctx, expiryActor, r, g.AccessGrant, "access_ended", "the access reached its end time")
+		if code := ah.CodeOf(err); code == ah.CodeVersionConflict || code == ah.CodeAccessNotActive {
+			res.Raced++ // revoked or changed in the same instant; the next sweep sees what is left
+			return nil
 		}
+		if err != nil {
+			return fmt.Errorf("end access %s: %w", g.RequestID, err)
+		}
+		res.AccessEnded++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("end access: %w", err)
 	}
-	return nil
+	return s.store.DueEndNotices(ctx, now, func(r ah.AccessRequest) error {
+		if r.AccessEndsAt == nil || r.EndNoticeSentAt != nil {
+			return nil
+		}
+		if err := s.store.MarkEndNoticeSent(ctx, r, now); err != nil {
+			return fmt.Errorf("end notice %s: %w", r.ID, err)
+		}
+		res.NoticesSent++
+		return nil
+	})
 }

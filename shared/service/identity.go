@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
 // CreateIdentity creates an agency identity (the wizard): agency-wide, or the
@@ -24,7 +23,8 @@ func (s *Service) CreateIdentity(ctx context.Context, p ah.Principal, in ah.NewI
 		id.IdentityType = ah.IdentityStandard
 	}
 	stampNew(&id.Meta, p.MemberID, "identity.create", now)
-	return create(p, now, idem, id, func(rec *dynamo.Idempotency) error { return s.store.CreateIdentity(ctx, id, rec) })
+	res, err := create(p, now, idem, id, func(rec *ah.Idempotency) error { return s.store.CreateIdentity(ctx, id, rec) })
+	return res, missingField(err, func(*ah.MissingError) (string, string) { return "platformId", "no such platform in this agency" })
 }
 
 // GetIdentity reads an agency identity.
@@ -33,6 +33,6 @@ func (s *Service) GetIdentity(ctx context.Context, p ah.Principal, identityID st
 }
 
 // ListIdentities lists the agency's identities.
-func (s *Service) ListIdentities(ctx context.Context, p ah.Principal, page dynamo.Page) ([]ah.Identity, dynamo.Keys, error) {
+func (s *Service) ListIdentities(ctx context.Context, p ah.Principal, page ah.Page) ([]ah.Identity, ah.Keys, error) {
 	return s.store.ListIdentities(ctx, p.AgencyID, page)
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
 // CreateMember invites a member of agency staff. Owners may invite any role; admins
@@ -21,9 +20,9 @@ func (s *Service) CreateMember(ctx context.Context, p ah.Principal, in ah.NewMem
 	}
 	now := s.clock.Now()
 	m := ah.Member{ID: NewID("mbr"), AgencyID: p.AgencyID, Email: ah.NormalizeEmail(in.Email),
-		Name: strings.TrimSpace(in.Name), Role: in.Role, Status: ah.MemberInvited}
+		Name: strings.TrimSpace(in.Name), Role: in.Role, Status: ah.MemberInvited, Teams: map[string]ah.TeamRole{}}
 	stampNew(&m.Meta, p.MemberID, "member.create", now)
-	return create(p, now, idem, m, func(rec *dynamo.Idempotency) error { return s.store.CreateMember(ctx, m, rec) })
+	return create(p, now, idem, m, func(rec *ah.Idempotency) error { return s.store.CreateMember(ctx, m, rec) })
 }
 
 // GetMember reads a member of the caller's agency.
@@ -32,7 +31,7 @@ func (s *Service) GetMember(ctx context.Context, p ah.Principal, memberID string
 }
 
 // ListMembers lists the caller's agency's members.
-func (s *Service) ListMembers(ctx context.Context, p ah.Principal, page dynamo.Page) ([]ah.Member, dynamo.Keys, error) {
+func (s *Service) ListMembers(ctx context.Context, p ah.Principal, page ah.Page) ([]ah.Member, ah.Keys, error) {
 	return s.store.ListMembers(ctx, p.AgencyID, page)
 }
 

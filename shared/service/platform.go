@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
 // CreatePlatform connects a platform; its status starts as given or connecting.
@@ -20,7 +19,7 @@ func (s *Service) CreatePlatform(ctx context.Context, p ah.Principal, in ah.NewP
 		pl.Status = ah.PlatformConnecting
 	}
 	stampNew(&pl.Meta, p.MemberID, "platform.create", now)
-	return create(p, now, idem, pl, func(rec *dynamo.Idempotency) error { return s.store.CreatePlatform(ctx, pl, rec) })
+	return create(p, now, idem, pl, func(rec *ah.Idempotency) error { return s.store.CreatePlatform(ctx, pl, rec) })
 }
 
 // GetPlatform reads a platform connection.
@@ -29,7 +28,7 @@ func (s *Service) GetPlatform(ctx context.Context, p ah.Principal, platformID st
 }
 
 // ListPlatforms lists the agency's platform connections.
-func (s *Service) ListPlatforms(ctx context.Context, p ah.Principal, page dynamo.Page) ([]ah.Platform, dynamo.Keys, error) {
+func (s *Service) ListPlatforms(ctx context.Context, p ah.Principal, page ah.Page) ([]ah.Platform, ah.Keys, error) {
 	return s.store.ListPlatforms(ctx, p.AgencyID, page)
 }
 

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
 func newPolicy(agencyID string, in ah.NewSecurityPolicyInput, actor string, now time.Time) ah.SecurityPolicy {
@@ -25,7 +24,7 @@ func (s *Service) CreateSecurityPolicy(ctx context.Context, p ah.Principal, in a
 	}
 	now := s.clock.Now()
 	pol := newPolicy(p.AgencyID, in, p.MemberID, now)
-	return create(p, now, idem, pol, func(rec *dynamo.Idempotency) error { return s.store.CreateSecurityPolicy(ctx, pol, rec) })
+	return create(p, now, idem, pol, func(rec *ah.Idempotency) error { return s.store.CreateSecurityPolicy(ctx, pol, rec) })
 }
 
 // GetSecurityPolicy reads a security policy.
@@ -34,7 +33,7 @@ func (s *Service) GetSecurityPolicy(ctx context.Context, p ah.Principal, policyI
 }
 
 // ListSecurityPolicies lists the agency's security policies.
-func (s *Service) ListSecurityPolicies(ctx context.Context, p ah.Principal, page dynamo.Page) ([]ah.SecurityPolicy, dynamo.Keys, error) {
+func (s *Service) ListSecurityPolicies(ctx context.Context, p ah.Principal, page ah.Page) ([]ah.SecurityPolicy, ah.Keys, error) {
 	return s.store.ListSecurityPolicies(ctx, p.AgencyID, page)
 }
 

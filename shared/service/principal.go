@@ -37,7 +37,7 @@ func (s *Service) ResolvePrincipal(ctx context.Context, c Claims) (ah.Principal,
 	if m.Status == ah.MemberDisabled {
 		return ah.Principal{}, &ah.Error{Kind: ah.KindForbidden, Code: ah.CodeNotAMember, Message: "your membership is disabled"}
 	}
-	p := ah.Principal{AgencyID: m.AgencyID, MemberID: m.ID, Subject: m.Subject, Email: m.Email, Name: m.Name, Role: m.Role, ClientID: m.ClientID}
+	p := ah.Principal{AgencyID: m.AgencyID, MemberID: m.ID, Subject: m.Subject, Email: m.Email, Name: m.Name, Role: m.Role, ClientID: m.ClientID, Teams: m.Teams}
 	s.principals.put(c.Subject, p)
 	return p, nil
 }
@@ -132,4 +132,15 @@ func (c *principalCache) forget(subject string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, subject)
+}
+
+// forgetMember drops a member's cached principal (a team change of theirs).
+func (c *principalCache) forgetMember(memberID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for sub, e := range c.m {
+		if e.p.MemberID == memberID {
+			delete(c.m, sub)
+		}
+	}
 }

@@ -7,20 +7,18 @@ import (
 	"time"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
 // requestScope checks that the principal may see requests of the client: staff who
 // see the client, or a client user of that client.
-func (s *Service) requestScope(ctx context.Context, p ah.Principal, clientID string) error {
+func requestScope(p ah.Principal, clientID string) error {
 	if p.Role == ah.RoleClientUser {
 		if p.ClientID != clientID {
 			return ah.NotFound("client")
 		}
 		return nil
 	}
-	_, err := s.visibleClient(ctx, p, clientID)
-	return err
+	return clientScope(p, clientID)
 }
 
 func parseRequestStatus(status string) (ah.RequestStatus, error) {
@@ -85,97 +83,36 @@ func (s *Service) SubmitRequest(ctx context.Context, p ah.Principal, clientID st
 		Policy: pol, RoleTemplateID: in.RoleTemplateID, DurationMinutes: minutes, Approvals: []ah.Approval{},
 		History: []ah.RequestEvent{{At: now, By: p.MemberID, Action: "submitted", Status: ah.RequestPending}}}
 	stampNew(&r.Meta, p.MemberID, "access_request.submit", now)
-	res, err := create(p, now, idem, r, func(rec *dynamo.Idempotency) error { return s.store.CreateRequest(ctx, r, rec) })
-	if err == nil && !res.Replayed {
-		s.notifyReviewers(ctx, p, res.Value)
-	}
-	return res, err
-}
-
-// notifyReviewers tells the agency's owners and admins a request is waiting.
-func (s *Service) notifyReviewers(ctx context.Context, p ah.Principal, r ah.AccessRequest) {
-	if s.notifier == nil {
-		return
-	}
-	page := dynamo.Page{Limit: 100}
-	for {
-		members, next, err := s.store.ListMembers(ctx, p.AgencyID, page)
-		if err != nil {
-			s.log.ErrorContext(ctx, "notify reviewers", "requestId", r.ID, "error", err.Error())
-			return
-		}
-		for _, m := range members {
-			if (m.Role == ah.RoleOwner || m.Role == ah.RoleAdmin) && m.Status != ah.MemberDisabled {
-				s.send(ctx, m, ah.Notification{ID: "ntf_" + r.ID + "-pending-" + m.ID, Kind: "access_request.pending",
-					Title: "New access request", ClientID: r.ClientID, RequestID: r.ID, CreatedAt: r.CreatedAt,
-					Body: fmt.Sprintf("%s requested %s access to a platform: %q. Review it on the client's Access Requests tab.", p.Name, r.IdentityType, r.Justification)})
-			}
-		}
-		if len(next) == 0 {
-			return
-		}
-		page.After = next
-	}
-}
-
-// notifyRequester tells the requester what happened to their request.
-func (s *Service) notifyRequester(ctx context.Context, r ah.AccessRequest, kind, title, body string) {
-	if s.notifier == nil {
-		return
-	}
-	m, err := s.store.GetMember(ctx, r.AgencyID, r.RequesterID)
-	if err != nil {
-		s.log.ErrorContext(ctx, "notify requester", "requestId", r.ID, "error", err.Error())
-		return
-	}
-	s.send(ctx, m, ah.Notification{ID: "ntf_" + r.ID + "-" + kind, Kind: "access_request." + kind, Title: title, Body: body,
-		ClientID: r.ClientID, RequestID: r.ID, CreatedAt: r.UpdatedAt})
-}
-
-// send delivers one notification; a failure is logged (and recorded on the
-// notification by the notifier) but never undoes the change it reports.
-func (s *Service) send(ctx context.Context, m ah.Member, n ah.Notification) {
-	if err := s.notifier.Send(ctx, m, n); err != nil {
-		s.log.WarnContext(ctx, "notification email failed", "notificationId", n.ID, "memberId", m.ID, "error", err.Error())
-	}
+	res, err := create(p, now, idem, r, func(rec *ah.Idempotency) error { return s.store.CreateRequest(ctx, r, rec) })
+	return res, missingField(err, func(*ah.MissingError) (string, string) {
+		return "platformId", "the platform is not configured for this client"
+	})
 }
 
 // ListRequests lists a client's requests; client users see only their own.
-func (s *Service) ListRequests(ctx context.Context, p ah.Principal, clientID, status string, page dynamo.Page) ([]ah.AccessRequest, dynamo.Keys, error) {
+func (s *Service) ListRequests(ctx context.Context, p ah.Principal, clientID, status string, page ah.Page) ([]ah.AccessRequest, ah.Keys, error) {
 	st, err := parseRequestStatus(status)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.requestScope(ctx, p, clientID); err != nil {
+	if err := requestScope(p, clientID); err != nil {
 		return nil, nil, err
 	}
 	if p.Role == ah.RoleClientUser {
 		return s.store.ListRequesterRequests(ctx, p.AgencyID, clientID, p.MemberID, st, page)
 	}
-	return s.store.ListRequests(ctx, p.AgencyID, clientID, st, page)
+	items, next, err := s.store.ListRequests(ctx, p.AgencyID, clientID, st, page)
+	if err == nil {
+		err = s.confirmClient(ctx, p, clientID, len(items) == 0 && len(page.After) == 0)
+	}
+	return items, next, err
 }
 
-// GetRequest reads one request with its history; client users only their own.
-// One round trip: owners, admins and client users read the request (client users
-// only their own, of their own client); other staff read it with their team
-// assignment in one BatchGetItem.
+// GetRequest reads one request with its history (one GetItem); client users only
+// their own.
 func (s *Service) GetRequest(ctx context.Context, p ah.Principal, clientID, requestID string) (ah.AccessRequest, error) {
-	switch {
-	case p.Role == ah.RoleClientUser && p.ClientID != clientID:
-		return ah.AccessRequest{}, ah.NotFound("client")
-	case p.Role.IsAgencyRole() && !seesAllClients(p):
-		role, r, found, err := s.store.RequestOfTeam(ctx, p.AgencyID, clientID, p.MemberID, requestID)
-		switch {
-		case err != nil:
-			return ah.AccessRequest{}, err
-		case role == "":
-			return ah.AccessRequest{}, ah.NotFound("client")
-		case !found:
-			return ah.AccessRequest{}, ah.NotFound("access request")
-		}
-		return r, nil
-	case !p.Role.IsAgencyRole() && p.Role != ah.RoleClientUser:
-		return ah.AccessRequest{}, ah.NotFound("client")
+	if err := requestScope(p, clientID); err != nil {
+		return ah.AccessRequest{}, err
 	}
 	r, err := s.store.GetRequest(ctx, p.AgencyID, clientID, requestID)
 	if err != nil {
@@ -188,9 +125,9 @@ func (s *Service) GetRequest(ctx context.Context, p ah.Principal, clientID, requ
 }
 
 // transition moves a pending request to a new status with a history entry.
-func (s *Service) transition(p ah.Principal, r ah.AccessRequest, to ah.RequestStatus, action, reason string) (ah.AccessRequest, dynamo.RequestTransition) {
+func (s *Service) transition(p ah.Principal, r ah.AccessRequest, to ah.RequestStatus, action, reason string) (ah.AccessRequest, ah.RequestTransition) {
 	now := s.clock.Now()
-	t := dynamo.RequestTransition{PrevVersion: r.Version, PrevStatus: r.Status}
+	t := ah.RequestTransition{PrevVersion: r.Version, PrevStatus: r.Status}
 	r.Status, r.Reason = to, reason
 	r.History = append(r.History, ah.RequestEvent{At: now, By: p.MemberID, Action: action, Status: to, Reason: reason})
 	stampChange(&r.Meta, p.MemberID, "access_request."+action, now)
@@ -239,11 +176,6 @@ func (s *Service) RejectRequest(ctx context.Context, p ah.Principal, clientID, r
 	if err := s.store.TransitionRequest(ctx, t); err != nil {
 		return ah.AccessRequest{}, err
 	}
-	body := "Your access request was rejected."
-	if r.Reason != "" {
-		body += " Reason: " + r.Reason
-	}
-	s.notifyRequester(ctx, r, "rejected", "Access request rejected", body)
 	return r, nil
 }
 
@@ -348,8 +280,8 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 		end := r.UpdatedAt.Add(time.Duration(r.DurationMinutes) * time.Minute)
 		r.AccessEndsAt = &end
 	}
-	grant := func(identityID string) *dynamo.GrantWrite {
-		return &dynamo.GrantWrite{Grant: ah.AccessGrant{RequestID: r.ID, ClientID: r.ClientID, PlatformID: r.PlatformID, IdentityID: identityID,
+	grant := func(identityID string) *ah.NewGrant {
+		return &ah.NewGrant{Grant: ah.AccessGrant{RequestID: r.ID, ClientID: r.ClientID, PlatformID: r.PlatformID, IdentityID: identityID,
 			RequesterID: r.RequesterID, IdentityType: r.IdentityType, RoleTemplateID: r.RoleTemplateID, Policy: r.Policy,
 			Approvals: r.Approvals, GrantedAt: r.UpdatedAt, EndsAt: r.AccessEndsAt}}
 	}
@@ -369,7 +301,6 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 		if err := s.store.TransitionRequest(ctx, t); err != nil {
 			return ah.AccessRequest{}, err
 		}
-		s.notifyRequester(ctx, r, "provisioned", "Your access is ready", "Your access request was approved and your identity is ready."+endsNote(r))
 		return r, nil
 	}
 	idn := newClientIdentity(r, p.MemberID, r.UpdatedAt)
@@ -379,26 +310,14 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 	if err := s.store.TransitionRequest(ctx, t); err != nil {
 		return ah.AccessRequest{}, err
 	}
-	in2 := ProvisioningInput{AgencyID: p.AgencyID, ClientID: clientID, IdentityID: idn.ID, RequestID: r.ID, Attempt: 1,
+	in2 := ah.StepInput{AgencyID: p.AgencyID, ClientID: clientID, IdentityID: idn.ID, RequestID: r.ID, Attempt: 1,
 		Managed: r.IdentityType == ah.IdentityManaged, ResumeFrom: ah.StepPrepare}
-	if err := s.workflows.StartProvisioning(ctx, in2); err != nil {
+	if err := s.workflows.Start(ctx, ah.WorkflowProvisioning, in2); err != nil {
 		// The approval stands; the identity shows its first step pending and
 		// Retry Provisioning starts it again.
 		s.log.ErrorContext(ctx, "start provisioning", "identityId", idn.ID, "error", err.Error())
 	}
-	body := "Your access request was approved; your identity is being provisioned." + endsNote(r)
-	if r.Reason != "" {
-		body += " Note from the reviewer: " + r.Reason
-	}
-	s.notifyRequester(ctx, r, "approved", "Access request approved", body)
 	return r, nil
-}
-
-func endsNote(r ah.AccessRequest) string {
-	if r.AccessEndsAt == nil {
-		return ""
-	}
-	return " Your access ends at " + r.AccessEndsAt.Format(time.RFC3339) + "."
 }
 
 // newClientIdentity is the identity an approval creates, every step pending.
@@ -421,7 +340,7 @@ func newClientIdentity(r ah.AccessRequest, actor string, now time.Time) ah.Clien
 // failed: that step and the ones after it become pending again, earlier ones stay
 // done. The execution name carries the new attempt number.
 func (s *Service) RetryProvisioning(ctx context.Context, p ah.Principal, clientID, identityID string) (ah.ClientIdentity, error) {
-	if _, err := s.visibleClient(ctx, p, clientID); err != nil {
+	if err := clientScope(p, clientID); err != nil {
 		return ah.ClientIdentity{}, err
 	}
 	i, err := s.store.GetClientIdentity(ctx, p.AgencyID, clientID, identityID)
@@ -452,9 +371,9 @@ func (s *Service) RetryProvisioning(ctx context.Context, p ah.Principal, clientI
 	if err := s.store.RetryProvisioning(ctx, i, prev, now, p.MemberID); err != nil {
 		return ah.ClientIdentity{}, err
 	}
-	in := ProvisioningInput{AgencyID: p.AgencyID, ClientID: clientID, IdentityID: i.ID, RequestID: i.RequestID,
+	in := ah.StepInput{AgencyID: p.AgencyID, ClientID: clientID, IdentityID: i.ID, RequestID: i.RequestID,
 		Attempt: i.Provisioning.Attempt, Managed: i.IdentityType == ah.IdentityManaged, ResumeFrom: resume}
-	if err := s.workflows.StartProvisioning(ctx, in); err != nil {
+	if err := s.workflows.Start(ctx, ah.WorkflowProvisioning, in); err != nil {
 		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Err: err,
 			Message: "the retry was recorded but its execution did not start; retry again shortly"}
 	}
@@ -462,6 +381,6 @@ func (s *Service) RetryProvisioning(ctx context.Context, p ah.Principal, clientI
 }
 
 // ListNotifications lists the caller's notifications, newest first.
-func (s *Service) ListNotifications(ctx context.Context, p ah.Principal, page dynamo.Page) ([]ah.Notification, dynamo.Keys, error) {
+func (s *Service) ListNotifications(ctx context.Context, p ah.Principal, page ah.Page) ([]ah.Notification, ah.Keys, error) {
 	return s.store.ListNotifications(ctx, p.AgencyID, p.MemberID, page)
 }

@@ -3,15 +3,14 @@ package vault
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"math/big"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/accesshive/accesshive/shared/service"
 )
 
 // API is the part of the Secrets Manager client used here.
@@ -19,6 +18,7 @@ type API interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 	PutSecretValue(ctx context.Context, in *secretsmanager.PutSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
 	CreateSecret(ctx context.Context, in *secretsmanager.CreateSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error)
+	DescribeSecret(ctx context.Context, in *secretsmanager.DescribeSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
 	DeleteSecret(ctx context.Context, in *secretsmanager.DeleteSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.DeleteSecretOutput, error)
 }
 
@@ -62,29 +62,35 @@ func (v *Vault) Put(ctx context.Context, name, value string) error {
 	return nil
 }
 
-// NewPassword returns a random password with upper, lower, digit and symbol.
-func NewPassword(n int) (string, error) {
-	sets := []string{"ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789", "!@#$%^&*-_=+"}
-	all := strings.Join(sets, "")
-	b := make([]byte, n)
-	for i := range b {
-		set := all
-		if i < len(sets) {
-			set = sets[i]
-		}
-		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
-		if err != nil {
-			return "", err
-		}
-		b[i] = set[k.Int64()]
+// Create stores value unless the secret exists, and returns the secret's value:
+// the one given, or (a retried step, a concurrent creator) the one stored.
+func (v *Vault) Create(ctx context.Context, name, value, description string) (string, error) {
+	if cur, found, err := v.Get(ctx, name); err != nil || found {
+		return cur, err
 	}
-	// shuffle so the classes are not in fixed places
-	for i := len(b) - 1; i > 0; i-- {
-		k, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
-		if err != nil {
-			return "", err
-		}
-		b[i], b[k.Int64()] = b[k.Int64()], b[i]
+	_, err := v.API.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: &name, SecretString: &value, Description: &description})
+	var exists *types.ResourceExistsException
+	if errors.As(err, &exists) { // a concurrent creator won: use its value
+		cur, _, err := v.Get(ctx, name)
+		return cur, err
 	}
-	return string(b), nil
+	if err != nil {
+		return "", fmt.Errorf("create secret: %w", err)
+	}
+	return value, nil
 }
+
+// Exists reports whether a secret exists.
+func (v *Vault) Exists(ctx context.Context, name string) (bool, error) {
+	_, err := v.API.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: &name})
+	var nf *types.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("describe secret: %w", err)
+	}
+	return true, nil
+}
+
+var _ service.Vault = (*Vault)(nil)

@@ -1,0 +1,65 @@
+// Package handler builds the notify function: fed by the table's stream (access
+// request changes only, by the template's FilterCriteria), it tells the people a
+// change concerns, in-app and by email. Notifications are out of the request path:
+// a review is one transaction and nothing else.
+package handler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/dynamo"
+	"github.com/accesshive/accesshive/shared/lambdaenv"
+	"github.com/accesshive/accesshive/shared/mail"
+	"github.com/accesshive/accesshive/shared/service"
+)
+
+// Notifier is what the handler asks of the service.
+type Notifier interface {
+	NotifyRequestChange(ctx context.Context, old, cur *ah.AccessRequest) error
+}
+
+// Handler delivers the notifications of a batch of changes.
+type Handler struct{ Service Notifier }
+
+// Build builds the handler from the environment (TABLE_NAME, EMAIL_SENDER).
+func Build(_ context.Context, f lambdaenv.Function) (any, error) {
+	vars, err := f.Env.Required("TABLE_NAME", "EMAIL_SENDER")
+	if err != nil {
+		return nil, fmt.Errorf("notify function: %w", err)
+	}
+	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
+		Mail: &mail.SES{Client: sesv2.NewFromConfig(f.AWS), Sender: vars["EMAIL_SENDER"]}})
+	return (&Handler{Service: svc}).Handle, nil
+}
+
+// Handle notifies, record by record, in order. A record whose notifications could
+// not all be delivered (an email failed, the table was busy) is reported by its
+// SequenceNumber, so Lambda sends it again and what was sent is not sent twice; a
+// record that is not a request change fails the invocation (bisected, then sent to
+// the failure queue).
+func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	var resp events.DynamoDBEventResponse
+	for _, rec := range ev.Records {
+		cur, ok, err := dynamo.RequestOfImage(rec.Change.NewImage)
+		if err != nil || !ok {
+			return resp, fmt.Errorf("stream record %s (sequence number %s) is not an access request change: %v", rec.EventID, rec.Change.SequenceNumber, err)
+		}
+		var old *ah.AccessRequest
+		if prev, ok, err := dynamo.RequestOfImage(rec.Change.OldImage); err != nil {
+			return resp, fmt.Errorf("stream record %s: %w", rec.EventID, err)
+		} else if ok {
+			old = &prev
+		}
+		if err := h.Service.NotifyRequestChange(ctx, old, &cur); err != nil {
+			resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: rec.Change.SequenceNumber}}
+			return resp, nil
+		}
+	}
+	return resp, nil
+}

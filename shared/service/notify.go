@@ -1,0 +1,167 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+)
+
+// Notifications leave the request path: a change to an access request is one
+// transaction and nothing else, and the notifications function, fed by the table's
+// stream, tells the people it concerns (in-app, and by email). Each notification's
+// id and time come from the change, so a redelivered change writes the same items
+// again, and an email already sent is not sent twice; a failed email is recorded on
+// its notification and reported, so the stream delivers the change again.
+
+// Mailer sends email (SES).
+type Mailer interface {
+	Send(ctx context.Context, to, subject, body string) error
+}
+
+// notice is one notification a request change calls for.
+type notice struct {
+	kind, title, body string
+	reviewers         bool // to the agency's reviewers, not the requester
+}
+
+// requestNotices are the notifications a request's change from old (nil: new) to
+// cur calls for.
+func requestNotices(old, cur *ah.AccessRequest) []notice {
+	if old == nil {
+		if cur.Status == ah.RequestPending {
+			return []notice{{kind: "pending", title: "New access request", reviewers: true,
+				body: fmt.Sprintf("A %s access request is waiting: %q. Review it on the client's Access Requests tab.", cur.IdentityType, cur.Justification)}}
+		}
+		return nil
+	}
+	var out []notice
+	if old.Status != cur.Status {
+		switch cur.Status {
+		case ah.RequestApproved:
+			body := "Your access request was approved; your identity is being provisioned." + endsNote(*cur)
+			if cur.Reason != "" {
+				body += " Note from the reviewer: " + cur.Reason
+			}
+			out = append(out, notice{kind: "approved", title: "Access request approved", body: body})
+		case ah.RequestProvisioned:
+			out = append(out, notice{kind: "provisioned", title: "Your access is ready",
+				body: "Your access request was approved and your identity is ready. Its credentials are available from your agency." + endsNote(*cur)})
+		case ah.RequestRejected:
+			body := "Your access request was rejected."
+			if cur.Reason != "" {
+				body += " Reason: " + cur.Reason
+			}
+			out = append(out, notice{kind: "rejected", title: "Access request rejected", body: body})
+		case ah.RequestExpired:
+			out = append(out, notice{kind: "expired", title: "Access request expired",
+				body: "Your access request expired before it was reviewed. You can submit a new one; ask your agency owner to lengthen the window under Settings > Access Requests if this keeps happening."})
+		case ah.RequestRevoked:
+			if last := lastAction(cur); last == "access_ended" {
+				ends := ""
+				if cur.AccessEndsAt != nil {
+					ends = " (" + cur.AccessEndsAt.Format(time.RFC3339) + ")"
+				}
+				out = append(out, notice{kind: "access_ended", title: "Your access has ended",
+					body: fmt.Sprintf("Your access granted by request %s reached its end time%s. Submit a new request if you still need it.", cur.ID, ends)})
+			} else {
+				body := "Your access was revoked by your agency."
+				if cur.Reason != "" {
+					body += " Reason: " + cur.Reason
+				}
+				out = append(out, notice{kind: "revoked", title: "Access revoked", body: body})
+			}
+		}
+	}
+	if old.EndNoticeSentAt == nil && cur.EndNoticeSentAt != nil && cur.AccessEndsAt != nil {
+		out = append(out, notice{kind: "access_ending", title: "Your access ends soon",
+			body: fmt.Sprintf("Your access granted by request %s ends at %s. Ask your agency for a new request if you need it longer.", cur.ID, cur.AccessEndsAt.Format(time.RFC3339))})
+	}
+	return out
+}
+
+func lastAction(r *ah.AccessRequest) string {
+	if len(r.History) == 0 {
+		return ""
+	}
+	return r.History[len(r.History)-1].Action
+}
+
+func endsNote(r ah.AccessRequest) string {
+	if r.AccessEndsAt == nil {
+		return ""
+	}
+	return " Your access ends at " + r.AccessEndsAt.Format(time.RFC3339) + "."
+}
+
+// NotifyRequestChange tells the people a request's change concerns: the agency's
+// owners and admins of a new request, the requester of what happened to theirs.
+// An email that fails is recorded on its notification and returned (after every
+// other notification is delivered), so the change is delivered again and only what
+// was not sent is sent then.
+func (s *Service) NotifyRequestChange(ctx context.Context, old, cur *ah.AccessRequest) error {
+	var failed []error
+	for _, n := range requestNotices(old, cur) {
+		var to []ah.Member
+		if n.reviewers {
+			members, err := allPages(func(pg ah.Page) ([]ah.Member, ah.Keys, error) { return s.store.ListMembers(ctx, cur.AgencyID, pg) })
+			if err != nil {
+				return err
+			}
+			for _, m := range members {
+				if (m.Role == ah.RoleOwner || m.Role == ah.RoleAdmin) && m.Status != ah.MemberDisabled && m.ID != cur.RequesterID {
+					to = append(to, m)
+				}
+			}
+		} else {
+			m, err := s.store.GetMember(ctx, cur.AgencyID, cur.RequesterID)
+			if err != nil {
+				return err
+			}
+			to = append(to, m)
+		}
+		for _, m := range to {
+			id := "ntf_" + cur.ID + "-" + n.kind
+			if n.reviewers {
+				id += "-" + m.ID
+			}
+			note := ah.Notification{ID: id, AgencyID: cur.AgencyID, MemberID: m.ID, Kind: "access_request." + n.kind, Title: n.title,
+				Body: n.body, ClientID: cur.ClientID, RequestID: cur.ID, CreatedAt: cur.UpdatedAt}
+			if err := s.deliver(ctx, m, note); err != nil {
+				failed = append(failed, err)
+			}
+		}
+	}
+	return errors.Join(failed...)
+}
+
+// deliver stores one notification with its email's outcome; one already emailed is
+// left as it is.
+func (s *Service) deliver(ctx context.Context, to ah.Member, n ah.Notification) error {
+	prev, found, err := s.store.GetNotification(ctx, n.AgencyID, n.MemberID, n.CreatedAt, n.ID)
+	if err != nil {
+		return err
+	}
+	if found && prev.EmailStatus == ah.EmailSent {
+		return nil
+	}
+	var mailErr error
+	switch {
+	case s.mail == nil || to.Email == "":
+		n.EmailStatus = ah.EmailNotSent
+	default:
+		n.EmailStatus = ah.EmailSent
+		if mailErr = s.mail.Send(ctx, to.Email, n.Title, n.Body); mailErr != nil {
+			n.EmailStatus, n.EmailError = ah.EmailFailed, mailErr.Error()
+		}
+	}
+	if err := s.store.PutNotification(ctx, n); err != nil {
+		return fmt.Errorf("store notification %s: %w", n.ID, err)
+	}
+	if mailErr != nil {
+		return fmt.Errorf("email %s about %s: %w", to.ID, n.ID, mailErr)
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+)
+
+// The steps of the provisioning state machine (infra/statemachines/
+// provisioning.asl.json). Each is idempotent and records its progress on the
+// identity, so the identity detail shows which step is pending, running, done or
+// failed, and why; a write from an attempt that is no longer current changes
+// nothing (ah.ErrStaleAttempt).
+
+// ManagedEmail is the Workspace address of a managed identity.
+func ManagedEmail(identityID, domain string) string {
+	return "ah." + strings.ReplaceAll(identityID, "_", "-") + "@" + domain
+}
+
+// markStep records a step's progress on the identity.
+func (s *Service) markStep(ctx context.Context, in ah.StepInput, step, status, errMsg string, count bool, extra func(*ah.StepUpdate)) error {
+	u := ah.StepUpdate{AgencyID: in.AgencyID, ClientID: in.ClientID, IdentityID: in.IdentityID, Attempt: in.Attempt,
+		Step: step, Status: status, Error: errMsg, CountAttempt: count, Now: s.clock.Now()}
+	if extra != nil {
+		extra(&u)
+	}
+	if err := s.store.UpdateStep(ctx, u); err != nil {
+		return stale(err)
+	}
+	return nil
+}
+
+func done(step string) ah.StepOutput { return ah.StepOutput{Step: step, Status: ah.StepDone} }
+
+// prepareIdentity marks the start of provisioning and fixes a managed identity's
+// Workspace address.
+func (s *Service) prepareIdentity(ctx context.Context, in ah.StepInput) (ah.StepOutput, error) {
+	if err := s.markStep(ctx, in, ah.StepPrepare, ah.StepRunning, "", true, nil); err != nil {
+		return ah.StepOutput{}, err
+	}
+	return done(ah.StepPrepare), s.markStep(ctx, in, ah.StepPrepare, ah.StepDone, "", false, func(u *ah.StepUpdate) {
+		if in.Managed {
+			u.Email = ManagedEmail(in.IdentityID, s.workspaceDomain)
+		}
+	})
+}
+
+// createWorkspaceUser creates the managed identity's domain user. Its password is
+// read from (or first written to) the vault, so it never travels through the
+// execution's input or history and is the same on every retry; a user that exists
+// already (a retried step) is success.
+func (s *Service) createWorkspaceUser(ctx context.Context, in ah.StepInput) (ah.StepOutput, error) {
+	if err := s.markStep(ctx, in, ah.StepWorkspaceUser, ah.StepRunning, "", true, nil); err != nil {
+		return ah.StepOutput{}, err
+	}
+	fail := func(err error) (ah.StepOutput, error) {
+		_ = s.markStep(ctx, in, ah.StepWorkspaceUser, ah.StepRunning, err.Error(), false, nil)
+		return ah.StepOutput{}, err
+	}
+	dir, err := s.directory(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	pw, err := ah.NewPassword(24)
+	if err != nil {
+		return fail(err)
+	}
+	name := ah.CredentialSecretName(in.AgencyID, in.ClientID, in.IdentityID)
+	pw, err = s.vault.Create(ctx, name, pw, "AccessHive client-dedicated identity "+in.IdentityID)
+	if err != nil {
+		return fail(ah.Transient("store the credential: %w", err))
+	}
+	user := ah.DirectoryUser{PrimaryEmail: ManagedEmail(in.IdentityID, s.workspaceDomain), GivenName: "AccessHive", FamilyName: in.IdentityID, Password: pw}
+	if _, err := dir.EnsureUser(ctx, user); err != nil {
+		return fail(err)
+	}
+	return done(ah.StepWorkspaceUser), s.markStep(ctx, in, ah.StepWorkspaceUser, ah.StepDone, "", false, nil)
+}
+
+// storeCredential confirms a managed identity's stored credential; a standard
+// identity's credential is supplied by an admin later, so the step is skipped.
+func (s *Service) storeCredential(ctx context.Context, in ah.StepInput) (ah.StepOutput, error) {
+	if !in.Managed {
+		return ah.StepOutput{Step: ah.StepStoreSecret, Status: ah.StepSkipped}, s.markStep(ctx, in, ah.StepStoreSecret, ah.StepSkipped, "", false, nil)
+	}
+	if err := s.markStep(ctx, in, ah.StepStoreSecret, ah.StepRunning, "", true, nil); err != nil {
+		return ah.StepOutput{}, err
+	}
+	ok, err := s.vault.Exists(ctx, ah.CredentialSecretName(in.AgencyID, in.ClientID, in.IdentityID))
+	if err != nil || !ok {
+		return ah.StepOutput{}, ah.Transient("the credential is not in the vault yet: %v", err)
+	}
+	return done(ah.StepStoreSecret), s.markStep(ctx, in, ah.StepStoreSecret, ah.StepDone, "", false,
+		func(u *ah.StepUpdate) { u.CredentialStatus = ah.CredentialStored })
+}
+
+// activateIdentity makes the identity active and the request provisioned (one
+// transaction).
+func (s *Service) activateIdentity(ctx context.Context, in ah.StepInput) (ah.StepOutput, error) {
+	idn, err := s.store.GetClientIdentity(ctx, in.AgencyID, in.ClientID, in.IdentityID)
+	if err != nil {
+		return ah.StepOutput{}, err
+	}
+	err = s.store.ActivateIdentity(ctx, in.AgencyID, in.ClientID, in.IdentityID, in.RequestID, idn.PlatformID, in.Attempt, s.clock.Now())
+	if err != nil {
+		return ah.StepOutput{}, stale(err)
+	}
+	return done(ah.StepActivate), nil
+}
+
+// markProvisioningFailed records the caught error on the step that was running:
+// the identity becomes failed (the client needs attention) and Retry Provisioning
+// resumes there.
+func (s *Service) markProvisioningFailed(ctx context.Context, in ah.StepInput) (ah.StepOutput, error) {
+	idn, err := s.store.GetClientIdentity(ctx, in.AgencyID, in.ClientID, in.IdentityID)
+	if err != nil {
+		return ah.StepOutput{}, err
+	}
+	step := ah.StepPrepare
+	for _, st := range idn.Provisioning.Steps {
+		if st.Status == ah.StepRunning || st.Status == ah.StepPending {
+			step = st.Name
+			break
+		}
+	}
+	if err := s.store.MarkFailed(ctx, in.AgencyID, in.ClientID, in.IdentityID, idn.PlatformID, in.Attempt, step, in.Error.String(), s.clock.Now()); err != nil {
+		return ah.StepOutput{}, err
+	}
+	return ah.StepOutput{Step: step, Status: ah.StepFailed}, nil
+}

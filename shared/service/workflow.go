@@ -1,0 +1,125 @@
+package service
+
+import (
+	"context"
+	"errors"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+)
+
+// Workflows runs the state machines (Step Functions).
+type Workflows interface {
+	// Start starts one attempt of a workflow on a resource; the execution name is
+	// ah.ExecutionName's, so a repeated start of the same attempt is harmless.
+	Start(ctx context.Context, workflow string, in ah.StepInput) error
+	// Stop stops an attempt's execution; one already ended or never started is fine.
+	Stop(ctx context.Context, workflow, resourceID string, attempt int) error
+	// Run runs an attempt to its end and returns its failure, if any (rotation,
+	// which the API answers synchronously).
+	Run(ctx context.Context, workflow string, in ah.StepInput) error
+}
+
+// resourceOf is the resource a workflow's execution is named after.
+func resourceOf(workflow string, in ah.StepInput) string {
+	if workflow == ah.WorkflowOffboarding {
+		return in.ClientID
+	}
+	return in.IdentityID
+}
+
+// ExecutionNameOf is the execution name of a workflow attempt.
+func ExecutionNameOf(workflow string, in ah.StepInput) string {
+	return ah.ExecutionName(workflow, resourceOf(workflow, in), in.Attempt)
+}
+
+// Directory is the Google Workspace users AccessHive manages.
+type Directory interface {
+	// EnsureUser creates the user; one that exists already (a retried step) is success.
+	EnsureUser(ctx context.Context, u ah.DirectoryUser) (created bool, err error)
+	SetPassword(ctx context.Context, email, password string) error
+	// Suspend suspends the user; a missing user is success.
+	Suspend(ctx context.Context, email string) error
+}
+
+// Vault keeps credentials by secret name (Secrets Manager).
+type Vault interface {
+	Get(ctx context.Context, name string) (value string, found bool, err error)
+	// Put stores a new current value, creating the secret the first time.
+	Put(ctx context.Context, name, value string) error
+	// Create stores value unless the secret exists; either way it returns the
+	// secret's value (a concurrent creator's, if it won).
+	Create(ctx context.Context, name, value, description string) (string, error)
+	Exists(ctx context.Context, name string) (bool, error)
+	// Delete schedules the secret's deletion; a missing secret is already gone.
+	Delete(ctx context.Context, name string) error
+}
+
+// Step is one step of a workflow.
+type Step func(ctx context.Context, in ah.StepInput) (ah.StepOutput, error)
+
+// steps is every workflow step by name: one function each.
+func (s *Service) steps() map[string]Step {
+	return map[string]Step{
+		ah.StepPrepare:                s.prepareIdentity,
+		ah.StepWorkspaceUser:          s.createWorkspaceUser,
+		ah.StepStoreSecret:            s.storeCredential,
+		ah.StepActivate:               s.activateIdentity,
+		ah.StepMarkProvisioningFailed: s.markProvisioningFailed,
+		ah.StepDeactivateIdentities:   s.offboardingStep(ah.StepDeactivateIdentities, s.deactivateIdentities),
+		ah.StepRejectPendingRequests:  s.offboardingStep(ah.StepRejectPendingRequests, s.rejectPendingRequests),
+		ah.StepRevokeAccess:           s.offboardingStep(ah.StepRevokeAccess, s.revokeAccess),
+		ah.StepSuspendWorkspaceUsers:  s.offboardingStep(ah.StepSuspendWorkspaceUsers, s.suspendWorkspaceUsers),
+		ah.StepDeleteCredentials:      s.offboardingStep(ah.StepDeleteCredentials, s.deleteCredentials),
+		ah.StepArchiveClient:          s.offboardingStep(ah.StepArchiveClient, s.archiveClient),
+		ah.StepMarkOffboardingFailed:  s.markOffboardingFailed,
+		ah.StepRotateCredential:       s.rotateCredentialStep,
+	}
+}
+
+// StepHandler is a workflow function's Lambda handler: it runs the step its input
+// names, if it is one of names (each function runs only its own steps, with only
+// their permissions), and classifies its error for the state machine's Retry.
+func (s *Service) StepHandler(names ...string) func(context.Context, ah.StepInput) (ah.StepOutput, error) {
+	all := s.steps()
+	mine := map[string]Step{}
+	for _, n := range names {
+		if st, ok := all[n]; ok {
+			mine[n] = st
+		}
+	}
+	return func(ctx context.Context, in ah.StepInput) (ah.StepOutput, error) {
+		st, ok := mine[in.Step]
+		if !ok {
+			return ah.StepOutput{}, ah.Permanent("step %q does not run in this function", in.Step)
+		}
+		out, err := st(ctx, in)
+		if err != nil {
+			s.log.ErrorContext(ctx, "workflow step failed", "step", in.Step, "clientId", in.ClientID, "identityId", in.IdentityID,
+				"attempt", in.Attempt, "error", err.Error())
+		}
+		return out, ah.StepError(err)
+	}
+}
+
+// directory returns the Workspace client, built on first use.
+func (s *Service) directory(ctx context.Context) (Directory, error) {
+	if s.workspace == nil {
+		return nil, ah.Permanent("Google Workspace is not connected (WorkspaceCredentialsSecretArn is empty)")
+	}
+	d, err := s.workspace(ctx)
+	if err != nil {
+		return nil, ah.Transient("connect to Google Workspace: %w", err)
+	}
+	if d == nil {
+		return nil, ah.Permanent("Google Workspace is not connected (WorkspaceCredentialsSecretArn is empty)")
+	}
+	return d, nil
+}
+
+// stale reports an attempt that is no longer current: nothing to retry.
+func stale(err error) error {
+	if errors.Is(err, ah.ErrStaleAttempt) || errors.Is(err, ErrStaleOffboarding) {
+		return ah.Permanent("stale attempt: a newer attempt or another state owns this resource: %w", err)
+	}
+	return err
+}

@@ -41,6 +41,15 @@ type StepInput struct {
 	Error *CaughtError `json:"error,omitempty"`
 }
 
+// ExecutionName is the name of this attempt's execution of workflow: named after
+// the client for offboarding, after the identity otherwise.
+func (in StepInput) ExecutionName(workflow string) string {
+	if workflow == WorkflowOffboarding {
+		return ExecutionName(workflow, in.ClientID, in.Attempt)
+	}
+	return ExecutionName(workflow, in.IdentityID, in.Attempt)
+}
+
 // CaughtError is the error output a state machine's Catch passes on.
 type CaughtError struct {
 	Error string `json:"Error"`

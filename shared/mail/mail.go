@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
-	"github.com/accesshive/accesshive/shared/service"
+	ah "github.com/accesshive/accesshive/shared/accesshive"
 )
 
 // API is the part of the SESv2 client used here.
@@ -23,7 +23,7 @@ type SES struct {
 	Sender string
 }
 
-var _ service.Mailer = (*SES)(nil)
+var _ ah.Mailer = (*SES)(nil)
 
 // Send emails one recipient.
 func (m *SES) Send(ctx context.Context, to, subject, body string) error {

@@ -96,6 +96,15 @@ func (s *Service) RotateCredential(ctx context.Context, p ah.Principal, clientID
 	i.RotationStartedAt = &now
 	stampChange(&i.Meta, p.MemberID, "identity.credential.rotate_start", now)
 	if err := s.store.UpdateClientIdentity(ctx, i, prev); err != nil {
+		if ah.CodeOf(err) == ah.CodeVersionConflict {
+			// Lost the race for the identity: to another rotation (409
+			// rotation_in_progress) or to some other change (409 version_conflict).
+			if cur, gerr := s.store.GetClientIdentity(ctx, i.AgencyID, i.ClientID, i.ID); gerr == nil &&
+				cur.RotationStartedAt != nil && now.Sub(*cur.RotationStartedAt) < rotationLease {
+				return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeRotationInProgress, Current: cur,
+					Message: "a rotation of this identity is in progress; read the identity again in a moment"}
+			}
+		}
 		return ah.ClientIdentity{}, err
 	}
 	in := ah.StepInput{Step: ah.StepRotateCredential, AgencyID: i.AgencyID, ClientID: i.ClientID, IdentityID: i.ID, Attempt: i.Version}

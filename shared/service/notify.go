@@ -16,11 +16,6 @@ import (
 // again, and an email already sent is not sent twice; a failed email is recorded on
 // its notification and reported, so the stream delivers the change again.
 
-// Mailer sends email (SES).
-type Mailer interface {
-	Send(ctx context.Context, to, subject, body string) error
-}
-
 // notice is one notification a request change calls for.
 type notice struct {
 	kind, title, body string

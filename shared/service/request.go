@@ -312,12 +312,27 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 	}
 	in2 := ah.StepInput{AgencyID: p.AgencyID, ClientID: clientID, IdentityID: idn.ID, RequestID: r.ID, Attempt: 1,
 		Managed: r.IdentityType == ah.IdentityManaged, ResumeFrom: ah.StepPrepare}
-	if err := s.workflows.Start(ctx, ah.WorkflowProvisioning, in2); err != nil {
-		// The approval stands; the identity shows its first step pending and
-		// Retry Provisioning starts it again.
-		s.log.ErrorContext(ctx, "start provisioning", "identityId", idn.ID, "error", err.Error())
-	}
+	// The approval stands even if the execution does not start: the identity is
+	// then failed at its first step, and Retry Provisioning starts it again.
+	_ = s.startProvisioning(ctx, in2, idn.PlatformID)
 	return r, nil
+}
+
+// startProvisioning starts a provisioning attempt. If the execution does not
+// start, the attempt is marked failed at the step it was to start at (the client
+// needs attention, and Retry Provisioning can start it again): an identity is
+// never left provisioning with nothing running.
+func (s *Service) startProvisioning(ctx context.Context, in ah.StepInput, platformID string) error {
+	err := s.workflows.Start(ctx, ah.WorkflowProvisioning, in)
+	if err == nil {
+		return nil
+	}
+	s.log.ErrorContext(ctx, "start provisioning", "identityId", in.IdentityID, "attempt", in.Attempt, "error", err.Error())
+	msg := "the provisioning execution did not start: " + err.Error()
+	if merr := s.store.MarkFailed(ctx, in.AgencyID, in.ClientID, in.IdentityID, platformID, in.Attempt, in.ResumeFrom, msg, s.clock.Now()); merr != nil {
+		s.log.ErrorContext(ctx, "mark provisioning failed", "identityId", in.IdentityID, "error", merr.Error())
+	}
+	return err
 }
 
 // newClientIdentity is the identity an approval creates, every step pending.
@@ -373,9 +388,9 @@ func (s *Service) RetryProvisioning(ctx context.Context, p ah.Principal, clientI
 	}
 	in := ah.StepInput{AgencyID: p.AgencyID, ClientID: clientID, IdentityID: i.ID, RequestID: i.RequestID,
 		Attempt: i.Provisioning.Attempt, Managed: i.IdentityType == ah.IdentityManaged, ResumeFrom: resume}
-	if err := s.workflows.Start(ctx, ah.WorkflowProvisioning, in); err != nil {
+	if err := s.startProvisioning(ctx, in, i.PlatformID); err != nil {
 		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Err: err,
-			Message: "the retry was recorded but its execution did not start; retry again shortly"}
+			Message: "the provisioning execution did not start; the identity is failed again and can be retried shortly"}
 	}
 	return i, nil
 }

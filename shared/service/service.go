@@ -30,11 +30,11 @@ type Service struct {
 	store           ah.Store
 	clock           Clock
 	principals      *principalCache
-	workflows       Workflows
-	mail            Mailer
-	vault           Vault
+	workflows       ah.Workflows
+	mail            ah.Mailer
+	vault           ah.Vault
 	audit           ah.AuditStore
-	workspace       func(context.Context) (Directory, error)
+	workspace       func(context.Context) (ah.Directory, error)
 	workspaceDomain string
 	log             *slog.Logger
 }
@@ -47,16 +47,16 @@ type Options struct {
 	// role change may take to apply. Default 5s; negative disables the cache.
 	PrincipalTTL time.Duration
 	// Workflows runs the state machines (Step Functions); nil refuses approvals.
-	Workflows Workflows
+	Workflows ah.Workflows
 	// Mail sends notification email (SES); nil sends none.
-	Mail Mailer
+	Mail ah.Mailer
 	// Audit reads the audit trail.
 	Audit ah.AuditStore
 	// Vault keeps identity credentials (Secrets Manager).
-	Vault Vault
+	Vault ah.Vault
 	// Workspace returns the Google Workspace directory, built on first use; nil
 	// when Workspace is not connected.
-	Workspace func(context.Context) (Directory, error)
+	Workspace func(context.Context) (ah.Directory, error)
 	// WorkspaceDomain is the domain managed identities are created in.
 	WorkspaceDomain string
 	Logger          *slog.Logger

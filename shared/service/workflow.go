@@ -7,53 +7,6 @@ import (
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 )
 
-// Workflows runs the state machines (Step Functions).
-type Workflows interface {
-	// Start starts one attempt of a workflow on a resource; the execution name is
-	// ah.ExecutionName's, so a repeated start of the same attempt is harmless.
-	Start(ctx context.Context, workflow string, in ah.StepInput) error
-	// Stop stops an attempt's execution; one already ended or never started is fine.
-	Stop(ctx context.Context, workflow, resourceID string, attempt int) error
-	// Run runs an attempt to its end and returns its failure, if any (rotation,
-	// which the API answers synchronously).
-	Run(ctx context.Context, workflow string, in ah.StepInput) error
-}
-
-// resourceOf is the resource a workflow's execution is named after.
-func resourceOf(workflow string, in ah.StepInput) string {
-	if workflow == ah.WorkflowOffboarding {
-		return in.ClientID
-	}
-	return in.IdentityID
-}
-
-// ExecutionNameOf is the execution name of a workflow attempt.
-func ExecutionNameOf(workflow string, in ah.StepInput) string {
-	return ah.ExecutionName(workflow, resourceOf(workflow, in), in.Attempt)
-}
-
-// Directory is the Google Workspace users AccessHive manages.
-type Directory interface {
-	// EnsureUser creates the user; one that exists already (a retried step) is success.
-	EnsureUser(ctx context.Context, u ah.DirectoryUser) (created bool, err error)
-	SetPassword(ctx context.Context, email, password string) error
-	// Suspend suspends the user; a missing user is success.
-	Suspend(ctx context.Context, email string) error
-}
-
-// Vault keeps credentials by secret name (Secrets Manager).
-type Vault interface {
-	Get(ctx context.Context, name string) (value string, found bool, err error)
-	// Put stores a new current value, creating the secret the first time.
-	Put(ctx context.Context, name, value string) error
-	// Create stores value unless the secret exists; either way it returns the
-	// secret's value (a concurrent creator's, if it won).
-	Create(ctx context.Context, name, value, description string) (string, error)
-	Exists(ctx context.Context, name string) (bool, error)
-	// Delete schedules the secret's deletion; a missing secret is already gone.
-	Delete(ctx context.Context, name string) error
-}
-
 // Step is one step of a workflow.
 type Step func(ctx context.Context, in ah.StepInput) (ah.StepOutput, error)
 
@@ -102,7 +55,7 @@ func (s *Service) StepHandler(names ...string) func(context.Context, ah.StepInpu
 }
 
 // directory returns the Workspace client, built on first use.
-func (s *Service) directory(ctx context.Context) (Directory, error) {
+func (s *Service) directory(ctx context.Context) (ah.Directory, error) {
 	if s.workspace == nil {
 		return nil, ah.Permanent("Google Workspace is not connected (WorkspaceCredentialsSecretArn is empty)")
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
-	"github.com/accesshive/accesshive/shared/service"
 )
 
 // API is the part of the Step Functions client used here.
@@ -30,7 +29,7 @@ type Workflows struct {
 	Machines map[string]string // workflow -> state machine ARN
 }
 
-var _ service.Workflows = (*Workflows)(nil)
+var _ ah.Workflows = (*Workflows)(nil)
 
 func (w *Workflows) machine(workflow string) (string, error) {
 	arn := w.Machines[workflow]
@@ -52,7 +51,7 @@ func (w *Workflows) Start(ctx context.Context, workflow string, in ah.StepInput)
 	if err != nil {
 		return err
 	}
-	name := service.ExecutionNameOf(workflow, in)
+	name := in.ExecutionName(workflow)
 	_, err = w.Client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: &arn, Name: &name, Input: aws.String(string(body))})
 	var exists *types.ExecutionAlreadyExists
 	if errors.As(err, &exists) {
@@ -90,7 +89,7 @@ func (w *Workflows) Run(ctx context.Context, workflow string, in ah.StepInput) e
 	if err != nil {
 		return err
 	}
-	name := service.ExecutionNameOf(workflow, in)
+	name := in.ExecutionName(workflow)
 	out, err := w.Client.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{StateMachineArn: &arn, Name: &name, Input: aws.String(string(body))})
 	if err != nil {
 		return fmt.Errorf("run %s: %w", name, err)

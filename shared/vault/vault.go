@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/accesshive/accesshive/shared/service"
+	ah "github.com/accesshive/accesshive/shared/accesshive"
 )
 
 // API is the part of the Secrets Manager client used here.
@@ -93,4 +93,4 @@ func (v *Vault) Exists(ctx context.Context, name string) (bool, error) {
 	return true, nil
 }
 
-var _ service.Vault = (*Vault)(nil)
+var _ ah.Vault = (*Vault)(nil)

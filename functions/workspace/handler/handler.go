@@ -34,7 +34,7 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 	var dirErr error
 	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
 		Vault: secrets, WorkspaceDomain: f.Env("WORKSPACE_DOMAIN"),
-		Workspace: func(ctx context.Context) (service.Directory, error) {
+		Workspace: func(ctx context.Context) (ah.Directory, error) {
 			once.Do(func() {
 				dir, dirErr = gworkspace.FromEnv(ctx, f.Env, func(ctx context.Context, id string) (string, error) {
 					v, _, err := secrets.Get(ctx, id)

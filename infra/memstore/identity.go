@@ -1,0 +1,215 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+)
+
+// provisioningActor stamps provisioning's writes, as shared/dynamo does.
+const provisioningActor = "provisioning"
+
+// ClientIdentityFor returns the client's identity on a platform, if any.
+func (s *Store) ClientIdentityFor(_ context.Context, agencyID, clientID, platformID string) (ah.ClientIdentity, bool, error) {
+	if err := s.enter("ClientIdentityFor"); err != nil {
+		return ah.ClientIdentity{}, false, err
+	}
+	defer s.mu.Unlock()
+	if cd := s.client(agencyID, clientID); cd != nil {
+		if id, ok := cd.identityFor[platformID]; ok {
+			if i, ok := cd.identities[id]; ok {
+				return clone(i), true, nil
+			}
+			return ah.ClientIdentity{}, false, ah.NotFound("identity")
+		}
+	}
+	return ah.ClientIdentity{}, false, nil
+}
+
+// GetClientIdentity reads a client-dedicated identity.
+func (s *Store) GetClientIdentity(_ context.Context, agencyID, clientID, identityID string) (ah.ClientIdentity, error) {
+	if err := s.enter("GetClientIdentity"); err != nil {
+		return ah.ClientIdentity{}, err
+	}
+	defer s.mu.Unlock()
+	if cd := s.client(agencyID, clientID); cd != nil {
+		if i, ok := cd.identities[identityID]; ok {
+			return clone(i), nil
+		}
+	}
+	return ah.ClientIdentity{}, ah.NotFound("identity")
+}
+
+// ListClientIdentities lists a client's identities by id.
+func (s *Store) ListClientIdentities(_ context.Context, agencyID, clientID string, p ah.Page) ([]ah.ClientIdentity, ah.Keys, error) {
+	if err := s.enter("ListClientIdentities"); err != nil {
+		return nil, nil, err
+	}
+	defer s.mu.Unlock()
+	var all []ah.ClientIdentity
+	if cd := s.client(agencyID, clientID); cd != nil {
+		for _, i := range cd.identities {
+			all = append(all, clone(i))
+		}
+	}
+	out, next := page(all, func(i ah.ClientIdentity) string { return i.ID }, p, false)
+	return out, next, nil
+}
+
+// UpdateClientIdentity writes a changed identity at its previous version.
+func (s *Store) UpdateClientIdentity(_ context.Context, i ah.ClientIdentity, prevVersion int) error {
+	if err := s.enter("UpdateClientIdentity"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	cd := s.client(i.AgencyID, i.ClientID)
+	if cd == nil {
+		return errStale
+	}
+	if cur, ok := cd.identities[i.ID]; !ok || cur.Version != prevVersion {
+		return errStale
+	}
+	cd.identities[i.ID] = clone(i)
+	return nil
+}
+
+// RetryProvisioning starts a new attempt on a failed identity.
+func (s *Store) RetryProvisioning(_ context.Context, i ah.ClientIdentity, prevVersion int, now time.Time, actor string) error {
+	if err := s.enter("RetryProvisioning"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	cd := s.client(i.AgencyID, i.ClientID)
+	conflict := ah.Conflict(ah.CodeVersionConflict, "the identity changed meanwhile or is not failed; read it again")
+	if cd == nil {
+		return conflict
+	}
+	if cur, ok := cd.identities[i.ID]; !ok || cur.Version != prevVersion || cur.Status != ah.IdentityFailed {
+		return conflict
+	}
+	if cd.client.Facts.FailedIdentities < 1 {
+		return conflict
+	}
+	cd.identities[i.ID] = clone(i)
+	cd.client.Facts.FailedIdentities--
+	bump(&cd.client.Meta, actor, "identity.retry", now)
+	if cp, ok := cd.platforms[i.PlatformID]; ok {
+		cp.ProvisioningStatus = ah.ProvisioningInProgress
+		cd.platforms[i.PlatformID] = cp
+	}
+	return nil
+}
+
+func stepIndex(step string) (int, error) {
+	for i, s := range ah.ProvisioningSteps {
+		if s == step {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown provisioning step %q", step)
+}
+
+// UpdateStep records a step's progress if the identity is on that attempt.
+func (s *Store) UpdateStep(_ context.Context, u ah.StepUpdate) error {
+	if err := s.enter("UpdateStep"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	idx, err := stepIndex(u.Step)
+	if err != nil {
+		return ah.Internal("memstore.UpdateStep", err)
+	}
+	cd := s.client(u.AgencyID, u.ClientID)
+	if cd == nil {
+		return ah.ErrStaleAttempt
+	}
+	i, ok := cd.identities[u.IdentityID]
+	if !ok || i.Provisioning.Attempt != u.Attempt || (i.Status != ah.IdentityProvisioning && i.Status != ah.IdentityActive) || idx >= len(i.Provisioning.Steps) {
+		return ah.ErrStaleAttempt
+	}
+	st := &i.Provisioning.Steps[idx]
+	st.Status, st.Error = u.Status, u.Error
+	if u.CountAttempt {
+		st.Attempts++
+	}
+	i.UpdatedAt, i.UpdatedBy, i.LastAction = u.Now, provisioningActor, "identity.step."+u.Step+"."+u.Status
+	if u.Email != "" && i.Email == "" {
+		i.Email = u.Email
+	}
+	if u.CredentialStatus != "" {
+		i.CredentialStatus = u.CredentialStatus
+	}
+	cd.identities[u.IdentityID] = i
+	return nil
+}
+
+// ActivateIdentity makes the identity active and its request provisioned; again
+// after success it is a no-op.
+func (s *Store) ActivateIdentity(_ context.Context, agencyID, clientID, identityID, requestID, platformID string, attempt int, now time.Time) error {
+	if err := s.enter("ActivateIdentity"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	cd := s.client(agencyID, clientID)
+	if cd == nil {
+		return ah.ErrStaleAttempt
+	}
+	i, iok := cd.identities[identityID]
+	r, rok := cd.requests[requestID]
+	_, pok := cd.platforms[platformID]
+	if !iok || i.Provisioning.Attempt != attempt || i.Status != ah.IdentityProvisioning || !rok || r.Status != ah.RequestApproved || !pok {
+		if iok && i.Status == ah.IdentityActive && i.Provisioning.Attempt == attempt {
+			return nil
+		}
+		return ah.ErrStaleAttempt
+	}
+	idx, _ := stepIndex(ah.StepActivate)
+	i.Status = ah.IdentityActive
+	i.Provisioning.Steps[idx].Status = ah.StepDone
+	i.Provisioning.Steps[idx].Attempts++
+	bump(&i.Meta, provisioningActor, "identity.activate", now)
+	cd.identities[identityID] = i
+	r.Status = ah.RequestProvisioned
+	r.History = append(r.History, ah.RequestEvent{At: now, By: provisioningActor, Action: "provisioned", Status: ah.RequestProvisioned})
+	bump(&r.Meta, provisioningActor, "identity.activate", now)
+	cd.requests[requestID] = r
+	cp := cd.platforms[platformID]
+	cp.ProvisioningStatus = ah.ProvisioningProvisioned
+	cd.platforms[platformID] = cp
+	return nil
+}
+
+// MarkFailed records a failed step; an identity no longer provisioning this
+// attempt is left as it is.
+func (s *Store) MarkFailed(_ context.Context, agencyID, clientID, identityID, platformID string, attempt int, step, errMsg string, now time.Time) error {
+	if err := s.enter("MarkFailed"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	idx, err := stepIndex(step)
+	if err != nil {
+		return ah.Internal("memstore.MarkFailed", err)
+	}
+	cd := s.client(agencyID, clientID)
+	if cd == nil {
+		return nil
+	}
+	i, ok := cd.identities[identityID]
+	_, pok := cd.platforms[platformID]
+	if !ok || i.Provisioning.Attempt != attempt || i.Status != ah.IdentityProvisioning || !pok {
+		return nil
+	}
+	i.Status = ah.IdentityFailed
+	i.Provisioning.Steps[idx].Status = ah.StepFailed
+	i.Provisioning.Steps[idx].Error = errMsg
+	bump(&i.Meta, provisioningActor, "identity.fail", now)
+	cd.identities[identityID] = i
+	cd.client.Facts.FailedIdentities++
+	bump(&cd.client.Meta, provisioningActor, "identity.fail", now)
+	cp := cd.platforms[platformID]
+	cp.ProvisioningStatus = ah.ProvisioningFailed
+	cd.platforms[platformID] = cp
+	return nil
+}

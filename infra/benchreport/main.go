@@ -28,11 +28,19 @@ import (
 	"github.com/accesshive/accesshive/infra/samtemplate"
 )
 
-// Targets from the performance issue.
+// Targets from the performance issues.
 const (
 	maxBinaryMB   = 12.0
-	maxInitMs     = 25.0
 	maxOverheadMs = 1.0
+	// maxInitOverBaselineMs bounds a function's init above a hello-world Go
+	// function's, both measured in the same run (init moves by a third between
+	// runs on shared machines; the difference does not).
+	maxInitOverBaselineMs = 15.0
+	// adminSDKFunction is the one function that links the Google Admin SDK; the
+	// size and init targets exempt it (its numbers are still reported).
+	adminSDKFunction = "workspace"
+	// baselineDir names the hello-world function in the report.
+	baselineDir = "baseline"
 )
 
 type (
@@ -98,15 +106,32 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// The baseline first, then every function; cold starts are interleaved
+	// round-robin, so a machine's drift during the run touches all alike.
+	var starters []*starter
+	base := function{Dir: baselineDir, LogicalID: "(hello world)"}
+	base.SizeMB = armSize("./infra/benchreport/baseline", filepath.Join(*in, "arm", baselineDir))
+	r.Functions = append(r.Functions, base)
+	starters = append(starters, newStarter(baselineDir, "./infra/benchreport/baseline", nil, *in))
 	for _, pair := range strings.Fields(*fns) {
 		dir, id, _ := strings.Cut(pair, "=")
 		f := function{Dir: dir, LogicalID: id}
 		if st, err := os.Stat(filepath.Join(*bin, dir, "bootstrap")); err == nil {
 			f.SizeMB = float64(st.Size()) / (1 << 20)
 		}
-		f.InitP50Ms, f.InitP99Ms, f.InitRuns, f.InitFailure = coldStarts(dir, tfns[id].Env, *runs, *in)
-		log.Printf("%s: %.1f MB, init p50 %.1f ms p99 %.1f ms %s", dir, f.SizeMB, f.InitP50Ms, f.InitP99Ms, f.InitFailure)
 		r.Functions = append(r.Functions, f)
+		starters = append(starters, newStarter(dir, "./functions/"+dir, tfns[id].Env, *in))
+	}
+	for range *runs {
+		for _, st := range starters {
+			st.once()
+		}
+	}
+	for i, st := range starters {
+		f := &r.Functions[i]
+		f.InitP50Ms, f.InitP99Ms, f.InitRuns, f.InitFailure = st.result()
+		st.close()
+		log.Printf("%s: %.1f MB, init p50 %.1f ms p99 %.1f ms %s", f.Dir, f.SizeMB, f.InitP50Ms, f.InitP99Ms, f.InitFailure)
 	}
 	r.Targets = targets(r)
 	data, err := json.MarshalIndent(r, "", "  ")
@@ -144,24 +169,51 @@ func machine() string {
 
 var secretRef = regexp.MustCompile(`^\{\{resolve:secretsmanager:([^:}]+):SecretString\}\}$`)
 
-// coldStarts builds the function for this machine and starts it runs times; each
-// run is timed from process start until its first request to the Runtime API.
-func coldStarts(dir string, env map[string]string, runs int, work string) (p50, p99 float64, n int, failure string) {
-	exe, _ := filepath.Abs(filepath.Join(work, "host", dir, "bootstrap"))
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", exe, "./functions/"+dir)
+// armSize builds pkg as deployed (linux/arm64) and returns its size in MiB.
+func armSize(pkg, out string) float64 {
+	exe, _ := filepath.Abs(filepath.Join(out, "bootstrap"))
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", exe, pkg)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+	if out, err := build.CombinedOutput(); err != nil {
+		log.Fatalf("build %s: %v %s", pkg, err, out)
+	}
+	st, err := os.Stat(exe)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return float64(st.Size()) / (1 << 20)
+}
+
+// starter cold-starts one function: a host build of it, started again and again
+// against its own stub Runtime API; each start is timed from process start until
+// the function's first request for an event.
+type starter struct {
+	exe     string
+	vars    []string
+	ready   chan time.Time
+	srv     *http.Server
+	times   []time.Duration
+	failure string
+}
+
+func newStarter(dir, pkg string, env map[string]string, work string) *starter {
+	st := &starter{ready: make(chan time.Time, 1)}
+	st.exe, _ = filepath.Abs(filepath.Join(work, "host", dir, "bootstrap"))
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", st.exe, pkg)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
-		return 0, 0, 0, fmt.Sprintf("build: %v %s", err, out)
+		st.failure = fmt.Sprintf("build: %v %s", err, out)
+		return st
 	}
-	ready := make(chan time.Time, 1)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, 0, 0, err.Error()
+		st.failure = err.Error()
+		return st
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	st.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/runtime/invocation/next") {
 			select {
-			case ready <- time.Now():
+			case st.ready <- time.Now():
 			default:
 			}
 			<-r.Context().Done() // hold the poll until the process is stopped
@@ -169,45 +221,63 @@ func coldStarts(dir string, env map[string]string, runs int, work string) (p50, 
 		}
 		w.WriteHeader(http.StatusAccepted)
 	})}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	vars := os.Environ()
+	go func() { _ = st.srv.Serve(ln) }()
+	st.vars = os.Environ()
 	for k, v := range env {
 		if secretRef.MatchString(v) {
 			v = randomHex(32)
 		}
-		vars = append(vars, k+"="+v)
+		st.vars = append(st.vars, k+"="+v)
 	}
-	vars = append(vars, "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(), "AWS_REGION=us-east-1",
+	st.vars = append(st.vars, "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(), "AWS_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_LAMBDA_FUNCTION_NAME="+dir, "LOG_LEVEL=ERROR")
-	var times []time.Duration
-	for range runs {
-		cmd := exec.Command(exe)
-		cmd.Env = vars
-		var stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stderr, &stderr
-		start := time.Now()
-		if err := cmd.Start(); err != nil {
-			return 0, 0, 0, err.Error()
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		select {
-		case at := <-ready:
-			times = append(times, at.Sub(start))
-			_ = cmd.Process.Kill()
-			<-exited
-		case err := <-exited:
-			return 0, 0, 0, fmt.Sprintf("exited before ready: %v %s", err, stderr.String())
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-			return 0, 0, 0, "not ready within 10s"
-		}
+	return st
+}
+
+// once runs one cold start (nothing after a failure).
+func (st *starter) once() {
+	if st.failure != "" {
+		return
 	}
+	cmd := exec.Command(st.exe)
+	cmd.Env = st.vars
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		st.failure = err.Error()
+		return
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case at := <-st.ready:
+		st.times = append(st.times, at.Sub(start))
+		_ = cmd.Process.Kill()
+		<-exited
+	case err := <-exited:
+		st.failure = fmt.Sprintf("exited before ready: %v %s", err, stderr.String())
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+		st.failure = "not ready within 10s"
+	}
+}
+
+func (st *starter) result() (p50, p99 float64, n int, failure string) {
+	if st.failure != "" || len(st.times) == 0 {
+		return 0, 0, 0, st.failure
+	}
+	times := append([]time.Duration(nil), st.times...)
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	return ms(times[len(times)/2]), ms(times[int(float64(len(times)-1)*0.99+0.5)]), len(times), ""
+}
+
+func (st *starter) close() {
+	if st.srv != nil {
+		_ = st.srv.Close()
+	}
 }
 
 func randomHex(n int) string {
@@ -219,19 +289,38 @@ func randomHex(n int) string {
 func targets(r report) []target {
 	var out []target
 	var over []string
+	var baseline *function
+	for i, f := range r.Functions {
+		if f.Dir == baselineDir {
+			baseline = &r.Functions[i]
+		}
+	}
 	for _, f := range r.Functions {
-		if f.SizeMB > maxBinaryMB {
+		if f.Dir != adminSDKFunction && f.SizeMB > maxBinaryMB {
 			over = append(over, fmt.Sprintf("%s %.1f MiB (%.1f MB)", f.Dir, f.SizeMB, f.SizeMB*1.048576))
 		}
 	}
-	out = append(out, target{"each bootstrap ≤ 12 MB", len(over) == 0, list(over, "all within")})
+	out = append(out, target{"each bootstrap ≤ 12 MB, but the one Admin SDK function (" + adminSDKFunction + ")", len(over) == 0, list(over, "all within")})
 	over = nil
 	for _, f := range r.Functions {
-		if f.InitFailure != "" || f.InitP99Ms > maxInitMs {
-			over = append(over, fmt.Sprintf("%s p99 %.1f ms", f.Dir, f.InitP99Ms))
+		if f.Dir == baselineDir || f.Dir == adminSDKFunction {
+			continue
+		}
+		if baseline == nil || baseline.InitFailure != "" || f.InitFailure != "" || f.InitP50Ms-baseline.InitP50Ms > maxInitOverBaselineMs {
+			over = append(over, fmt.Sprintf("%s +%.1f ms", f.Dir, f.InitP50Ms-baseline.InitP50Ms))
 		}
 	}
-	out = append(out, target{"init ≤ 25 ms (p99 of the runs)", len(over) == 0, list(over, "all within")})
+	detail := "no baseline"
+	if baseline != nil {
+		worst, worstDir := 0.0, ""
+		for _, f := range r.Functions {
+			if f.Dir != baselineDir && f.Dir != adminSDKFunction && f.InitP50Ms-baseline.InitP50Ms > worst {
+				worst, worstDir = f.InitP50Ms-baseline.InitP50Ms, f.Dir
+			}
+		}
+		detail = list(over, fmt.Sprintf("baseline %.1f ms; slowest %s +%.1f ms", baseline.InitP50Ms, worstDir, worst))
+	}
+	out = append(out, target{"init within 15 ms (p50) of a hello-world Go function, but the Admin SDK function", len(over) == 0, detail})
 	over = nil
 	var extra []string
 	for _, rt := range r.Routes {
@@ -244,7 +333,7 @@ func targets(r report) []target {
 	}
 	out = append(out, target{"every GET ≤ 1 DynamoDB round trip after the principal lookup", len(over) == 0, list(over, "all GETs")})
 	out = append(out, target{"every state change ≤ 1 transaction or conditional write", len(extra) == 0,
-		list(extra, "every change is one transaction or conditional write; in-app notification PutItems come after it (see the writes column)")})
+		list(extra, "every change is one transaction or conditional write; notifications follow from the table's stream")})
 	over = nil
 	for _, o := range r.Overhead {
 		if o.P99Us > maxOverheadMs*1000 {
@@ -296,21 +385,27 @@ func markdown(r report) string {
 	for _, t := range r.Targets {
 		w("| %s | %s | %s |\n", t.Name, mark(t.Met), t.Detail)
 	}
-	w("\n## Functions\n\nBootstrap size as deployed (linux/arm64, `-trimpath -s -w`); init is a host build started\n%d times against a stub Runtime API, timed from process start until it asks for its first event\n(configuration, AWS clients and handler built; no network calls).\n\n", runsOf(r))
-	w("| Function | Logical id | bootstrap MiB | init p50 ms | init p99 ms |\n|---|---|--:|--:|--:|\n")
+	w("\n## Functions\n\nBootstrap size as deployed (linux/arm64, `-trimpath -s -w`); init is a host build started\n%d times against a stub Runtime API, timed from process start until it asks for its first event\n(configuration, AWS clients and handler built; no network calls). `baseline` is a hello-world Go\nfunction started in the same run, the starts interleaved round-robin: init moves by a third between\nruns on these shared machines, its difference from the baseline does not. `workspace` is the one\nfunction that links the Google Admin SDK.\n\n", runsOf(r))
+	w("| Function | Logical id | bootstrap MiB | init p50 ms | over baseline p50 ms | init p99 ms |\n|---|---|--:|--:|--:|--:|\n")
+	base := 0.0
+	for _, f := range r.Functions {
+		if f.Dir == baselineDir {
+			base = f.InitP50Ms
+		}
+	}
 	for _, f := range r.Functions {
 		if f.InitFailure != "" {
-			w("| %s | %s | %.1f | failed: %s | |\n", f.Dir, f.LogicalID, f.SizeMB, f.InitFailure)
+			w("| %s | %s | %.1f | failed: %s | | |\n", f.Dir, f.LogicalID, f.SizeMB, f.InitFailure)
 			continue
 		}
-		w("| %s | %s | %.1f | %.1f | %.1f |\n", f.Dir, f.LogicalID, f.SizeMB, f.InitP50Ms, f.InitP99Ms)
+		w("| %s | %s | %.1f | %.1f | %+.1f | %.1f |\n", f.Dir, f.LogicalID, f.SizeMB, f.InitP50Ms, f.InitP50Ms-base, f.InitP99Ms)
 	}
 	w("\n### Per invocation\n\nEach other function driven through the work that invokes it in the local stack\n(`BenchmarkFunctions`): clients get a managed request approved and provisioned and its credential\nrotated, the sweep ends every grant, the stream feeds the audit function, one client is offboarded.\nCalls and items are per invocation; latency is the handler's against the local engine (and the\nfake Workspace Directory). Most provisioning steps write twice: the step's `running` mark, then\nits result.\n\n")
 	w("| Function | Driven by | Invocations | Reads | Writes | Other AWS | Items read | Items written | p50 ms | p99 ms |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, f := range r.Invocations {
 		w("| %s | %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", f.Function, f.DrivenBy, f.Invocations, f.ReadCalls, f.WriteCalls, f.OtherCalls, f.ItemsRead, f.ItemsWritten, f.P50Ms, f.P99Ms)
 	}
-	w("\n## API routes\n\nEach route of the route table through the local gateway as the named caller, with the\nprincipal cached (a warm function). Reads and writes are DynamoDB calls per request (writes\ninclude in-app notification PutItems); items are read (returned) and written (put, updated,\ndeleted). Latency is time in the handler; overhead is that minus time on the wire to AWS — an\nupper bound, inflated by sharing two cores with the engine (see the replayed numbers below for\nthe handler alone); allocations include the local gateway's event encoding. A 4xx status means the fixture exercises the refusal path (for example a\nmade-up id, or offboarding confirmed with a wrong name so the benchmark's client survives).\n\n")
+	w("\n## API routes\n\nEach route of the route table through the local gateway as the named caller, with the\nprincipal cached (a warm function). Reads and writes are DynamoDB calls per request\n(notifications are not among them: they follow from the stream); items are read (returned) and written (put, updated,\ndeleted). Latency is time in the handler; overhead is that minus time on the wire to AWS — an\nupper bound, inflated by sharing two cores with the engine (see the replayed numbers below for\nthe handler alone); allocations include the local gateway's event encoding. A 4xx status means the fixture exercises the refusal path (for example a\nmade-up id, or offboarding confirmed with a wrong name so the benchmark's client survives).\n\n")
 	w("| Route | As | Status | Reads | Writes | Tx | Items read | Items written | Other AWS | p50 ms | p99 ms | Overhead p50 ms | Overhead p99 ms | Allocs | KB |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, rt := range r.Routes {
 		w("| `%s %s` | %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.0f | %.0f |\n", rt.Method, rt.Path, rt.As, rt.Status,
@@ -320,7 +415,7 @@ func markdown(r report) string {
 	for _, o := range r.Overhead {
 		w("| `GET %s` | %d | %d | %.0f | %.0f | %.0f | %.1f | %d |\n", o.Path, o.Status, o.Samples, o.P50Us, o.P99Us, o.AllocsOp, o.BytesOp/1024, o.Misses)
 	}
-	w("\n## Growth\n\nHow the expiry sweep and the Effective Access read grow with data. The sweep reads only\nwhat is due (10 expired of N pending) through the sparse index; the Effective Access read is\ntwo Queries whatever the number of cells, paginated in 1 MB pages as a client's live grants grow.\n\n| Read | Size | Due | Queries | Items read | p50 ms (local engine) |\n|---|--:|--:|--:|--:|--:|\n")
+	w("\n## Growth\n\nHow the expiry sweep and the Effective Access read grow with data. The sweep reads only\nwhat is due (10 expired of N pending) through the sparse index; the Effective Access read is\none Query of the client's partition whatever the number of cells, in 1 MB pages as its live grants grow.\n\n| Read | Size | Due | Queries | Items read | p50 ms (local engine) |\n|---|--:|--:|--:|--:|--:|\n")
 	for _, s := range append(append([]scale(nil), r.Sweep...), r.Effective...) {
 		due := "-"
 		if s.Due > 0 {

@@ -9,6 +9,7 @@ import (
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -28,10 +29,14 @@ type Calls struct {
 type FunctionMetrics struct {
 	ItemsRead    int
 	ItemsWritten int
-	Transport    time.Duration
-	Handler      time.Duration
-	Invocations  int
-	Durations    []time.Duration // each invocation's
+	// PrincipalLookups counts the Queries that resolve a caller's principal (the
+	// subject index): the API's cache refreshes them every few seconds, and
+	// per-route counts are "after the principal".
+	PrincipalLookups int
+	Transport        time.Duration
+	Handler          time.Duration
+	Invocations      int
+	Durations        []time.Duration // each invocation's
 }
 
 // Metrics returns one function's metrics since the last Reset.
@@ -141,7 +146,14 @@ func (c *Calls) add(function string, stack *middleware.Stack) error {
 			out, md, err := next.HandleInitialize(ctx, in)
 			if err == nil {
 				r, w := itemsOf(in.Parameters, out.Result)
-				c.metric(function, func(m *FunctionMetrics) { m.ItemsRead += r; m.ItemsWritten += w })
+				principal := isPrincipalLookup(in.Parameters)
+				c.metric(function, func(m *FunctionMetrics) {
+					m.ItemsRead += r
+					m.ItemsWritten += w
+					if principal {
+						m.PrincipalLookups++
+					}
+				})
 			}
 			return out, md, err
 		}), middleware.Before); err != nil {
@@ -171,6 +183,17 @@ func (c *Calls) add(function string, stack *middleware.Stack) error {
 			}
 			return out, md, err
 		}), middleware.After)
+}
+
+// isPrincipalLookup reports a Query of the subject index for a sign-in subject
+// (shared/dynamo's MemberBySubject).
+func isPrincipalLookup(in any) bool {
+	q, ok := in.(*dynamodb.QueryInput)
+	if !ok || q.IndexName == nil || *q.IndexName != "GSI1" {
+		return false
+	}
+	pk, ok := q.ExpressionAttributeValues[":pk"].(*ddbtypes.AttributeValueMemberS)
+	return ok && strings.HasPrefix(pk.Value, "SUBJECT#")
 }
 
 // itemsOf counts the DynamoDB items an operation read (returned) and wrote

@@ -72,6 +72,9 @@ func (a *Audit) Add(agencyID string, entries ...ah.AuditEntry) {
 		a.entries = map[string][]ah.AuditEntry{}
 	}
 	for _, e := range entries {
+		if e.Changes == nil {
+			e.Changes = []byte("{}")
+		}
 		a.entries[agencyID] = append(a.entries[agencyID], clone(e))
 	}
 }

@@ -1,6 +1,9 @@
 package accesshive
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // RequestStatus is where an access request is in its lifecycle.
 type RequestStatus string
@@ -174,6 +177,19 @@ type AuditEntry struct {
 	EntityID   string    `json:"entityId"`
 	ClientID   string    `json:"clientId,omitempty"`
 	// APIRequestID is the API request that made the change, where known.
-	APIRequestID string         `json:"apiRequestId,omitempty"`
-	Changes      map[string]any `json:"changes"`
+	APIRequestID string `json:"apiRequestId,omitempty"`
+	// Changes is a JSON object of the fields that changed, each {"before", "after"}.
+	Changes json.RawMessage `json:"changes"`
+	// Raw, when set, is the entry's JSON as stored: served as it is, so a reader
+	// never decodes and re-encodes what it only passes on.
+	Raw json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the stored JSON when the entry came from the trail.
+func (e AuditEntry) MarshalJSON() ([]byte, error) {
+	if len(e.Raw) > 0 {
+		return e.Raw, nil
+	}
+	type plain AuditEntry
+	return json.Marshal(plain(e))
 }

@@ -7,6 +7,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -18,16 +19,17 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 )
 
-// bookkeeping attributes are not "changes" worth listing.
+// bookkeeping attributes are not "changes" worth listing: keys, versions and
+// stamps, and what the entry itself says (its entity type and id, agency, client).
 var bookkeeping = map[string]bool{"apiRequestId": true, "PK": true, "SK": true, "GSI1PK": true, "GSI1SK": true, "GSI2PK": true, "GSI2SK": true,
-	"GSI3PK": true, "GSI3SK": true, "version": true, "updatedAt": true, "updatedBy": true, "lastAction": true, "ttl": true}
+	"GSI3PK": true, "GSI3SK": true, "version": true, "updatedAt": true, "updatedBy": true, "lastAction": true, "ttl": true,
+	"type": true, "id": true, "agencyId": true, "clientId": true, "createdAt": true}
 
 // secretish attribute names are never copied into an entry, whatever an item holds.
 func secretish(name string) bool {
@@ -145,8 +147,12 @@ func AuditEntryFor(rec events.DynamoDBEventRecord) (AuditRecord, error) {
 	if old, _ := oldImg["apiRequestId"].(string); rec.EventName == "REMOVE" || old == reqID && rec.EventName != "INSERT" {
 		reqID = ""
 	}
+	changes, err := json.Marshal(diff(oldImg, newImg))
+	if err != nil {
+		return AuditRecord{}, fmt.Errorf("%w: changes: %v", ErrPoison, err)
+	}
 	e := AuditRecord{AgencyID: agencyID, AuditEntry: ah.AuditEntry{ID: rec.EventID, APIRequestID: reqID, At: at.UTC(), ActorID: actor, Action: action,
-		EntityType: typ, EntityID: id, ClientID: clientID, Changes: diff(oldImg, newImg)}}
+		EntityType: typ, EntityID: id, ClientID: clientID, Changes: changes}}
 	e.PK = auditAgencyPK(agencyID)
 	if clientID != "" {
 		e.PK = auditClientPK(agencyID, clientID)
@@ -198,13 +204,20 @@ func NewAuditTrail(db API, table string) *AuditTrail { return &AuditTrail{db: db
 var _ ah.AuditStore = (*AuditTrail)(nil)
 
 // Put writes an entry once: a redelivered record finds its entry and is done.
+// The entry is stored whole as its JSON (the binary attribute "entry"), with the
+// attributes the trail is queried and filtered by beside it: a reader decodes a
+// handful of strings and passes the entry on as it is.
 func (t *AuditTrail) Put(ctx context.Context, e AuditRecord) error {
-	item, err := attributevalue.MarshalMapWithOptions(e, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+	body, err := json.Marshal(e.AuditEntry)
 	if err != nil {
 		return err
 	}
-	for k, v := range map[string]string{"PK": e.PK, "SK": e.SK, "GSI1PK": e.GSI1PK, "GSI1SK": e.GSI1SK, "agencyId": e.AgencyID} {
-		item[k] = &types.AttributeValueMemberS{Value: v}
+	item := map[string]types.AttributeValue{"entry": &types.AttributeValueMemberB{Value: body}}
+	for k, v := range map[string]string{"PK": e.PK, "SK": e.SK, "GSI1PK": e.GSI1PK, "GSI1SK": e.GSI1SK, "agencyId": e.AgencyID,
+		"clientId": e.ClientID, "actorId": e.ActorID, "action": e.Action, "entityType": e.EntityType, "entityId": e.EntityID} {
+		if v != "" {
+			item[k] = &types.AttributeValueMemberS{Value: v}
+		}
 	}
 	_, err = t.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &t.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")})
 	if isConditionFailed(err) {
@@ -241,6 +254,8 @@ func (t *AuditTrail) list(ctx context.Context, index, pk string, f ah.AuditFilte
 		KeyConditionExpression:    aws.String(fmt.Sprintf("%s = :pk AND %s BETWEEN :from AND :to", pkName, skName)),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":from": str(from), ":to": str(to)},
 		ScanIndexForward:          aws.Bool(false),
+		// the entry and what a reader decides visibility by; nothing else
+		ProjectionExpression: aws.String("#entry, entityType, entityId, clientId, actorId, #action"),
 	}
 	if page.Limit > 0 {
 		in.Limit = aws.Int32(int32(page.Limit))
@@ -249,7 +264,7 @@ func (t *AuditTrail) list(ctx context.Context, index, pk string, f ah.AuditFilte
 		in.IndexName = aws.String(index)
 	}
 	var conds []string
-	names := map[string]string{}
+	names := map[string]string{"#entry": "entry", "#action": "action"}
 	add := func(attr, val string) {
 		if val == "" {
 			return
@@ -261,8 +276,9 @@ func (t *AuditTrail) list(ctx context.Context, index, pk string, f ah.AuditFilte
 	add("clientId", f.ClientID)
 	add("actorId", f.ActorID)
 	add("action", f.Action)
+	in.ExpressionAttributeNames = names
 	if len(conds) > 0 {
-		in.FilterExpression, in.ExpressionAttributeNames = aws.String(strings.Join(conds, " AND ")), names
+		in.FilterExpression = aws.String(strings.Join(conds, " AND "))
 	}
 	if len(page.After) > 0 {
 		in.ExclusiveStartKey = map[string]types.AttributeValue{}
@@ -276,8 +292,8 @@ func (t *AuditTrail) list(ctx context.Context, index, pk string, f ah.AuditFilte
 	}
 	items := make([]ah.AuditEntry, 0, len(out.Items))
 	for _, it := range out.Items {
-		var e ah.AuditEntry
-		if err := unmarshal(it, &e); err != nil {
+		e, err := auditEntryOf(it)
+		if err != nil {
 			return nil, nil, ah.Internal(op, fmt.Errorf("decode audit entry: %w", err))
 		}
 		items = append(items, e)
@@ -292,6 +308,23 @@ func (t *AuditTrail) list(ctx context.Context, index, pk string, f ah.AuditFilte
 		}
 	}
 	return items, next, nil
+}
+
+// auditEntryOf reads a stored entry: its JSON kept as it is, and the fields a
+// reader decides visibility by (the rest are in Raw).
+func auditEntryOf(it map[string]types.AttributeValue) (ah.AuditEntry, error) {
+	raw, ok := it["entry"].(*types.AttributeValueMemberB)
+	if !ok {
+		return ah.AuditEntry{}, fmt.Errorf("no entry attribute")
+	}
+	e := ah.AuditEntry{Raw: raw.Value}
+	for name, dst := range map[string]*string{"entityType": &e.EntityType, "entityId": &e.EntityID, "clientId": &e.ClientID,
+		"actorId": &e.ActorID, "action": &e.Action} {
+		if v, ok := it[name].(*types.AttributeValueMemberS); ok {
+			*dst = v.Value
+		}
+	}
+	return e, nil
 }
 
 // RequestOfImage decodes an access request from a stream record's image; ok is

@@ -57,14 +57,23 @@ func TestEntryFor(t *testing.T) {
 		if e.ActorID != "mbr_2" || e.Action != "client.update" || e.EntityType != "client" || e.EntityID != "c1" || e.ClientID != "c1" || e.PK != "AGENCY#a1#CLIENT#c1" {
 			t.Fatalf("entry = %+v", e)
 		}
-		if len(e.Changes) != 1 || e.Changes["name"].(map[string]any)["before"] != "Acme" || e.Changes["name"].(map[string]any)["after"] != "Acme EU" {
+		var changes map[string]map[string]any
+		if err := json.Unmarshal(e.Changes, &changes); err != nil {
+			t.Fatal(err)
+		}
+		if len(changes) != 1 || changes["name"]["before"] != "Acme" || changes["name"]["after"] != "Acme EU" {
 			t.Fatalf("changes = %v (bookkeeping and secrets must not be listed)", e.Changes)
 		}
 	})
 	t.Run("Remove", func(t *testing.T) {
-		g := map[string]any{"PK": "AGENCY#a1#CLIENT#c1", "SK": "GUARD#PENDING_REQUEST#p#m", "type": "pending_request_guard", "updatedBy": "mbr_3", "agencyId": "a1"}
+		g := map[string]any{"PK": "AGENCY#a1#CLIENT#c1", "SK": "GUARD#PENDING_REQUEST#p#m", "type": "pending_request_guard", "updatedBy": "mbr_3", "agencyId": "a1",
+			"targetId": "req_1"}
 		e, err := dynamo.AuditEntryFor(rec(t, "ev2", "REMOVE", g, nil))
-		if err != nil || e.Action != "pending_request_guard.delete" || e.Changes["type"].(map[string]any)["after"] != nil {
+		var changes map[string]map[string]any
+		if err == nil {
+			err = json.Unmarshal(e.Changes, &changes)
+		}
+		if err != nil || e.Action != "pending_request_guard.delete" || changes["targetId"]["before"] != "req_1" || changes["targetId"]["after"] != nil {
 			t.Fatalf("entry = %+v err %v", e, err)
 		}
 	})

@@ -6,7 +6,9 @@ package authn
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -67,8 +69,12 @@ type TokenOpts struct {
 	TTL     time.Duration // default 12h
 	// Audience overrides the issuer's audience (tests of rejection).
 	Audience string
-	// Extra claims.
+	// Extra claims; a nil value removes the claim (tests of a missing claim).
 	Extra map[string]any
+	// KeyID overrides the kid header and NoKeyID leaves it out (tests of an
+	// unknown key).
+	KeyID   string
+	NoKeyID bool
 }
 
 // Mint signs a token for a subject.
@@ -90,20 +96,48 @@ func (i *Issuer) Mint(o TokenOpts) (string, error) {
 		claims["email_verified"] = true
 	}
 	for k, v := range o.Extra {
-		claims[k] = v
+		if v == nil {
+			delete(claims, k)
+		} else {
+			claims[k] = v
+		}
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
-	tok.Header["kid"] = "local"
+	tok.Header["kid"] = i.KeyID()
+	if o.KeyID != "" {
+		tok.Header["kid"] = o.KeyID
+	}
+	if o.NoKeyID {
+		delete(tok.Header, "kid")
+	}
 	return tok.SignedString(i.key)
+}
+
+// KeyID is the issuer's key id (the kid of its tokens and of its one key in the
+// key set): derived from the public key, so a token signed by another key,
+// even an earlier one of this issuer, names a key the set does not have.
+func (i *Issuer) KeyID() string {
+	der, err := x509.MarshalPKIXPublicKey(&i.key.PublicKey)
+	if err != nil {
+		return "local"
+	}
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:8])
 }
 
 // ErrUnauthorized is any token the authorizer would refuse.
 var ErrUnauthorized = errors.New("unauthorized")
 
-// Verify checks a token as the API Gateway JWT authorizer does and returns its
-// claims as strings (the form API Gateway passes to the function).
+// Verify checks a token as the API Gateway JWT authorizer does (the key named by
+// its kid in the issuer's key set, RS256, issuer, audience, expiry, not-before) and
+// returns its claims as strings (the form API Gateway passes to the function).
 func (i *Issuer) Verify(token string) (map[string]string, error) {
-	parsed, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return &i.key.PublicKey, nil },
+	parsed, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {
+		if kid, _ := t.Header["kid"].(string); kid != i.KeyID() {
+			return nil, fmt.Errorf("kid %q is not in the key set", t.Header["kid"])
+		}
+		return &i.key.PublicKey, nil
+	},
 		jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(i.URL), jwt.WithAudience(i.Audience),
 		jwt.WithExpirationRequired(), jwt.WithLeeway(30*time.Second))
 	if err != nil {

@@ -26,8 +26,13 @@ func TestVerify(t *testing.T) {
 	wrongAud, _ := iss.Mint(TokenOpts{Subject: "u1", Audience: "other"})
 	otherKey, _ := other.Mint(TokenOpts{Subject: "u1"})
 	badIss, _ := wrongIss.Mint(TokenOpts{Subject: "u1"})
+	// signed by the right key, but naming a key the set does not have, or none:
+	// API Gateway refuses both
+	unknownKid, _ := iss.Mint(TokenOpts{Subject: "u1", KeyID: other.KeyID()})
+	noKid, _ := iss.Mint(TokenOpts{Subject: "u1", NoKeyID: true})
 	for name, tok := range map[string]string{
 		"ErrExpired": expired, "ErrAudience": wrongAud, "ErrSignature": otherKey, "ErrIssuer": badIss,
+		"ErrUnknownKid": unknownKid, "ErrNoKid": noKid,
 		"ErrGarbage": "not.a.jwt", "ErrEmpty": "", "ErrTampered": good[:len(good)-4] + "AAAA",
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -89,8 +89,8 @@ func (s *Store) RetryProvisioning(_ context.Context, i ah.ClientIdentity, prevVe
 	if cur, ok := cd.identities[i.ID]; !ok || cur.Version != prevVersion || cur.Status != ah.IdentityFailed {
 		return conflict
 	}
-	if cd.client.Facts.FailedIdentities < 1 {
-		return conflict
+	if cd.client.Facts.FailedIdentities < 1 || !open(cd) {
+		return errAccessClosed
 	}
 	cd.identities[i.ID] = clone(i)
 	cd.client.Facts.FailedIdentities--

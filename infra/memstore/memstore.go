@@ -27,6 +27,7 @@ type Store struct {
 	idem     map[string]idemRecord
 	faults   map[string]error
 	calls    map[string]int
+	before   map[string]func()
 }
 
 type memberRef struct{ agencyID, memberID string }
@@ -66,7 +67,7 @@ type clientData struct {
 // New returns an empty store.
 func New() *Store {
 	return &Store{agencies: map[string]*agencyData{}, emails: map[string]memberRef{}, subjects: map[string]memberRef{},
-		idem: map[string]idemRecord{}, faults: map[string]error{}, calls: map[string]int{}}
+		idem: map[string]idemRecord{}, faults: map[string]error{}, calls: map[string]int{}, before: map[string]func(){}}
 }
 
 var _ ah.Store = (*Store)(nil)
@@ -80,6 +81,15 @@ func (s *Store) FailNext(method string, err error) {
 	s.faults[method] = err
 }
 
+// Before runs fn once, just before the next call of the named method does
+// anything: how a test puts another operation exactly between a read and a
+// write (a lost race, made deterministic).
+func (s *Store) Before(method string, fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.before[method] = fn
+}
+
 // Calls reports how many times the named method was called.
 func (s *Store) Calls(method string) int {
 	s.mu.Lock()
@@ -91,6 +101,12 @@ func (s *Store) Calls(method string) int {
 // releases the lock again and returns the fault. Otherwise the caller unlocks.
 func (s *Store) enter(method string) error {
 	s.mu.Lock()
+	if fn, ok := s.before[method]; ok {
+		delete(s.before, method)
+		s.mu.Unlock()
+		fn()
+		s.mu.Lock()
+	}
 	s.calls[method]++
 	if err, ok := s.faults[method]; ok {
 		delete(s.faults, method)
@@ -116,6 +132,7 @@ var (
 	errRequestChanged   = ah.Conflict(ah.CodeRequestNotPending, "the request is no longer pending: it was reviewed, cancelled or expired meanwhile")
 	errIdentityExists   = ah.Conflict(ah.CodeIdentityProvisioning, "an identity for this client and platform was created meanwhile; approve again")
 	errClientClosed     = ah.Conflict(ah.CodeClientArchived, "the client is archived or being offboarded; it takes no new requests")
+	errAccessClosed     = ah.Conflict(ah.CodeOffboarding, "the client is being offboarded (or is archived); no access is granted to it")
 	errGrantChanged     = ah.Conflict(ah.CodeVersionConflict, "the access changed meanwhile; read the request again")
 	errPlatformIdentity = ah.Conflict(ah.CodePlatformIdentity, "the agency already has an identity on this platform")
 )
@@ -235,3 +252,9 @@ func page[T any](items []T, key func(T) string, p ah.Page, desc bool) ([]T, ah.K
 }
 
 func lower(s string) string { return strings.ToLower(s) }
+
+// open reports whether a client takes requests and access: active, and never
+// confirmed for offboarding.
+func open(cd *clientData) bool {
+	return cd != nil && cd.client.Lifecycle == ah.ClientActive && cd.client.Offboarding == nil
+}

@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -85,7 +86,8 @@ func (a *Audit) list(agencyID string, f ah.AuditFilter, p ah.Page) ([]ah.AuditEn
 	var all []ah.AuditEntry
 	for _, e := range a.entries[agencyID] {
 		if (f.ClientID == "" || e.ClientID == f.ClientID) && (f.ActorID == "" || e.ActorID == f.ActorID) &&
-			(f.Action == "" || e.Action == f.Action) && (f.From.IsZero() || !e.At.Before(f.From)) && (f.To.IsZero() || e.At.Before(f.To)) {
+			(f.Action == "" || e.Action == f.Action) && (f.From.IsZero() || !e.At.Before(f.From)) && (f.To.IsZero() || e.At.Before(f.To)) &&
+			!slices.Contains(f.ExcludeTypes, e.EntityType) {
 			all = append(all, clone(e))
 		}
 	}

@@ -39,7 +39,7 @@ func (s *Store) CreateRequest(_ context.Context, r ah.AccessRequest, idem *ah.Id
 		return nil
 	})
 	t.check(func() error {
-		if cd == nil || cd.client.Lifecycle != ah.ClientActive || (cd.client.Offboarding != nil && cd.client.Offboarding.Status == "running") {
+		if !open(cd) {
 			return errClientClosed
 		}
 		return nil
@@ -170,6 +170,14 @@ func (s *Store) TransitionRequest(_ context.Context, tr ah.RequestTransition) er
 	}
 	if tr.Grant != nil {
 		s.grantWrites(t, cd, r, *tr.Grant)
+	}
+	if tr.NewIdentity != nil || tr.Grant != nil {
+		t.check(func() error {
+			if !open(cd) {
+				return errAccessClosed
+			}
+			return nil
+		})
 	}
 	return s.commit(nil, t)
 }

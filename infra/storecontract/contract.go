@@ -100,15 +100,16 @@ func expect(t *testing.T, what string, err error, want string) {
 // Run runs every case against stores made by newStore (one per case).
 func Run(t *testing.T, newStore func(t *testing.T) ah.Store) {
 	cases := map[string]func(*testing.T, *fixture){
-		"Members":        members,
-		"Clients":        clients,
-		"Requests":       requests,
-		"Provisioning":   provisioning,
-		"Paging":         paging,
-		"Idempotency":    idempotency,
-		"Sweeps":         sweeps,
-		"Notifications":  notifications,
-		"VersionedReads": versionedReads,
+		"Members":                 members,
+		"Clients":                 clients,
+		"Requests":                requests,
+		"Provisioning":            provisioning,
+		"Paging":                  paging,
+		"Idempotency":             idempotency,
+		"Sweeps":                  sweeps,
+		"Notifications":           notifications,
+		"VersionedReads":          versionedReads,
+		"OffboardingClosesAccess": offboardingClosesAccess,
 	}
 	for name, fn := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -443,4 +444,36 @@ func versionedReads(t *testing.T, f *fixture) {
 	expect(t, "a stale platform write", f.s.UpdatePlatform(f.ctx, next, 5), ah.CodeVersionConflict)
 	_, err = f.s.GetPlatform(f.ctx, "agy_01jzzzzzzzzzzzzzzzzzzzzzzz", p.ID)
 	expect(t, "another agency's platform", err, ah.CodeNotFound)
+}
+
+func offboardingClosesAccess(t *testing.T, f *fixture) {
+	c, u := requestable(t, f)
+	r := f.request(c, u, f.platform.ID)
+	expect(t, "CreateRequest", f.s.CreateRequest(f.ctx, r, nil), "")
+	d, _ := f.s.GetClientDetail(f.ctx, f.agencyID, c.ID)
+	off := change(d.Client)
+	off.Client.Offboarding = &ah.Offboarding{Status: "running", Attempt: 1, StartedAt: f.now, StartedBy: "contract"}
+	expect(t, "SaveOffboarding", f.s.SaveOffboarding(f.ctx, off), "")
+	expect(t, "a request while offboarding", f.s.CreateRequest(f.ctx, f.request(c, f.member("late", ah.RoleClientUser), f.platform.ID), nil), ah.CodeClientArchived)
+	approved := r
+	approved.Status, approved.Version = ah.RequestApproved, r.Version+1
+	idn := ah.ClientIdentity{ID: service.NewID("idn"), AgencyID: f.agencyID, ClientID: c.ID, PlatformID: f.platform.ID, Status: ah.IdentityProvisioning}
+	stamp(&idn.Meta, f.now)
+	ends := f.now.Add(time.Hour)
+	for name, tr := range map[string]ah.RequestTransition{
+		"an approval creating an identity": {Request: approved, PrevVersion: r.Version, PrevStatus: ah.RequestPending, LeavePending: true, NewIdentity: &idn},
+		"an approval granting until an end": {Request: approved, PrevVersion: r.Version, PrevStatus: ah.RequestPending, LeavePending: true,
+			Grant: &ah.NewGrant{Grant: ah.AccessGrant{RequestID: r.ID, ClientID: c.ID, PlatformID: f.platform.ID, EndsAt: &ends}}},
+		"an approval granting for good": {Request: approved, PrevVersion: r.Version, PrevStatus: ah.RequestPending, LeavePending: true,
+			Grant: &ah.NewGrant{Grant: ah.AccessGrant{RequestID: r.ID, ClientID: c.ID, PlatformID: f.platform.ID}}},
+	} {
+		expect(t, name+" while offboarding", f.s.TransitionRequest(f.ctx, tr), ah.CodeOffboarding)
+	}
+	rejected := r
+	rejected.Status, rejected.Version = ah.RequestRejected, r.Version+1
+	expect(t, "a rejection while offboarding", f.s.TransitionRequest(f.ctx, ah.RequestTransition{Request: rejected, PrevVersion: r.Version,
+		PrevStatus: ah.RequestPending, LeavePending: true}), "")
+	if _, ok, _ := f.s.ClientIdentityFor(f.ctx, f.agencyID, c.ID, f.platform.ID); ok {
+		t.Fatal("a refused approval wrote an identity")
+	}
 }

@@ -265,6 +265,9 @@ func (e *Env) As(handle string) *Caller {
 	return &Caller{e: e, Token: u.Token}
 }
 
+// With returns a caller bound to any token (a member who is not seeded).
+func (e *Env) With(token string) *Caller { return &Caller{e: e, Token: token} }
+
 // Caller sends requests with one token.
 type Caller struct {
 	e     *Env

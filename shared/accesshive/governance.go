@@ -237,7 +237,7 @@ func (r PolicyRules) GrantMinutes(requested, templateDefault int) (int, error) {
 
 // CheckJustification applies the audit rule (and the client's compliance setting).
 func (r PolicyRules) CheckJustification(justification string, complianceRequires bool) error {
-	n := len([]rune(strings.TrimSpace(justification)))
+	n := VisibleLength(justification) // zero-width or control characters are not a justification
 	min := 0
 	if r.Audit.JustificationRequired || complianceRequires {
 		min = max(r.Audit.JustificationMinLength, 1)

@@ -61,6 +61,53 @@ type Principal struct {
 // (owners and admins); other staff see the clients whose team they are on.
 func (p Principal) SeesAllClients() bool { return p.Is(RoleOwner, RoleAdmin) }
 
+// SeesClient reports whether the principal may see a client: owners and admins
+// every client, other staff the clients whose team they are on. Client users see
+// no client's staff views.
+func (p Principal) SeesClient(clientID string) bool {
+	return p.SeesAllClients() || (p.Role.IsAgencyRole() && p.TeamRole(clientID) != "")
+}
+
+// HasIdentityAccess reports whether the principal may see a client's dedicated
+// identities and their credentials' bookkeeping: owners and admins, and team
+// members whose team role includes identity access (manager, operator).
+func (p Principal) HasIdentityAccess(clientID string) bool {
+	return p.SeesAllClients() || (p.Role.IsAgencyRole() && p.TeamRole(clientID).IdentityAccess())
+}
+
+// AuditIdentityTypes are the audit entry types that describe a client's
+// dedicated identities (their email, status, provisioning, credential reveals and
+// rotations): read with identity access only, like the Identities tab.
+var AuditIdentityTypes = []string{"client_identity", "client_identity_guard"}
+
+// MaySeeAuditEntry is the one rule for who may read an audit entry: the rule of
+// the resource it describes. An entry of a client is read by those who see the
+// client, an identity's only with identity access on it; an agency entry (no
+// client) by owners and admins.
+func (p Principal) MaySeeAuditEntry(e AuditEntry) bool {
+	if e.ClientID == "" {
+		return p.SeesAllClients()
+	}
+	if !p.SeesClient(e.ClientID) {
+		return false
+	}
+	for _, t := range AuditIdentityTypes {
+		if e.EntityType == t {
+			return p.HasIdentityAccess(e.ClientID)
+		}
+	}
+	return true
+}
+
+// AuditExclusions are the entry types a principal may not see on a client's
+// trail, for the store to leave out of the page it reads.
+func (p Principal) AuditExclusions(clientID string) []string {
+	if p.HasIdentityAccess(clientID) {
+		return nil
+	}
+	return AuditIdentityTypes
+}
+
 // TeamRole is the principal's team role on a client, "" when not on its team.
 func (p Principal) TeamRole(clientID string) TeamRole { return p.Teams[clientID] }
 

@@ -224,6 +224,9 @@ type AuditFilter struct {
 	ActorID  string
 	Action   string
 	From, To time.Time
+	// ExcludeTypes leaves out entries of these entity types (what the reader may
+	// not see: AuditVisibility).
+	ExcludeTypes []string
 }
 
 // AgencyStore keeps agencies and their settings.

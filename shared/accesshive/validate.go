@@ -28,16 +28,21 @@ func ValidEmail(s string) bool {
 	return err == nil && a.Address == s && a.Name == "" && strings.Contains(s[strings.LastIndexByte(s, '@'):], ".")
 }
 
-// checkText validates a required or optional free-text field's length.
+// checkText validates a required or optional text field: the text rules
+// (TextProblem; line breaks only in multi-line fields) and its length. Required
+// means something visible: white space and invisible characters do not count.
 func checkText(v *Validation, field, value string, required bool, max int) {
+	name := field[strings.LastIndexByte(field, '.')+1:]
+	if p := TextProblem(value, MultilineField(name)); p != "" {
+		v.Add(field, FieldInvalid, "%s %s", field, p)
+		return
+	}
 	n := utf8.RuneCountInString(strings.TrimSpace(value))
 	switch {
-	case required && n == 0:
+	case required && Blank(value):
 		v.Add(field, FieldRequired, "%s is required", field)
 	case n > max:
 		v.Add(field, FieldTooLong, "%s must be at most %d characters", field, max)
-	case !utf8.ValidString(value):
-		v.Add(field, FieldInvalid, "%s must be valid UTF-8", field)
 	}
 }
 
@@ -47,5 +52,5 @@ func checkEmail(v *Validation, field, value string) {
 		v.Add(field, FieldRequired, "%s is required", field)
 		return
 	}
-	v.Check(ValidEmail(value), field, FieldInvalid, "%s must be an email address like name@example.com", field)
+	v.Check(TextProblem(value, false) == "" && ValidEmail(value), field, FieldInvalid, "%s must be an email address like name@example.com", field)
 }

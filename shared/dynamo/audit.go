@@ -255,7 +255,7 @@ func (t *AuditTrail) list(ctx context.Context, index, pk string, f ah.AuditFilte
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk), ":from": str(from), ":to": str(to)},
 		ScanIndexForward:          aws.Bool(false),
 		// the entry and what a reader decides visibility by; nothing else
-		ProjectionExpression: aws.String("#entry, entityType, entityId, clientId, actorId, #action"),
+		ProjectionExpression: aws.String("#entry, #entityType, entityId, clientId, actorId, #action"),
 	}
 	if page.Limit > 0 {
 		in.Limit = aws.Int32(int32(page.Limit))
@@ -264,7 +264,7 @@ func (t *AuditTrail) list(ctx context.Context, index, pk string, f ah.AuditFilte
 		in.IndexName = aws.String(index)
 	}
 	var conds []string
-	names := map[string]string{"#entry": "entry", "#action": "action"}
+	names := map[string]string{"#entry": "entry", "#action": "action", "#entityType": "entityType"}
 	add := func(attr, val string) {
 		if val == "" {
 			return
@@ -276,6 +276,16 @@ func (t *AuditTrail) list(ctx context.Context, index, pk string, f ah.AuditFilte
 	add("clientId", f.ClientID)
 	add("actorId", f.ActorID)
 	add("action", f.Action)
+	if len(f.ExcludeTypes) > 0 {
+		var vals []string
+		for i, t := range f.ExcludeTypes {
+			k := fmt.Sprintf(":x%d", i)
+			in.ExpressionAttributeValues[k] = str(t)
+			vals = append(vals, k)
+		}
+		names["#entityType"] = "entityType"
+		conds = append(conds, "NOT (#entityType IN ("+strings.Join(vals, ", ")+"))")
+	}
 	in.ExpressionAttributeNames = names
 	if len(conds) > 0 {
 		in.FilterExpression = aws.String(strings.Join(conds, " AND "))

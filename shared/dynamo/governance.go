@@ -304,11 +304,12 @@ func (s *Store) grantWrites(agencyID string, g ah.NewGrant, st stamp) ([]write, 
 	writes := []write{putNew(s.table, av, errExists)}
 	if gr.EndsAt != nil {
 		writes = append(writes, write{item: types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(pk, clientSK),
-			UpdateExpression:          aws.String("SET facts.accessEnds.#req = :end, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :a"),
-			ConditionExpression:       aws.String("attribute_exists(facts.accessEnds)"),
-			ExpressionAttributeNames:  map[string]string{"#req": gr.RequestID},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":end": str(gr.EndsAt.UTC().Format(time.RFC3339Nano)), ":one": num(1), ":now": nowS, ":by": str(st.UpdatedBy), ":a": str(st.LastAction)},
-		}}, onConditionFailed: errClientChanged})
+			UpdateExpression:         aws.String("SET facts.accessEnds.#req = :end, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :a"),
+			ConditionExpression:      aws.String("attribute_exists(facts.accessEnds) AND " + clientOpen),
+			ExpressionAttributeNames: map[string]string{"#req": gr.RequestID},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":end": str(gr.EndsAt.UTC().Format(time.RFC3339Nano)), ":one": num(1), ":now": nowS,
+				":by": str(st.UpdatedBy), ":a": str(st.LastAction), ":active": str(string(ah.ClientActive))},
+		}}, onConditionFailed: errAccessClosed})
 	}
 	if g.CountOnIdentity {
 		writes = append(writes, write{item: types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(pk, clientIdentitySK(gr.IdentityID)),

@@ -229,7 +229,8 @@ func (s *Store) MarkFailed(ctx context.Context, agencyID, clientID, identityID, 
 
 // RetryProvisioning starts a new attempt on a failed identity: the failed step and
 // those after it become pending again (done and skipped steps stay), the client's
-// failed-identity count drops, its platform entry shows provisioning.
+// failed-identity count drops, its platform entry shows provisioning. The client
+// must still take access (not offboarding), checked in the same transaction.
 func (s *Store) RetryProvisioning(ctx context.Context, i ah.ClientIdentity, prevVersion int, now time.Time, actor string) error {
 	const op = "dynamo.RetryProvisioning"
 	pk := clientPK(i.AgencyID, i.ClientID)
@@ -237,25 +238,23 @@ func (s *Store) RetryProvisioning(ctx context.Context, i ah.ClientIdentity, prev
 	if err != nil {
 		return ah.Internal(op, err)
 	}
-	vals := map[string]types.AttributeValue{":now": str(now.Format(time.RFC3339Nano)), ":by": str(actor), ":action": str("identity.retry"), ":one": num(1)}
-	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: scoped([]types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: av,
+	stamp := func(m map[string]types.AttributeValue) map[string]types.AttributeValue {
+		m[":now"], m[":by"], m[":action"] = str(now.Format(time.RFC3339Nano)), str(actor), str("identity.retry")
+		return m
+	}
+	return s.transact(ctx, op, nil,
+		write{item: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
 			ConditionExpression:       aws.String("version = :prev AND #status = :failed"),
 			ExpressionAttributeNames:  map[string]string{"#status": "status"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":prev": num(prevVersion), ":failed": str(string(ah.IdentityFailed))}}},
-		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientSK),
+			onConditionFailed: ah.Conflict(ah.CodeVersionConflict, "the identity changed meanwhile or is not failed; read it again")},
+		write{item: types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(pk, clientSK),
 			UpdateExpression:          aws.String("SET facts.failedIdentities = facts.failedIdentities - :one, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
-			ConditionExpression:       aws.String("facts.failedIdentities >= :one"),
-			ExpressionAttributeValues: vals}},
-		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientPlatformSK(i.PlatformID)),
+			ConditionExpression:       aws.String("facts.failedIdentities >= :one AND " + clientOpen),
+			ExpressionAttributeValues: stamp(map[string]types.AttributeValue{":one": num(1), ":active": str(string(ah.ClientActive))})}},
+			onConditionFailed: errAccessClosed},
+		write{item: types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(pk, clientPlatformSK(i.PlatformID)),
 			UpdateExpression:          aws.String("SET provisioningStatus = :p, updatedAt = :now, updatedBy = :by, lastAction = :action"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(ah.ProvisioningInProgress), ":now": vals[":now"], ":by": vals[":by"], ":action": vals[":action"]}}},
-	})})
-	if isCancelled(err) {
-		return ah.Conflict(ah.CodeVersionConflict, "the identity changed meanwhile or is not failed; read it again")
-	}
-	if err != nil {
-		return mapErr(op, err)
-	}
-	return nil
+			ExpressionAttributeValues: stamp(map[string]types.AttributeValue{":p": str(ah.ProvisioningInProgress)})}}},
+	)
 }

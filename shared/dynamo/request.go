@@ -72,20 +72,24 @@ func (s *Store) CreateRequest(ctx context.Context, r ah.AccessRequest, idem *ah.
 		return ah.Internal(op, err)
 	}
 	g := putNew(s.table, gv, errRequestPending)
-	// The client must be active and not being offboarded, checked in the same
-	// transaction (no extra read).
+	// The client must take requests, checked in the same transaction (no extra read).
 	open := write{item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: &s.table, Key: key(pk, clientSK),
-		ConditionExpression:      aws.String("lifecycle = :active AND (attribute_not_exists(offboarding) OR offboarding.#st <> :running)"),
-		ExpressionAttributeNames: map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":active": str(string(ah.ClientActive)), ":running": str("running"),
-		},
+		TableName: &s.table, Key: key(pk, clientSK), ConditionExpression: aws.String(clientOpen),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":active": str(string(ah.ClientActive))},
 	}}, onConditionFailed: errClientClosed}
 	return s.create(ctx, op, newRequestItem(r), idem, g, open, s.pendingCount(pk, r.PlatformID, 1, r.UpdatedBy, r.LastAction, r.UpdatedAt, &ah.MissingError{What: "client_platform", ID: r.PlatformID}))
 }
 
-var errClientClosed = ah.Conflict(ah.CodeClientArchived, "the client is archived or being offboarded; it takes no new requests")
+// clientOpen is the condition on a client item that it still takes requests and
+// access: active, and never confirmed for offboarding (a running or failed
+// offboarding is finished by confirming it again, never undone). Its value :active
+// is the active lifecycle.
+const clientOpen = "lifecycle = :active AND attribute_not_exists(offboarding)"
+
+var (
+	errClientClosed = ah.Conflict(ah.CodeClientArchived, "the client is archived or being offboarded; it takes no new requests")
+	errAccessClosed = ah.Conflict(ah.CodeOffboarding, "the client is being offboarded (or is archived); no access is granted to it")
+)
 
 // pendingCount moves a client platform's pending-request count.
 func (s *Store) pendingCount(pk, platformID string, delta int, by, action string, now time.Time, onMissing error) write {
@@ -175,6 +179,19 @@ func (s *Store) TransitionRequest(ctx context.Context, t ah.RequestTransition) e
 			return ah.Internal(op, err)
 		}
 		writes = append(writes, gw...)
+	}
+	// A transition that creates access (an identity, a grant) needs the client
+	// open in the same transaction: an approval racing an offboarding's
+	// confirmation either lands before it (and the offboarding revokes it) or is
+	// refused. When the grant already updates the client item (its end time), the
+	// condition goes on that update; an item appears once in a transaction.
+	if t.NewIdentity != nil || t.Grant != nil {
+		if t.Grant == nil || t.Grant.Grant.EndsAt == nil {
+			writes = append(writes, write{item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+				TableName: &s.table, Key: key(pk, clientSK), ConditionExpression: aws.String(clientOpen),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":active": str(string(ah.ClientActive))},
+			}}, onConditionFailed: errAccessClosed})
+		}
 	}
 	if len(sets) > 0 {
 		writes = append(writes, write{item: types.TransactWriteItem{Update: &types.Update{

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 )
@@ -35,11 +36,20 @@ func readBody(r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// decodeJSON decodes one JSON object into v, refusing unknown fields, trailing data
-// and an empty body.
+// decodeJSON decodes one JSON object into v, refusing unknown fields, trailing
+// data, an empty body, anything but an object (null included) and bytes that are
+// not UTF-8; then every string in it goes through the text rules and every id
+// through the id rules (checkBody).
 func decodeJSON(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return ah.E(ah.KindBadRequest, ah.CodeMalformedJSON, "the request body is empty; send a JSON object")
+	}
+	if trimmed[0] != '{' {
+		return ah.E(ah.KindBadRequest, ah.CodeMalformedJSON, "the request body must be a JSON object")
+	}
+	if !utf8.Valid(body) {
+		return ah.E(ah.KindBadRequest, ah.CodeMalformedJSON, "the request body is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -49,7 +59,7 @@ func decodeJSON(body []byte, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return ah.E(ah.KindBadRequest, ah.CodeMalformedJSON, "the request body has data after the JSON object")
 	}
-	return checkBodyIDs(v)
+	return checkBody(v)
 }
 
 func decodeError(err error) error {

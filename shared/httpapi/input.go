@@ -40,10 +40,16 @@ func checkPathIDs(rt *route, get func(string) string) error {
 	return nil
 }
 
-// checkQueryIDs answers 422 for a query parameter named for an id that is not one.
+// checkQueryIDs answers 422 for a query parameter named for an id that is not
+// one, and for any query value the text rules refuse.
 func checkQueryIDs(query map[string][]string) error {
 	var v ah.Validation
 	for name, vals := range query {
+		for _, x := range vals {
+			if p := ah.TextProblem(x, false); p != "" {
+				v.Add(name, ah.FieldInvalid, "%s %s", name, p)
+			}
+		}
 		prefix := ah.IDPrefixOf(name)
 		if prefix == "" {
 			continue
@@ -57,9 +63,11 @@ func checkQueryIDs(query map[string][]string) error {
 	return v.Err()
 }
 
-// checkBodyIDs walks a decoded body and answers 422 for every field named for an id
-// whose value is not one, with the field's path (team[1].memberId).
-func checkBodyIDs(body any) error {
+// checkBody walks a decoded body and answers 422, with each field's path
+// (team[1].memberId), for every field named for an id whose value is not one and
+// for every string the text rules refuse (ah.TextProblem): the one place every
+// text field of every route goes through.
+func checkBody(body any) error {
 	var v ah.Validation
 	walkIDs(reflect.ValueOf(body), "", "", &v)
 	return v.Err()
@@ -101,8 +109,12 @@ func walkIDs(rv reflect.Value, path, name string, v *ah.Validation) {
 			walkIDs(iter.Value(), join(path, iter.Key().String()), iter.Key().String(), v)
 		}
 	case reflect.String:
-		prefix := ah.IDPrefixOf(name)
-		if s := rv.String(); prefix != "" && s != "" && !ah.ValidID(prefix, s) {
+		s := rv.String()
+		if p := ah.TextProblem(s, ah.MultilineField(name)); p != "" {
+			v.Add(path, ah.FieldInvalid, "%s %s", path, p)
+			return
+		}
+		if prefix := ah.IDPrefixOf(name); prefix != "" && s != "" && !ah.ValidID(prefix, s) {
 			v.Add(path, ah.FieldInvalid, "%s must be an id like %s_01… as this API returns them", path, prefix)
 		}
 	}

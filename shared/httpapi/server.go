@@ -115,14 +115,18 @@ func requestIDFromGateway(r *http.Request) string {
 	return hex.EncodeToString(b)
 }
 
-// claims reads the claims the API Gateway JWT authorizer verified.
+// claims reads the claims the API Gateway JWT authorizer verified. API Gateway
+// passes every claim as a string, so the JSON boolean true arrives as "true", as
+// does the string "true" some identity providers send; anything else (absent,
+// false, "False", "yes") leaves the email unverified, and an unverified email
+// never binds a sign-in to an invitation.
 func claims(r *http.Request) (service.Claims, bool) {
 	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
 	if !ok || rc.Authorizer == nil || rc.Authorizer.JWT == nil {
 		return service.Claims{}, false
 	}
 	c := rc.Authorizer.JWT.Claims
-	return service.Claims{Subject: c["sub"], Email: c["email"], EmailVerified: c["email_verified"] != "false"}, c["sub"] != ""
+	return service.Claims{Subject: c["sub"], Email: c["email"], EmailVerified: c["email_verified"] == "true"}, c["sub"] != ""
 }
 
 type statusRecorder struct {

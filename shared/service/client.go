@@ -15,9 +15,7 @@ var errClientArchived = ah.Conflict(ah.CodeClientArchived, "the client is archiv
 // seesClient reports whether the principal may see a client: owners and admins
 // every client, other staff the clients whose team they are on (their principal
 // carries their teams, so this needs no read). Anyone else sees none.
-func seesClient(p ah.Principal, clientID string) bool {
-	return p.SeesAllClients() || (p.Role.IsAgencyRole() && p.TeamRole(clientID) != "")
-}
+func seesClient(p ah.Principal, clientID string) bool { return p.SeesClient(clientID) }
 
 // clientScope answers not found for a client the principal may not see, so a
 // client's existence does not leak.

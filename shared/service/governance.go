@@ -230,7 +230,32 @@ func (s *Service) GetEffectiveAccess(ctx context.Context, p ah.Principal, client
 	if err != nil {
 		return ah.EffectiveAccess{}, err
 	}
-	return EffectiveAccessOf(d, d.Identities, s.clock.Now()), nil
+	ea := EffectiveAccessOf(d, d.Identities, s.clock.Now())
+	if !p.HasIdentityAccess(clientID) {
+		ea.Cells = withoutIdentities(ea.Cells)
+	}
+	return ea, nil
+}
+
+// withoutIdentities is the matrix for a reader without identity access (as the
+// Identities tab refuses them): no identity rows, and no identity named in how a
+// client user's access derives.
+func withoutIdentities(cells []ah.AccessCell) []ah.AccessCell {
+	out := make([]ah.AccessCell, 0, len(cells))
+	for _, c := range cells {
+		if c.Kind == "identity" {
+			continue
+		}
+		der := make([]ah.Derivation, 0, len(c.Derivation))
+		for _, d := range c.Derivation {
+			if d.Source != "identity" {
+				der = append(der, d)
+			}
+		}
+		c.Derivation = der
+		out = append(out, c)
+	}
+	return out
 }
 
 // EffectiveAccessOf derives the matrix from the client's detail and identities.

@@ -37,7 +37,7 @@ func (s *Service) RevokeAccess(ctx context.Context, p ah.Principal, clientID, re
 		return ah.AccessRequest{}, err
 	}
 	reason := strings.TrimSpace(in.Reason)
-	if reason == "" && r.Policy.Audit.ReasonRequired {
+	if ah.Blank(reason) && r.Policy.Audit.ReasonRequired {
 		return ah.AccessRequest{}, ah.PolicyViolation("reason", ah.FieldRequired, "the policy this request was evaluated against requires a reason to revoke access")
 	}
 	return s.endGrant(ctx, p.MemberID, r, g, "revoked", reason)

@@ -61,6 +61,18 @@ func (s *Service) OffboardingPreview(ctx context.Context, p ah.Principal, client
 // exactly. A failed offboarding is confirmed again to run a new attempt; every step
 // is idempotent, so what was done stays done.
 func (s *Service) ConfirmOffboarding(ctx context.Context, p ah.Principal, clientID string, in ah.ConfirmOffboardingInput) (ah.ClientView, error) {
+	// A confirmation takes no If-Match: one that loses to another change of the
+	// client (a grant ending, a retried identity) reads it again and confirms then.
+	for attempt := 0; ; attempt++ {
+		v, err := s.confirmOffboarding(ctx, p, clientID, in)
+		if ah.CodeOf(err) == ah.CodeVersionConflict && attempt < 2 {
+			continue
+		}
+		return v, err
+	}
+}
+
+func (s *Service) confirmOffboarding(ctx context.Context, p ah.Principal, clientID string, in ah.ConfirmOffboardingInput) (ah.ClientView, error) {
 	d, err := s.visibleClient(ctx, p, clientID)
 	if err != nil {
 		return ah.ClientView{}, err
@@ -98,6 +110,12 @@ func (s *Service) ConfirmOffboarding(ctx context.Context, p ah.Principal, client
 	c.Offboarding = &ah.Offboarding{Status: "running", Attempt: attempt, StartedAt: now, StartedBy: p.MemberID, Steps: steps}
 	stampChange(&c.Meta, p.MemberID, "client.offboarding.start", now)
 	if err := s.store.SaveOffboarding(ctx, ah.ClientChange{Client: c, PrevVersion: prev}); err != nil {
+		// Lost to a concurrent confirmation: that one is the offboarding.
+		if ah.CodeOf(err) == ah.CodeVersionConflict {
+			if cur, gerr := s.store.GetClientDetail(ctx, p.AgencyID, clientID); gerr == nil && cur.Client.Offboarding != nil && cur.Client.Offboarding.Status == "running" {
+				return ah.ClientView{}, errOffboardingRunning
+			}
+		}
 		return ah.ClientView{}, err
 	}
 	if err := s.workflows.Start(ctx, ah.WorkflowOffboarding, ah.StepInput{AgencyID: p.AgencyID, ClientID: clientID, Attempt: attempt}); err != nil {

@@ -12,7 +12,7 @@ import (
 type Claims struct {
 	Subject string
 	Email   string
-	// EmailVerified is false only when the token says so explicitly.
+	// EmailVerified is true only when the token says so (email_verified true).
 	EmailVerified bool
 }
 

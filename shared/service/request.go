@@ -168,7 +168,7 @@ func (s *Service) RejectRequest(ctx context.Context, p ah.Principal, clientID, r
 	if !rules.Approval.MayApprove(p.Role) {
 		return ah.AccessRequest{}, errApproverRole(rules)
 	}
-	if strings.TrimSpace(in.Reason) == "" && rules.Audit.ReasonRequired {
+	if ah.Blank(in.Reason) && rules.Audit.ReasonRequired {
 		return ah.AccessRequest{}, ah.PolicyViolation("reason", ah.FieldRequired, "the policy this request was evaluated against requires a reason to reject")
 	}
 	r, t := s.transition(p, r, ah.RequestRejected, "rejected", strings.TrimSpace(in.Reason))
@@ -230,8 +230,8 @@ func (s *Service) ApproveRequest(ctx context.Context, p ah.Principal, clientID, 
 	// loser reads again and adds its approval to the winner's.
 	for attempt := 0; ; attempt++ {
 		r, err := s.approveOnce(ctx, p, clientID, requestID, strings.TrimSpace(in.Reason))
-		if ah.CodeOf(err) == ah.CodeRequestNotPending && attempt < 2 {
-			continue
+		if e := ah.ErrorOf(err); e != nil && e.Code == ah.CodeRequestNotPending && e.Current == nil && attempt < 2 {
+			continue // the write lost a race: read again (a read that finds it reviewed answers with Current)
 		}
 		return r, err
 	}
@@ -271,6 +271,11 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 		return ah.AccessRequest{}, err
 	}
 	if found && existing.Status != ah.IdentityActive && existing.Status != ah.IdentityDeactivated {
+		// The identity may be this very request's, created by an approval that won
+		// a race with this one: then the request is what cannot be approved.
+		if cur, err := s.store.GetRequest(ctx, p.AgencyID, clientID, requestID); err == nil && cur.Status != ah.RequestPending {
+			return ah.AccessRequest{}, notPending(cur)
+		}
 		return ah.AccessRequest{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityProvisioning, Current: existing,
 			Message: fmt.Sprintf("this client's identity on the platform is %s; approve once it is active, or retry its provisioning", existing.Status)}
 	}

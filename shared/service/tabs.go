@@ -15,7 +15,7 @@ func identityAccess(p ah.Principal, clientID string) error {
 	if err := clientScope(p, clientID); err != nil {
 		return err
 	}
-	if p.SeesAllClients() || p.TeamRole(clientID).IdentityAccess() {
+	if p.HasIdentityAccess(clientID) {
 		return nil
 	}
 	return errNoIdentityAccess
@@ -51,11 +51,25 @@ func (s *Service) ListActivity(ctx context.Context, p ah.Principal, clientID str
 	if s.audit == nil {
 		return []ah.AuditEntry{}, nil, nil
 	}
+	f.ExcludeTypes = p.AuditExclusions(clientID)
 	items, next, err := s.audit.ListClientAudit(ctx, p.AgencyID, clientID, f, page)
 	if err != nil {
 		return nil, nil, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the audit trail did not answer; retry", Err: err}
 	}
+	items = visibleEntries(p, items)
 	return items, next, s.confirmClient(ctx, p, clientID, len(items) == 0 && len(page.After) == 0)
+}
+
+// visibleEntries keeps the entries the principal may read (the store already left
+// out what it could; this is the rule itself, applied to every entry served).
+func visibleEntries(p ah.Principal, items []ah.AuditEntry) []ah.AuditEntry {
+	out := items[:0]
+	for _, e := range items {
+		if p.MaySeeAuditEntry(e) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // SearchAudit lists the agency's audit trail across clients (owners, admins).
@@ -63,11 +77,14 @@ func (s *Service) SearchAudit(ctx context.Context, p ah.Principal, f ah.AuditFil
 	if s.audit == nil {
 		return []ah.AuditEntry{}, nil, nil
 	}
+	if !p.SeesAllClients() {
+		return nil, nil, ah.Forbidden("the agency's audit trail is for owners and admins")
+	}
 	items, next, err := s.audit.ListAgencyAudit(ctx, p.AgencyID, f, page)
 	if err != nil {
 		return nil, nil, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the audit trail did not answer; retry", Err: err}
 	}
-	return items, next, nil
+	return visibleEntries(p, items), next, nil
 }
 
 func oneOf(s string, set []string) bool {

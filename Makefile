@@ -9,7 +9,7 @@ LOGICAL_expire-requests := ExpireRequestsFunction
 LOGICAL_audit-stream := AuditStreamFunction
 LOGICAL_notify := NotifyFunction
 LOGICAL_offboarding := OffboardClientFunction
-LOGICAL_workspace := WorkspaceFunction
+LOGICAL_workspace := WorkspaceFunction RotateCredentialFunction
 LOGICAL_provisioning := PrepareIdentityFunction StoreCredentialFunction ActivateIdentityFunction \
 	MarkProvisioningFailedFunction
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags "-s -w"

@@ -42,6 +42,7 @@ func (f *Front) requests(r *http.Request, c call, p *iam.Principal) ([]iam.Reque
 		if c.op == "GetRecords" {
 			resource, _, _ = strings.Cut(in.ShardIterator, "|") // moto's iterators start with the stream ARN
 		}
+		resource = f.ownAccount(resource) // moto names streams in its own account
 		if c.op == "ListStreams" {
 			resource = "*"
 		}
@@ -94,6 +95,16 @@ func (f *Front) requests(r *http.Request, c call, p *iam.Principal) ([]iam.Reque
 			map[string][]string{"ses:FromAddress": {from}})}, nil
 	}
 	return nil, fmt.Errorf("the local stack cannot authorize %s %s %s; add it to infra/awsfront/authorize.go", c.service, c.target, c.op)
+}
+
+// ownAccount puts the stack's account in an ARN the engine issued in its own.
+func (f *Front) ownAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) == 6 && parts[0] == "arn" {
+		parts[4] = f.o.Account
+		return strings.Join(parts, ":")
+	}
+	return arn
 }
 
 // secretARN is a secret's ARN: the id itself when it is one, else the name with

@@ -25,6 +25,7 @@ var builders = map[string]lambdaenv.Builder{
 	"ExpireRequestsFunction":         expiryhandler.Build,
 	"OffboardClientFunction":         offboardinghandler.Build,
 	"WorkspaceFunction":              workspacehandler.Build,
+	"RotateCredentialFunction":       workspacehandler.Build,
 	"PrepareIdentityFunction":        provisioninghandler.Build,
 	"StoreCredentialFunction":        provisioninghandler.Build,
 	"ActivateIdentityFunction":       provisioninghandler.Build,

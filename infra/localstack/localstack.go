@@ -17,7 +17,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"time"
 
@@ -27,6 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -281,6 +282,15 @@ func (s *Stack) startServices(ctx context.Context, o Options) error {
 }
 
 func (s *Stack) createTables(ctx context.Context) error {
+	// The template's secrets, with a generated value (GenerateSecretString).
+	sm := secretsmanager.NewFromConfig(s.AWS)
+	for _, id := range s.Template.Secrets() {
+		_, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.resolver.PhysicalName(id)), SecretString: aws.String(randomHex(32))})
+		var exists *smtypes.ResourceExistsException
+		if err != nil && !errors.As(err, &exists) {
+			return fmt.Errorf("create secret %s: %w", id, err)
+		}
+	}
 	q := sqs.NewFromConfig(s.AWS)
 	for _, name := range s.Template.Queues() {
 		if _, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)}); err != nil {
@@ -308,8 +318,6 @@ func (s *Stack) createTables(ctx context.Context) error {
 	return nil
 }
 
-var secretRef = regexp.MustCompile(`^\{\{resolve:secretsmanager:([^:}]+):SecretString\}\}$`)
-
 // buildFunctions constructs every function the template declares through its
 // builder, with the template's environment; a function without a builder is an error.
 func (s *Stack) buildFunctions(ctx context.Context) error {
@@ -317,7 +325,6 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	secrets := map[string]string{}
 	ids := make([]string, 0, len(fns))
 	for id := range fns {
 		ids = append(ids, id)
@@ -329,16 +336,10 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 			return fmt.Errorf("template function %s has no local builder in infra/localstack/functions.go", id)
 		}
 		env := map[string]string{}
-		if id == "WorkspaceFunction" {
+		if id == "WorkspaceFunction" || id == "RotateCredentialFunction" {
 			env["WORKSPACE_ENDPOINT"] = s.directoryURL + "/"
 		}
 		for k, v := range fns[id].Env {
-			if m := secretRef.FindStringSubmatch(v); m != nil {
-				if secrets[m[1]] == "" {
-					secrets[m[1]] = randomHex(32)
-				}
-				v = secrets[m[1]]
-			}
 			env[k] = v
 		}
 		fnCfg := ConfigAs(s.AWSURL, id)
@@ -462,6 +463,16 @@ func randomHex(n int) string {
 
 // Now is the stack's clock (functions built locally read it).
 func (s *Stack) Now() time.Time { return s.Clock() }
+
+// SecretName is the full name of a secret the functions keep under the stack's
+// prefix (SECRETS_PREFIX), e.g. an identity's credential.
+func (s *Stack) SecretName(rel string) string {
+	fns, err := s.Template.Functions()
+	if err != nil {
+		return rel
+	}
+	return fns["ApiFunction"].Env["SECRETS_PREFIX"] + rel
+}
 
 // DeleteTables removes the stack's tables and queues (tests sharing one engine
 // clean up).

@@ -14,8 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
-	"github.com/accesshive/accesshive/infra/samtemplate"
 )
 
 // StreamSource is a DynamoDB event of a template function: Lambda's event source
@@ -44,10 +42,10 @@ type streamState struct {
 	failures []StreamFailure
 }
 
-// streamSources reads the template's DynamoDB event sources.
+// streamSources reads the template's event source mappings of table streams.
 func (s *Stack) streamSources() ([]*StreamSource, error) {
-	evs, err := samtemplate.Events[struct {
-		Stream                     string   `json:"Stream"`
+	type props struct {
+		EventSourceArn             string   `json:"EventSourceArn"`
 		BatchSize                  int      `json:"BatchSize"`
 		MaximumRetryAttempts       *int     `json:"MaximumRetryAttempts"`
 		MaximumRecordAgeInSeconds  *int     `json:"MaximumRecordAgeInSeconds"`
@@ -55,7 +53,6 @@ func (s *Stack) streamSources() ([]*StreamSource, error) {
 		FunctionResponseTypes      []string `json:"FunctionResponseTypes"`
 		DestinationConfig          struct {
 			OnFailure struct {
-				Type        string `json:"Type"`
 				Destination string `json:"Destination"`
 			} `json:"OnFailure"`
 		} `json:"DestinationConfig"`
@@ -64,9 +61,25 @@ func (s *Stack) streamSources() ([]*StreamSource, error) {
 				Pattern string `json:"Pattern"`
 			} `json:"Filters"`
 		} `json:"FilterCriteria"`
-	}](s.Template, "DynamoDB")
+	}
+	mappings, err := s.Template.EventSourceMappings()
 	if err != nil {
 		return nil, err
+	}
+	type event struct {
+		Function, Name string
+		Properties     props
+	}
+	var evs []event
+	for _, m := range mappings {
+		var p props
+		if err := json.Unmarshal(m.Properties, &p); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.LogicalID, err)
+		}
+		if !strings.Contains(p.EventSourceArn, ":dynamodb:") {
+			continue
+		}
+		evs = append(evs, event{Function: m.Function, Name: m.LogicalID, Properties: p})
 	}
 	var out []*StreamSource
 	for _, ev := range evs {
@@ -89,12 +102,12 @@ func (s *Stack) streamSources() ([]*StreamSource, error) {
 			}
 		}
 		for _, phys := range s.Tables {
-			if strings.Contains(p.Stream, "table/"+phys+"/stream") {
+			if strings.Contains(p.EventSourceArn, "table/"+phys+"/stream") {
 				src.Table = phys
 			}
 		}
 		if src.Table == "" {
-			return nil, fmt.Errorf("%s.%s: stream %q is not a template table's", ev.Function, ev.Name, p.Stream)
+			return nil, fmt.Errorf("%s.%s: stream %q is not a template table's", ev.Function, ev.Name, p.EventSourceArn)
 		}
 		for _, f := range p.FilterCriteria.Filters {
 			var pat map[string]any

@@ -76,7 +76,7 @@ func (t *Template) Roles() (map[string]*iam.Principal, error) {
 			out[id] = p
 			continue
 		}
-		pols, err := policies(id, props.Policies)
+		pols, err := policies(id, props.Policies, t.managedPolicyResources())
 		if err != nil {
 			return nil, err
 		}
@@ -137,9 +137,33 @@ func (t *Template) tracingActive(raw json.RawMessage, function bool) bool {
 	return v.Enabled
 }
 
-// policies reads a SAM Policies property: inline policy documents and managed
-// policy names or ARNs.
-func policies(id string, raw json.RawMessage) ([]iam.Policy, error) {
+// managedPolicyResources are the template's own AWS::IAM::ManagedPolicy resources
+// (those its conditions keep), by the name a Ref to one resolves to.
+func (t *Template) managedPolicyResources() map[string][]iam.Statement {
+	out := map[string][]iam.Statement{}
+	for id, res := range t.raw.Resources {
+		if res.Type != "AWS::IAM::ManagedPolicy" || !t.Holds(id) {
+			continue
+		}
+		var props struct {
+			PolicyDocument struct {
+				Statement json.RawMessage `json:"Statement"`
+			} `json:"PolicyDocument"`
+		}
+		if json.Unmarshal(res.Properties, &props) != nil {
+			continue
+		}
+		if st, err := statements(props.PolicyDocument.Statement); err == nil {
+			out[t.resolver.PhysicalName(id)] = st
+		}
+	}
+	return out
+}
+
+// policies reads a SAM Policies property: inline policy documents, managed policy
+// names or ARNs, and the template's own managed policies (local). An entry a
+// condition removed (Fn::If to AWS::NoValue) is skipped.
+func policies(id string, raw json.RawMessage, local map[string][]iam.Statement) ([]iam.Policy, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
@@ -154,7 +178,14 @@ func policies(id string, raw json.RawMessage) ([]iam.Policy, error) {
 	var out []iam.Policy
 	for i, it := range items {
 		var name string
+		if string(it) == "null" {
+			continue
+		}
 		if json.Unmarshal(it, &name) == nil {
+			if st, ok := local[name]; ok {
+				out = append(out, iam.Policy{Name: name, Statements: st})
+				continue
+			}
 			short := name[strings.LastIndex(name, "/")+1:]
 			if _, ok := managedPolicies[short]; !ok {
 				return nil, fmt.Errorf("%s Policies[%d]: managed policy %s is not known to the local stack (infra/samtemplate/roles.go)", id, i, name)

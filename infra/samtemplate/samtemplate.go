@@ -17,9 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/awslabs/goformation/v7"
-	"github.com/awslabs/goformation/v7/cloudformation"
-	cfddb "github.com/awslabs/goformation/v7/cloudformation/dynamodb"
 	"github.com/awslabs/goformation/v7/intrinsics"
 )
 
@@ -38,7 +35,6 @@ func (r Resolver) PhysicalName(logicalID string) string { return r.Prefix + logi
 
 // Template is the parsed template.
 type Template struct {
-	cf         *cloudformation.Template
 	raw        rawTemplate
 	resolver   Resolver
 	conditions conditions
@@ -130,9 +126,6 @@ func Parse(data []byte, r Resolver) (*Template, error) {
 		return nil, fmt.Errorf("resolve template: %w", err)
 	}
 	t := &Template{resolver: r, conditions: conds}
-	if t.cf, err = goformation.ParseJSONWithOptions(resolved, &intrinsics.ProcessorOptions{NoProcess: true}); err != nil {
-		return nil, fmt.Errorf("parse resolved template: %w", err)
-	}
 	if err := json.Unmarshal(resolved, &t.raw); err != nil {
 		return nil, fmt.Errorf("parse resolved template: %w", err)
 	}
@@ -168,6 +161,10 @@ func (x *resolving) refValue(name string) (string, bool) {
 			return x.r.StateMachineARN(name), true
 		case "AWS::SQS::Queue":
 			return x.r.QueueURL(name), true
+		case "AWS::SecretsManager::Secret":
+			// A secret's Ref is its ARN; locally the partial ARN (no random suffix),
+			// which Secrets Manager accepts as an id too.
+			return x.r.SecretARN(name), true
 		}
 		return x.r.PhysicalName(name), true
 	}
@@ -177,6 +174,23 @@ func (x *resolving) refValue(name string) (string, bool) {
 // StateMachineARN is the local ARN of a state machine (what Ref returns).
 func (r Resolver) StateMachineARN(logicalID string) string {
 	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", r.Region, r.Account, r.PhysicalName(logicalID))
+}
+
+// SecretARN is the local (partial) ARN of a template secret.
+func (r Resolver) SecretARN(logicalID string) string {
+	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s", r.Region, r.Account, r.PhysicalName(logicalID))
+}
+
+// Secrets returns the template's secrets (logical ids) that generate their value.
+func (t *Template) Secrets() []string {
+	var out []string
+	for id, res := range t.raw.Resources {
+		if res.Type == "AWS::SecretsManager::Secret" && t.Holds(id) {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // RoleARN is the local ARN of an IAM role.
@@ -230,7 +244,9 @@ func (x *resolving) attValue(logicalID, attr string) string {
 	case "QueueName", "Name":
 		return phys
 	case "StreamArn":
-		return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s/stream/local", x.r.Region, x.r.Account, phys)
+		// The stream's label is a creation time the engine picks; a table has one
+		// stream at a time, so locally its ARN names any label.
+		return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s/stream/*", x.r.Region, x.r.Account, phys)
 	}
 	return phys + "." + attr
 }
@@ -294,24 +310,57 @@ type Table struct {
 	TTLAttribute string
 }
 
+// tableProps is what the local stack creates of an AWS::DynamoDB::Table.
+type tableProps struct {
+	AttributeDefinitions []struct {
+		AttributeName string `json:"AttributeName"`
+		AttributeType string `json:"AttributeType"`
+	} `json:"AttributeDefinitions"`
+	KeySchema              []keyElement `json:"KeySchema"`
+	GlobalSecondaryIndexes []struct {
+		IndexName  string       `json:"IndexName"`
+		KeySchema  []keyElement `json:"KeySchema"`
+		Projection *struct {
+			ProjectionType   string   `json:"ProjectionType"`
+			NonKeyAttributes []string `json:"NonKeyAttributes"`
+		} `json:"Projection"`
+	} `json:"GlobalSecondaryIndexes"`
+	StreamSpecification *struct {
+		StreamViewType string `json:"StreamViewType"`
+	} `json:"StreamSpecification"`
+	TimeToLiveSpecification *struct {
+		AttributeName string `json:"AttributeName"`
+		Enabled       any    `json:"Enabled"`
+	} `json:"TimeToLiveSpecification"`
+}
+
+type keyElement struct {
+	AttributeName string `json:"AttributeName"`
+	KeyType       string `json:"KeyType"`
+}
+
 // Tables returns every DynamoDB table, sorted by logical id.
 func (t *Template) Tables() []Table {
 	var out []Table
-	for id, tb := range t.cf.GetAllDynamoDBTableResources() {
-		out = append(out, Table{LogicalID: id, Create: createInput(t.resolver.PhysicalName(id), tb), TTLAttribute: ttlOf(tb)})
+	for id, res := range t.raw.Resources {
+		if res.Type != "AWS::DynamoDB::Table" || !t.Holds(id) {
+			continue
+		}
+		var tb tableProps
+		if err := json.Unmarshal(res.Properties, &tb); err != nil {
+			continue // cfn-lint and the template tests hold the template to its schema
+		}
+		ttl := ""
+		if s := tb.TimeToLiveSpecification; s != nil && fmt.Sprint(s.Enabled) == "true" {
+			ttl = s.AttributeName
+		}
+		out = append(out, Table{LogicalID: id, Create: createInput(t.resolver.PhysicalName(id), tb), TTLAttribute: ttl})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].LogicalID < out[j].LogicalID })
 	return out
 }
 
-func ttlOf(tb *cfddb.Table) string {
-	if s := tb.TimeToLiveSpecification; s != nil && s.Enabled && s.AttributeName != nil {
-		return *s.AttributeName
-	}
-	return ""
-}
-
-func keySchema(ks []cfddb.Table_KeySchema) []ddbtypes.KeySchemaElement {
+func keySchema(ks []keyElement) []ddbtypes.KeySchemaElement {
 	out := make([]ddbtypes.KeySchemaElement, len(ks))
 	for i, k := range ks {
 		out[i] = ddbtypes.KeySchemaElement{AttributeName: aws.String(k.AttributeName), KeyType: ddbtypes.KeyType(k.KeyType)}
@@ -319,7 +368,7 @@ func keySchema(ks []cfddb.Table_KeySchema) []ddbtypes.KeySchemaElement {
 	return out
 }
 
-func createInput(name string, tb *cfddb.Table) *dynamodb.CreateTableInput {
+func createInput(name string, tb tableProps) *dynamodb.CreateTableInput {
 	in := &dynamodb.CreateTableInput{
 		TableName:   aws.String(name),
 		KeySchema:   keySchema(tb.KeySchema),
@@ -331,8 +380,8 @@ func createInput(name string, tb *cfddb.Table) *dynamodb.CreateTableInput {
 	}
 	for _, g := range tb.GlobalSecondaryIndexes {
 		p := &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll}
-		if g.Projection != nil && g.Projection.ProjectionType != nil {
-			p = &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionType(*g.Projection.ProjectionType), NonKeyAttributes: g.Projection.NonKeyAttributes}
+		if g.Projection != nil && g.Projection.ProjectionType != "" {
+			p = &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionType(g.Projection.ProjectionType), NonKeyAttributes: g.Projection.NonKeyAttributes}
 		}
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, ddbtypes.GlobalSecondaryIndex{
 			IndexName: aws.String(g.IndexName), KeySchema: keySchema(g.KeySchema), Projection: p})
@@ -382,6 +431,38 @@ func (t *Template) Functions() (map[string]Function, error) {
 		}
 		out[id] = Function{LogicalID: id, Env: env, Events: props.Events}
 	}
+	return out, nil
+}
+
+// EventSourceMapping is an AWS::Lambda::EventSourceMapping of the template: the
+// function (by logical id) and the mapping's properties, raw.
+type EventSourceMapping struct {
+	LogicalID  string
+	Function   string
+	Properties json.RawMessage
+}
+
+// EventSourceMappings returns the template's event source mappings, sorted by
+// logical id. FunctionName must name a template function (a Ref to it).
+func (t *Template) EventSourceMappings() ([]EventSourceMapping, error) {
+	var out []EventSourceMapping
+	for id, res := range t.raw.Resources {
+		if res.Type != "AWS::Lambda::EventSourceMapping" || !t.Holds(id) {
+			continue
+		}
+		var props struct {
+			FunctionName string `json:"FunctionName"`
+		}
+		if err := json.Unmarshal(res.Properties, &props); err != nil {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		fn := strings.TrimPrefix(props.FunctionName, t.resolver.Prefix)
+		if r, ok := t.raw.Resources[fn]; !ok || r.Type != "AWS::Serverless::Function" {
+			return nil, fmt.Errorf("%s: FunctionName %q is not a template function", id, props.FunctionName)
+		}
+		out = append(out, EventSourceMapping{LogicalID: id, Function: fn, Properties: res.Properties})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LogicalID < out[j].LogicalID })
 	return out, nil
 }
 

@@ -42,8 +42,11 @@ func TestLoadRealTemplate(t *testing.T) {
 	if api.Env["TABLE_NAME"] != "t1-Table" {
 		t.Errorf("TABLE_NAME = %q, want t1-Table (Globals merged, Ref resolved)", api.Env["TABLE_NAME"])
 	}
-	if want := "{{resolve:secretsmanager:t1-CursorSecret:SecretString}}"; api.Env["CURSOR_SECRET"] != want {
-		t.Errorf("CURSOR_SECRET = %q, want %q", api.Env["CURSOR_SECRET"], want)
+	if want := "arn:aws:secretsmanager:us-east-1:000000000000:secret:t1-CursorSecret"; api.Env["CURSOR_SECRET_ARN"] != want {
+		t.Errorf("CURSOR_SECRET_ARN = %q, want %q", api.Env["CURSOR_SECRET_ARN"], want)
+	}
+	if api.Env["SECRETS_PREFIX"] != "t1/" {
+		t.Errorf("SECRETS_PREFIX = %q, want the stack's name and a slash", api.Env["SECRETS_PREFIX"])
 	}
 	routes, err := tpl.HTTPRoutes()
 	if err != nil {

@@ -73,9 +73,10 @@ const (
 )
 
 // CredentialSecretName is the Secrets Manager name of a client-dedicated
-// identity's credential (IAM grants the functions accesshive/* only).
+// identity's credential, under the stack's prefix (IAM grants the functions
+// their stack's secrets only).
 func CredentialSecretName(agencyID, clientID, identityID string) string {
-	return "accesshive/" + agencyID + "/" + clientID + "/" + identityID
+	return "identities/" + agencyID + "/" + clientID + "/" + identityID
 }
 
 // Credential is a revealed credential.

@@ -88,7 +88,7 @@ func TestStepRedeliveryDuplicatesNothing(t *testing.T) {
 		t.Fatalf("no Workspace user %v", idn["email"])
 	}
 	sm := secretsmanager.NewFromConfig(e.Stack.AWS)
-	name := ah.CredentialSecretName(e.Seed.AgencyID, e.Seed.ClientID, identityID)
+	name := e.Stack.SecretName(ah.CredentialSecretName(e.Seed.AgencyID, e.Seed.ClientID, identityID))
 	secret, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: &name})
 	if err != nil || *secret.SecretString != user["password"] {
 		t.Fatalf("the stored credential is not the Workspace user's password (%v)", err)

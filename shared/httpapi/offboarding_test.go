@@ -98,7 +98,7 @@ func TestOffboarding(t *testing.T) {
 			t.Fatalf("Workspace user not suspended: %v", u)
 		}
 		_, err := secretsmanager.NewFromConfig(e.Stack.AWS).GetSecretValue(context.Background(),
-			&secretsmanager.GetSecretValueInput{SecretId: new(ah.CredentialSecretName(e.Seed.AgencyID, acme, got["id"].(string)))})
+			&secretsmanager.GetSecretValueInput{SecretId: new(e.Stack.SecretName(ah.CredentialSecretName(e.Seed.AgencyID, acme, got["id"].(string))))})
 		if err == nil {
 			t.Fatal("the stored credential is still readable")
 		}

@@ -127,7 +127,7 @@ func TestManagedRequestFlow(t *testing.T) {
 			t.Fatalf("no Workspace user %s", email)
 		}
 		secret, err := secretsmanager.NewFromConfig(e.Stack.AWS).GetSecretValue(context.Background(),
-			&secretsmanager.GetSecretValueInput{SecretId: new(ah.CredentialSecretName(e.Seed.AgencyID, acme, identityID))})
+			&secretsmanager.GetSecretValueInput{SecretId: new(e.Stack.SecretName(ah.CredentialSecretName(e.Seed.AgencyID, acme, identityID)))})
 		if err != nil || *secret.SecretString != user["password"] {
 			t.Fatalf("stored credential does not match the Workspace user's password (%v)", err)
 		}

@@ -99,7 +99,7 @@ func TestParallelRotations(t *testing.T) {
 	ipath := provisioned(t, e, e.Seed.Platforms["googleAds"], "managed")
 	idn := e.As("admin").Get(ipath).Map(t)
 	sm := secretsmanager.NewFromConfig(e.Stack.AWS)
-	name := ah.CredentialSecretName(e.Seed.AgencyID, e.Seed.ClientID, idn["id"].(string))
+	name := e.Stack.SecretName(ah.CredentialSecretName(e.Seed.AgencyID, e.Seed.ClientID, idn["id"].(string)))
 	versions := func() int {
 		out, err := sm.ListSecretVersionIds(context.Background(), &secretsmanager.ListSecretVersionIdsInput{SecretId: &name, IncludeDeprecated: aws.Bool(true)})
 		if err != nil {

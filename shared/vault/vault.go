@@ -25,7 +25,7 @@ type API interface {
 // Delete schedules a secret's deletion (7-day recovery window); a missing secret
 // is already gone.
 func (v *Vault) Delete(ctx context.Context, name string) error {
-	_, err := v.API.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: &name, RecoveryWindowInDays: aws.Int64(7)})
+	_, err := v.API.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: v.name(name), RecoveryWindowInDays: aws.Int64(7)})
 	var nf *types.ResourceNotFoundException
 	if err != nil && !errors.As(err, &nf) {
 		return fmt.Errorf("delete secret: %w", err)
@@ -33,12 +33,22 @@ func (v *Vault) Delete(ctx context.Context, name string) error {
 	return nil
 }
 
-// Vault reads and writes secrets by name.
-type Vault struct{ API API }
+// Vault reads and writes secrets by name. Prefix (the stack's name and a slash,
+// from SECRETS_PREFIX) goes before every name, so two stacks in one account keep
+// apart and each function's IAM policy names only its own stack's secrets.
+type Vault struct {
+	API    API
+	Prefix string
+}
+
+func (v *Vault) name(n string) *string {
+	full := v.Prefix + n
+	return &full
+}
 
 // Get returns a secret's current value; found is false when there is none.
 func (v *Vault) Get(ctx context.Context, name string) (value string, found bool, err error) {
-	out, err := v.API.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &name})
+	out, err := v.API.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: v.name(name)})
 	var nf *types.ResourceNotFoundException
 	if errors.As(err, &nf) {
 		return "", false, nil
@@ -51,10 +61,10 @@ func (v *Vault) Get(ctx context.Context, name string) (value string, found bool,
 
 // Put stores a new current value, creating the secret the first time.
 func (v *Vault) Put(ctx context.Context, name, value string) error {
-	_, err := v.API.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: &name, SecretString: &value})
+	_, err := v.API.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: v.name(name), SecretString: &value})
 	var nf *types.ResourceNotFoundException
 	if errors.As(err, &nf) {
-		_, err = v.API.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: &name, SecretString: &value})
+		_, err = v.API.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: v.name(name), SecretString: &value})
 	}
 	if err != nil {
 		return fmt.Errorf("store secret: %w", err)
@@ -68,7 +78,7 @@ func (v *Vault) Create(ctx context.Context, name, value, description string) (st
 	if cur, found, err := v.Get(ctx, name); err != nil || found {
 		return cur, err
 	}
-	_, err := v.API.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: &name, SecretString: &value, Description: &description})
+	_, err := v.API.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: v.name(name), SecretString: &value, Description: &description})
 	var exists *types.ResourceExistsException
 	if errors.As(err, &exists) { // a concurrent creator won: use its value
 		cur, _, err := v.Get(ctx, name)
@@ -82,7 +92,7 @@ func (v *Vault) Create(ctx context.Context, name, value, description string) (st
 
 // Exists reports whether a secret exists.
 func (v *Vault) Exists(ctx context.Context, name string) (bool, error) {
-	_, err := v.API.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: &name})
+	_, err := v.API.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: v.name(name)})
 	var nf *types.ResourceNotFoundException
 	if errors.As(err, &nf) {
 		return false, nil
@@ -94,3 +104,28 @@ func (v *Vault) Exists(ctx context.Context, name string) (bool, error) {
 }
 
 var _ ah.Vault = (*Vault)(nil)
+
+// CursorKeys reads the cursor signing keys from one secret: its current value
+// first, then its previous one (while Secrets Manager keeps it as AWSPREVIOUS), so
+// the secret can be rotated without a redeploy.
+type CursorKeys struct {
+	API      API
+	SecretID string
+}
+
+// Keys returns the current key and, when there is one, the previous.
+func (k CursorKeys) Keys(ctx context.Context) ([][]byte, error) {
+	var out [][]byte
+	for _, stage := range []string{"AWSCURRENT", "AWSPREVIOUS"} {
+		v, err := k.API.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &k.SecretID, VersionStage: aws.String(stage)})
+		var nf *types.ResourceNotFoundException
+		if stage == "AWSPREVIOUS" && errors.As(err, &nf) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s of the cursor secret: %w", stage, err)
+		}
+		out = append(out, []byte(aws.ToString(v.SecretString)))
+	}
+	return out, nil
+}

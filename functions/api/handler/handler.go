@@ -6,6 +6,7 @@ package handler
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -23,30 +24,36 @@ import (
 )
 
 // Build builds the handler from the environment: TABLE_NAME, AUDIT_TABLE_NAME,
-// CURSOR_SECRET and the state machines' ARNs.
-func Build(_ context.Context, f lambdaenv.Function) (any, error) {
-	srv, err := Server(f)
+// CURSOR_SECRET_ARN, SECRETS_PREFIX and the state machines' ARNs.
+func Build(ctx context.Context, f lambdaenv.Function) (any, error) {
+	srv, err := Server(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	return httpadapter.NewV2(srv).ProxyWithContext, nil
 }
 
+// cursorKeysTTL is how often the cursor keys are read again: a rotation of the
+// cursor secret applies within it, without a redeploy.
+const cursorKeysTTL = 5 * time.Minute
+
 // Server is the API as an http.Handler (benchmarks call it in process).
-func Server(f lambdaenv.Function) (*httpapi.Server, error) {
-	vars, err := f.Env.Required("TABLE_NAME", "AUDIT_TABLE_NAME", "CURSOR_SECRET", "PROVISIONING_STATE_MACHINE_ARN",
+func Server(ctx context.Context, f lambdaenv.Function) (*httpapi.Server, error) {
+	vars, err := f.Env.Required("TABLE_NAME", "AUDIT_TABLE_NAME", "CURSOR_SECRET_ARN", "SECRETS_PREFIX", "PROVISIONING_STATE_MACHINE_ARN",
 		"OFFBOARDING_STATE_MACHINE_ARN", "ROTATION_STATE_MACHINE_ARN")
 	if err != nil {
 		return nil, fmt.Errorf("api function: %w", err)
 	}
-	if len(vars["CURSOR_SECRET"]) < 32 {
-		return nil, fmt.Errorf("api function: CURSOR_SECRET must be at least 32 characters")
+	sm := secretsmanager.NewFromConfig(f.AWS)
+	codec, err := cursor.NewRotating(ctx, vault.CursorKeys{API: sm, SecretID: vars["CURSOR_SECRET_ARN"]}, cursorKeysTTL)
+	if err != nil {
+		return nil, fmt.Errorf("api function: %w", err)
 	}
 	db := dynamodb.NewFromConfig(f.AWS)
 	svc := service.New(service.Options{
 		Store:  dynamo.NewStore(db, vars["TABLE_NAME"]),
 		Audit:  dynamo.NewAuditTrail(db, vars["AUDIT_TABLE_NAME"]),
-		Vault:  &vault.Vault{API: secretsmanager.NewFromConfig(f.AWS)},
+		Vault:  &vault.Vault{API: sm, Prefix: vars["SECRETS_PREFIX"]},
 		Logger: f.Log,
 		Workflows: &stepfn.Workflows{Client: sfn.NewFromConfig(f.AWS), Machines: map[string]string{
 			ah.WorkflowProvisioning: vars["PROVISIONING_STATE_MACHINE_ARN"],
@@ -54,5 +61,5 @@ func Server(f lambdaenv.Function) (*httpapi.Server, error) {
 			ah.WorkflowRotation:     vars["ROTATION_STATE_MACHINE_ARN"],
 		}},
 	})
-	return httpapi.New(httpapi.Options{Service: svc, Cursor: cursor.New([]byte(vars["CURSOR_SECRET"])), Logger: f.Log}), nil
+	return httpapi.New(httpapi.Options{Service: svc, Cursor: codec, Logger: f.Log}), nil
 }

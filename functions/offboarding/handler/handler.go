@@ -21,12 +21,12 @@ import (
 // Build builds the handler from the environment (TABLE_NAME,
 // PROVISIONING_STATE_MACHINE_ARN: provisioning still running is stopped).
 func Build(_ context.Context, f lambdaenv.Function) (any, error) {
-	vars, err := f.Env.Required("TABLE_NAME", "PROVISIONING_STATE_MACHINE_ARN")
+	vars, err := f.Env.Required("TABLE_NAME", "PROVISIONING_STATE_MACHINE_ARN", "SECRETS_PREFIX")
 	if err != nil {
 		return nil, fmt.Errorf("offboarding function: %w", err)
 	}
 	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
-		Vault: &vault.Vault{API: secretsmanager.NewFromConfig(f.AWS)},
+		Vault: &vault.Vault{API: secretsmanager.NewFromConfig(f.AWS), Prefix: vars["SECRETS_PREFIX"]},
 		Workflows: &stepfn.Workflows{Client: sfn.NewFromConfig(f.AWS),
 			Machines: map[string]string{ah.WorkflowProvisioning: vars["PROVISIONING_STATE_MACHINE_ARN"]}}})
 	return svc.StepHandler(ah.StepDeactivateIdentities, ah.StepRejectPendingRequests, ah.StepRevokeAccess,

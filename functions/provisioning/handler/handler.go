@@ -20,11 +20,11 @@ import (
 
 // Build builds the handler from the environment (TABLE_NAME, WORKSPACE_DOMAIN).
 func Build(_ context.Context, f lambdaenv.Function) (any, error) {
-	vars, err := f.Env.Required("TABLE_NAME")
+	vars, err := f.Env.Required("TABLE_NAME", "SECRETS_PREFIX")
 	if err != nil {
 		return nil, fmt.Errorf("provisioning function: %w", err)
 	}
 	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
-		Vault: &vault.Vault{API: secretsmanager.NewFromConfig(f.AWS)}, WorkspaceDomain: f.Env("WORKSPACE_DOMAIN")})
+		Vault: &vault.Vault{API: secretsmanager.NewFromConfig(f.AWS), Prefix: vars["SECRETS_PREFIX"]}, WorkspaceDomain: f.Env("WORKSPACE_DOMAIN")})
 	return svc.StepHandler(ah.StepPrepare, ah.StepStoreSecret, ah.StepActivate, ah.StepMarkProvisioningFailed), nil
 }

@@ -24,11 +24,11 @@ import (
 // WORKSPACE_ADMIN_SUBJECT for domain-wide delegation, or WORKSPACE_ENDPOINT for the
 // local fake). The Directory client is built on first use.
 func Build(_ context.Context, f lambdaenv.Function) (any, error) {
-	vars, err := f.Env.Required("TABLE_NAME")
+	vars, err := f.Env.Required("TABLE_NAME", "SECRETS_PREFIX")
 	if err != nil {
 		return nil, fmt.Errorf("workspace function: %w", err)
 	}
-	secrets := &vault.Vault{API: secretsmanager.NewFromConfig(f.AWS)}
+	secrets := &vault.Vault{API: secretsmanager.NewFromConfig(f.AWS), Prefix: vars["SECRETS_PREFIX"]}
 	var once sync.Once
 	var dir *gworkspace.Client
 	var dirErr error

@@ -8,10 +8,13 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"time"
@@ -123,6 +126,18 @@ func (i *Issuer) KeyID() string {
 	}
 	sum := sha256.Sum256(der)
 	return hex.EncodeToString(sum[:8])
+}
+
+// JWKS is the issuer's key set (RFC 7517), as an identity provider publishes it
+// at its jwks_uri: what API Gateway, and the API under sam local, verify against.
+func (i *Issuer) JWKS() []byte {
+	pub := i.key.PublicKey
+	e := big.NewInt(int64(pub.E)).Bytes()
+	doc, _ := json.Marshal(map[string]any{"keys": []map[string]string{{
+		"kty": "RSA", "use": "sig", "alg": "RS256", "kid": i.KeyID(),
+		"n": base64.RawURLEncoding.EncodeToString(pub.N.Bytes()), "e": base64.RawURLEncoding.EncodeToString(e),
+	}}})
+	return doc
 }
 
 // ErrUnauthorized is any token the authorizer would refuse.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -40,13 +41,15 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	apiAddr := fs.String("api", "127.0.0.1:3000", "HTTP API listen address (loopback only)")
 	lambdaAddr := fs.String("lambda", "127.0.0.1:3001", "Lambda Invoke API listen address (loopback only)")
+	awsAddr := fs.String("aws", "127.0.0.1:4566", "every local AWS API (DynamoDB, Secrets Manager, SES, SQS, Step Functions), IAM-checked (loopback only)")
+	directoryAddr := fs.String("directory", "127.0.0.1:4567", "the fake Google Workspace Directory API (loopback only)")
 	template := fs.String("template", "template.yaml", "SAM template")
 	verbose := fs.Bool("v", false, "log every request")
 	scheduleEvery := fs.Duration("schedule-every", 0, "fire the template's schedules this often instead of their rate (e.g. 10s for demos)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	for _, a := range []string{*apiAddr, *lambdaAddr} {
+	for _, a := range []string{*apiAddr, *lambdaAddr, *awsAddr, *directoryAddr} {
 		if err := loopbackOnly(a); err != nil {
 			return err
 		}
@@ -75,7 +78,8 @@ func run(args []string) error {
 	}
 	endpoint := os.Getenv("AWS_ENDPOINT_URL")
 	fmt.Fprintln(os.Stderr, "starting AccessHive locally...")
-	stack, err := localstack.Start(ctx, localstack.Options{TemplatePath: *template, Endpoint: endpoint, Issuer: iss, Logger: log})
+	stack, err := localstack.Start(ctx, localstack.Options{TemplatePath: *template, Endpoint: endpoint, Issuer: iss, Logger: log, Output: metricsOut(*verbose),
+		AWSAddr: *awsAddr, DirectoryAddr: *directoryAddr})
 	if err != nil {
 		return err
 	}
@@ -92,7 +96,7 @@ func run(args []string) error {
 	}
 	stack.StartStreams(ctx, 250*time.Millisecond)
 	servers := []*http.Server{
-		{Addr: *apiAddr, Handler: stack.Gateway, ReadHeaderTimeout: 10 * time.Second},
+		{Addr: *apiAddr, Handler: withJWKS(stack.Gateway, iss), ReadHeaderTimeout: 10 * time.Second},
 		{Addr: *lambdaAddr, Handler: stack.LambdaAPI(), ReadHeaderTimeout: 10 * time.Second},
 	}
 	errc := make(chan error, len(servers))
@@ -201,4 +205,28 @@ Seeded ids: .local/seed.json.  The README has a longer tour.
 A token for any user:  go run ./infra/local token <userId> [--email address]
 Stop with Ctrl-C.
 `, base, lambdaAddr, awsURL, s.ClientID)
+}
+
+// metricsOut is where the functions' embedded-metric-format lines go: the
+// terminal with -v, nowhere otherwise.
+func metricsOut(verbose bool) io.Writer {
+	if verbose {
+		return os.Stdout
+	}
+	return io.Discard
+}
+
+// jwksPath is where the local issuer publishes its key set (sam local's API
+// verifies tokens against it).
+const jwksPath = "/local-issuer/.well-known/jwks.json"
+
+func withJWKS(gateway http.Handler, iss *authn.Issuer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == jwksPath && r.Method == http.MethodGet {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(iss.JWKS())
+			return
+		}
+		gateway.ServeHTTP(w, r)
+	})
 }

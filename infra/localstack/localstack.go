@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -60,6 +61,13 @@ type Options struct {
 	// RetryScale multiplies state machine retry delays (1 is real time; tests use
 	// a small fraction). Default 1.
 	RetryScale float64
+	// Output receives what the functions write to standard output (their
+	// embedded-metric-format lines); default discarded.
+	Output io.Writer
+	// AWSAddr and DirectoryAddr are where the AWS front (every local AWS API) and
+	// the fake Workspace Directory listen; default a free loopback port each.
+	// make run fixes them, so sam local's env file can name them.
+	AWSAddr, DirectoryAddr string
 }
 
 // Stack is a running local AccessHive.
@@ -87,6 +95,8 @@ type Stack struct {
 	AWSURL string
 
 	log          *slog.Logger
+	out          io.Writer
+	opts         Options
 	moto         *motoserver.Server
 	resolver     samtemplate.Resolver
 	machines     []string
@@ -111,7 +121,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, errors.New("localstack: an issuer is required")
 	}
 	s := &Stack{Issuer: o.Issuer, log: o.Logger, Endpoint: o.Endpoint, Tables: map[string]string{},
-		Functions: map[string]lambda.Handler{}}
+		Functions: map[string]lambda.Handler{}, out: o.Output, opts: o}
+	if s.out == nil {
+		s.out = io.Discard
+	}
 	if s.Endpoint == "" {
 		m, err := motoserver.Start(ctx)
 		if err != nil {
@@ -203,7 +216,7 @@ func (s *Stack) startFront() error {
 	if err != nil {
 		return err
 	}
-	if s.AWSURL, err = s.serve(front); err != nil {
+	if s.AWSURL, err = s.serve(s.opts.AWSAddr, front); err != nil {
 		return err
 	}
 	s.AWS = Config(s.AWSURL)
@@ -225,9 +238,12 @@ const (
 	LocalSender          = "accesshive@agency.local"
 )
 
-// serve runs h on a free loopback port and returns its URL.
-func (s *Stack) serve(h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// serve runs h on addr (a free loopback port when empty) and returns its URL.
+func (s *Stack) serve(addr string, h http.Handler) (string, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", err
 	}
@@ -270,7 +286,7 @@ func (s *Stack) startServices(ctx context.Context, o Options) error {
 		s.machines = append(s.machines, sm.ARN)
 	}
 	s.Directory = fakedirectory.New()
-	if s.directoryURL, err = s.serve(s.Directory); err != nil {
+	if s.directoryURL, err = s.serve(s.opts.DirectoryAddr, s.Directory); err != nil {
 		return err
 	}
 	_, err = sesv2.NewFromConfig(s.AWS).CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(LocalSender)})
@@ -336,15 +352,16 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 			return fmt.Errorf("template function %s has no local builder in infra/localstack/functions.go", id)
 		}
 		env := map[string]string{}
-		if id == "WorkspaceFunction" || id == "RotateCredentialFunction" {
-			env["WORKSPACE_ENDPOINT"] = s.directoryURL + "/"
-		}
 		for k, v := range fns[id].Env {
 			env[k] = v
 		}
+		if id == "WorkspaceFunction" || id == "RotateCredentialFunction" {
+			env["WORKSPACE_ENDPOINT"] = s.directoryURL + "/"
+		}
 		fnCfg := ConfigAs(s.AWSURL, id)
 		fnCfg.APIOptions = append(fnCfg.APIOptions, s.Calls.middleware(id))
-		h, err := b(ctx, lambdaenv.Function{Env: func(k string) string { return env[k] }, AWS: fnCfg, Log: s.log.With("function", id), Now: s.Now})
+		h, err := b(ctx, lambdaenv.Function{Env: func(k string) string { return env[k] }, AWS: fnCfg, Log: s.log.With("function", id), Now: s.Now,
+			Out: s.out})
 		if err != nil {
 			return fmt.Errorf("build %s: %w", id, err)
 		}

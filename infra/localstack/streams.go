@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/accesshive/accesshive/shared/dynamo"
 	"strings"
 	"sync"
 	"time"
@@ -230,7 +231,7 @@ func (s *Stack) PumpStreams(ctx context.Context) (int, error) {
 func (s *Stack) deliver(ctx context.Context, src *StreamSource, shard string, recs []stypes.Record) error {
 	var batch []events.DynamoDBEventRecord
 	for _, r := range recs {
-		ev, err := toEventRecord(r, src.esm.streamARN)
+		ev, err := dynamo.EventRecord(r, src.esm.streamARN)
 		if err != nil {
 			return err
 		}
@@ -269,69 +270,6 @@ func (s *Stack) discard(ctx context.Context, src *StreamSource, f StreamFailure)
 	if err != nil {
 		s.log.Error("failure destination", "function", src.Function, "queue", name, "error", err.Error())
 	}
-}
-
-// toEventRecord converts an SDK stream record to the Lambda event form.
-func toEventRecord(r stypes.Record, arn string) (events.DynamoDBEventRecord, error) {
-	ev := events.DynamoDBEventRecord{EventID: aws.ToString(r.EventID), EventName: string(r.EventName),
-		EventSource: "aws:dynamodb", EventVersion: aws.ToString(r.EventVersion), AWSRegion: aws.ToString(r.AwsRegion), EventSourceArn: arn}
-	if d := r.Dynamodb; d != nil {
-		ev.Change.SequenceNumber = aws.ToString(d.SequenceNumber)
-		ev.Change.StreamViewType = string(d.StreamViewType)
-		if d.ApproximateCreationDateTime != nil {
-			ev.Change.ApproximateCreationDateTime = events.SecondsEpochTime{Time: *d.ApproximateCreationDateTime}
-		}
-		for dst, src := range map[*map[string]events.DynamoDBAttributeValue]map[string]stypes.AttributeValue{
-			&ev.Change.Keys: d.Keys, &ev.Change.NewImage: d.NewImage, &ev.Change.OldImage: d.OldImage} {
-			if src == nil {
-				continue
-			}
-			data, err := json.Marshal(ddbJSONMap(src))
-			if err != nil {
-				return ev, err
-			}
-			if err := json.Unmarshal(data, dst); err != nil {
-				return ev, err
-			}
-		}
-	}
-	return ev, nil
-}
-
-func ddbJSONMap(m map[string]stypes.AttributeValue) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = ddbJSON(v)
-	}
-	return out
-}
-
-func ddbJSON(v stypes.AttributeValue) map[string]any {
-	switch x := v.(type) {
-	case *stypes.AttributeValueMemberS:
-		return map[string]any{"S": x.Value}
-	case *stypes.AttributeValueMemberN:
-		return map[string]any{"N": x.Value}
-	case *stypes.AttributeValueMemberBOOL:
-		return map[string]any{"BOOL": x.Value}
-	case *stypes.AttributeValueMemberNULL:
-		return map[string]any{"NULL": true}
-	case *stypes.AttributeValueMemberM:
-		return map[string]any{"M": ddbJSONMap(x.Value)}
-	case *stypes.AttributeValueMemberL:
-		l := make([]any, len(x.Value))
-		for i, e := range x.Value {
-			l[i] = ddbJSON(e)
-		}
-		return map[string]any{"L": l}
-	case *stypes.AttributeValueMemberSS:
-		return map[string]any{"SS": x.Value}
-	case *stypes.AttributeValueMemberNS:
-		return map[string]any{"NS": x.Value}
-	case *stypes.AttributeValueMemberB:
-		return map[string]any{"B": x.Value}
-	}
-	return map[string]any{"NULL": true}
 }
 
 // matchesAny applies Lambda's event filtering: a record passes when any filter

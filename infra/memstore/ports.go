@@ -290,3 +290,28 @@ func (d *Directory) Calls() int {
 	defer d.mu.Unlock()
 	return d.calls
 }
+
+// Metrics records the counts the service reports.
+type Metrics struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+var _ ah.Metrics = (*Metrics)(nil)
+
+// Count records n of a count.
+func (m *Metrics) Count(name string, n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.counts == nil {
+		m.counts = map[string]int{}
+	}
+	m.counts[name] += n
+}
+
+// Of returns a count's total.
+func (m *Metrics) Of(name string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.counts[name]
+}

@@ -122,7 +122,7 @@ func NewWithTemplate(t testing.TB, template []byte) *Env {
 	prefix := fmt.Sprintf("t%d-%s-", counter.Add(1), sanitize(t.Name()))
 	stack, err := localstack.Start(context.Background(), localstack.Options{
 		TemplatePath: TemplatePath(), Template: template, Endpoint: ep, Prefix: prefix, Issuer: issuer,
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})), RetryScale: 0.001,
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})), RetryScale: 0.001, Output: logs,
 	})
 	if err != nil {
 		t.Fatalf("start local stack: %v", err)

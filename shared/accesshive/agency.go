@@ -9,6 +9,14 @@ const (
 	DefaultAccessRequestExpiryMinutes = 72 * 60
 )
 
+// Limits of how long the audit trail keeps an agency's entries, in days (entries
+// expire by the audit table's TTL; a change applies to entries written after it).
+const (
+	MinAuditRetentionDays     = 90
+	MaxAuditRetentionDays     = 3653 // ten years
+	DefaultAuditRetentionDays = 2557 // seven years
+)
+
 // Agency is the tenant: every other item belongs to exactly one agency.
 type Agency struct {
 	ID       string   `json:"id"`
@@ -27,6 +35,18 @@ type Settings struct {
 	// DefaultGovernancePolicyID governs requests where no policy is assigned
 	// ("": the built-in rules).
 	DefaultGovernancePolicyID string `json:"defaultGovernancePolicyId"`
+	// AuditRetentionDays is how long the audit trail keeps an entry.
+	AuditRetentionDays int `json:"auditRetentionDays"`
+}
+
+// Retention is how long the agency's audit entries are kept (the default for an
+// agency created before the setting existed).
+func (s Settings) Retention() time.Duration {
+	days := s.AuditRetentionDays
+	if days == 0 {
+		days = DefaultAuditRetentionDays
+	}
+	return time.Duration(days) * 24 * time.Hour
 }
 
 // Meta is the bookkeeping every stored item carries.
@@ -44,6 +64,7 @@ type SettingsPatch struct {
 	AccessRequestExpiryMinutes *int    `json:"accessRequestExpiryMinutes"`
 	DefaultSecurityPolicyID    *string `json:"defaultSecurityPolicyId"`
 	DefaultGovernancePolicyID  *string `json:"defaultGovernancePolicyId"`
+	AuditRetentionDays         *int    `json:"auditRetentionDays"`
 }
 
 // Validate checks the patch's values.
@@ -61,7 +82,13 @@ func (p SettingsPatch) Validate() error {
 	if p.DefaultSecurityPolicyID != nil {
 		v.Check(*p.DefaultSecurityPolicyID != "", "defaultSecurityPolicyId", FieldRequired, "defaultSecurityPolicyId cannot be empty")
 	}
-	if p.AgencyName == nil && p.AccessRequestExpiryMinutes == nil && p.DefaultSecurityPolicyID == nil && p.DefaultGovernancePolicyID == nil {
+	if p.AuditRetentionDays != nil {
+		d := *p.AuditRetentionDays
+		v.Check(d >= MinAuditRetentionDays && d <= MaxAuditRetentionDays, "auditRetentionDays", FieldOutRange,
+			"auditRetentionDays must be between %d and %d", MinAuditRetentionDays, MaxAuditRetentionDays)
+	}
+	if p.AgencyName == nil && p.AccessRequestExpiryMinutes == nil && p.DefaultSecurityPolicyID == nil && p.DefaultGovernancePolicyID == nil &&
+		p.AuditRetentionDays == nil {
 		v.Add("", FieldRequired, "the patch changes nothing: name at least one field")
 	}
 	return v.Err()
@@ -99,7 +126,11 @@ type SettingsView struct {
 
 // View returns the agency's settings view.
 func (a Agency) View() SettingsView {
-	return SettingsView{AgencyID: a.ID, AgencyName: a.Name, Settings: a.Settings, Version: a.Version, UpdatedAt: a.UpdatedAt, UpdatedBy: a.UpdatedBy}
+	v := SettingsView{AgencyID: a.ID, AgencyName: a.Name, Settings: a.Settings, Version: a.Version, UpdatedAt: a.UpdatedAt, UpdatedBy: a.UpdatedBy}
+	if v.AuditRetentionDays == 0 {
+		v.AuditRetentionDays = DefaultAuditRetentionDays
+	}
+	return v
 }
 
 // Me is who the caller is, as GET /v1/me shows it.

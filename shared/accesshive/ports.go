@@ -44,3 +44,18 @@ type Vault interface {
 type Mailer interface {
 	Send(ctx context.Context, to, subject, body string) error
 }
+
+// Metrics counts what the product does (requests submitted, approved,
+// provisioned, expired; provisioning failures), for dashboards and alarms.
+type Metrics interface {
+	Count(name string, n int)
+}
+
+// Metric names.
+const (
+	MetricRequestsSubmitted    = "RequestsSubmitted"
+	MetricRequestsApproved     = "RequestsApproved"
+	MetricRequestsProvisioned  = "RequestsProvisioned"
+	MetricRequestsExpired      = "RequestsExpired"
+	MetricProvisioningFailures = "ProvisioningFailures"
+)

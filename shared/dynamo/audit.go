@@ -45,6 +45,9 @@ type AuditRecord struct {
 	GSI1SK string `dynamodbav:"GSI1SK"`
 	ah.AuditEntry
 	AgencyID string `dynamodbav:"agencyId"`
+	// TTL is when the entry expires (Unix seconds): its time plus its agency's
+	// audit retention. Zero keeps it.
+	TTL int64 `dynamodbav:"ttl"`
 }
 
 // plain converts a stream image value to a Go value.
@@ -213,6 +216,9 @@ func (t *AuditTrail) Put(ctx context.Context, e AuditRecord) error {
 		return err
 	}
 	item := map[string]types.AttributeValue{"entry": &types.AttributeValueMemberB{Value: body}}
+	if e.TTL > 0 {
+		item["ttl"] = num64(e.TTL)
+	}
 	for k, v := range map[string]string{"PK": e.PK, "SK": e.SK, "GSI1PK": e.GSI1PK, "GSI1SK": e.GSI1SK, "agencyId": e.AgencyID,
 		"clientId": e.ClientID, "actorId": e.ActorID, "action": e.Action, "entityType": e.EntityType, "entityId": e.EntityID} {
 		if v != "" {

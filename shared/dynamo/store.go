@@ -74,8 +74,9 @@ func key(pk, sk string) map[string]types.AttributeValue {
 	}
 }
 
-func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-func num(n int) types.AttributeValue    { return &types.AttributeValueMemberN{Value: fmt.Sprint(n)} }
+func str(s string) types.AttributeValue  { return &types.AttributeValueMemberS{Value: s} }
+func num(n int) types.AttributeValue     { return &types.AttributeValueMemberN{Value: fmt.Sprint(n)} }
+func num64(n int64) types.AttributeValue { return &types.AttributeValueMemberN{Value: fmt.Sprint(n)} }
 
 // get reads one item strongly consistently; a missing item is notFound.
 func get[T any](ctx context.Context, s *Store, op, pk, sk string, notFound error) (T, error) {

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -262,5 +263,47 @@ func TestPoisonRecordGoesToTheFailureQueue(t *testing.T) {
 	}
 	if strings.Contains(body, "not for the queue") || strings.Contains(body, "ALIEN") {
 		t.Fatalf("the destination received the record itself: %s", body)
+	}
+}
+
+// TestAuditRetention: every entry carries its expiry (the audit table's TTL): its
+// time plus the agency's auditRetentionDays, seven years unless the owner sets
+// another, and a change applies to the entries written after it.
+func TestAuditRetention(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	owner := e.As("owner")
+	if d := owner.Get("/v1/settings").Map(t)["auditRetentionDays"]; d != 2557.0 {
+		t.Fatalf("default retention = %v days", d)
+	}
+	for _, bad := range []int{0, 89, 3654} {
+		if r := owner.Patch("/v1/settings", map[string]any{"auditRetentionDays": bad}); r.Status != 422 {
+			t.Fatalf("retention %d: %d", bad, r.Status)
+		}
+	}
+	if r := e.As("admin").Patch("/v1/settings", map[string]any{"auditRetentionDays": 90}); r.Status != 403 {
+		t.Fatalf("an admin changed the retention: %d", r.Status)
+	}
+	if r := owner.Patch("/v1/settings", map[string]any{"auditRetentionDays": 90}); r.Status != 200 {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	cid := e.As("manager").Post("/v1/clients", newClientBody("Retained Co")).Map(t)["id"].(string)
+	drain(t, e)
+	out, err := e.Stack.DB.Query(context.Background(), &dynamodb.QueryInput{TableName: aws.String(e.Stack.Tables["AuditTable"]),
+		KeyConditionExpression: aws.String("PK = :pk"), ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+			":pk": &ddbtypes.AttributeValueMemberS{Value: "AGENCY#" + e.Seed.AgencyID + "#CLIENT#" + cid}}})
+	if err != nil || len(out.Items) == 0 {
+		t.Fatalf("entries: %v (%d)", err, len(out.Items))
+	}
+	for _, it := range out.Items {
+		var body struct{ At time.Time }
+		_ = json.Unmarshal(it["entry"].(*ddbtypes.AttributeValueMemberB).Value, &body)
+		ttl, ok := it["ttl"].(*ddbtypes.AttributeValueMemberN)
+		if !ok {
+			t.Fatalf("an entry without ttl: %v", it)
+		}
+		if want := body.At.Add(90 * 24 * time.Hour).Unix(); ttl.Value != fmt.Sprint(want) {
+			t.Fatalf("ttl %s, want %d (the entry's time plus 90 days)", ttl.Value, want)
+		}
 	}
 }

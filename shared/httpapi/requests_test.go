@@ -143,6 +143,14 @@ func TestManagedRequestFlow(t *testing.T) {
 			t.Fatalf("notifications = %s", got)
 		}
 	})
+	t.Run("Metrics", func(t *testing.T) {
+		// embedded-metric-format lines on the functions' standard output
+		for _, m := range []string{"RequestsSubmitted", "RequestsApproved", "RequestsProvisioned"} {
+			if !strings.Contains(e.Logs.String(), `"Name":"`+m+`","Unit":"Count"`) || !strings.Contains(e.Logs.String(), `"`+m+`":1`) {
+				t.Errorf("no %s metric in the functions' output", m)
+			}
+		}
+	})
 	t.Run("PlatformProvisioned", func(t *testing.T) {
 		var list struct{ Items []map[string]any }
 		e.As("admin").Get("/v1/clients/"+acme+"/platforms").JSON(t, &list)

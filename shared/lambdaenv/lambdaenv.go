@@ -5,6 +5,7 @@ package lambdaenv
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -62,6 +63,11 @@ func awsConfigFrom(getenv func(string) string) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("load AWS config: AWS_REGION is not set")
 	}
 	id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
+	// Under sam local the function calls the local stack, which knows a function
+	// by its logical id as the access key (its IAM role from the template).
+	if fn := getenv("SAM_LOCAL_FUNCTION"); fn != "" && getenv("AWS_SAM_LOCAL") == "true" {
+		id, secret = fn, "local"
+	}
 	if id == "" || secret == "" {
 		return aws.Config{}, fmt.Errorf("load AWS config: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
 	}
@@ -69,6 +75,14 @@ func awsConfigFrom(getenv func(string) string) (aws.Config, error) {
 	cfg := aws.Config{Region: region, Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil })}
 	if ep := getenv("AWS_ENDPOINT_URL"); ep != "" {
 		cfg.BaseEndpoint = &ep
+	}
+	// Lambda runs the X-Ray daemon when the function's tracing is active.
+	if addr := getenv("AWS_XRAY_DAEMON_ADDRESS"); addr != "" {
+		x, err := newXRay(addr)
+		if err != nil {
+			return aws.Config{}, fmt.Errorf("load AWS config: X-Ray daemon %s: %w", addr, err)
+		}
+		x.instrument(&cfg)
 	}
 	return cfg, nil
 }
@@ -82,6 +96,9 @@ type Function struct {
 	Log *slog.Logger
 	// Now is the clock: time.Now in Lambda; the local stack's, which tests move.
 	Now func() time.Time
+	// Out is the function's standard output (embedded-metric-format lines go
+	// there): os.Stdout in Lambda; the local stack's log.
+	Out io.Writer
 }
 
 // Builder makes a function's handler, once per container.
@@ -97,7 +114,7 @@ func Run(build Builder) {
 	cfg, err := AWSConfig(ctx)
 	if err == nil {
 		var h any
-		if h, err = build(ctx, Function{Env: env, AWS: cfg, Log: log, Now: time.Now}); err == nil {
+		if h, err = build(ctx, Function{Env: env, AWS: cfg, Log: log, Now: time.Now, Out: os.Stdout}); err == nil {
 			lambda.Start(h)
 			return
 		}

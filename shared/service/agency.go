@@ -31,6 +31,7 @@ func (s *Service) CreateAgency(ctx context.Context, in ah.NewAgencyInput) (Creat
 	a := ah.Agency{ID: agencyID, Name: strings.TrimSpace(in.AgencyName), Settings: ah.Settings{
 		AccessRequestExpiryMinutes: ah.DefaultAccessRequestExpiryMinutes,
 		DefaultSecurityPolicyID:    policy.ID,
+		AuditRetentionDays:         ah.DefaultAuditRetentionDays,
 	}}
 	stampNew(&a.Meta, operatorActor, "agency.create", now)
 	owner := ah.Member{ID: NewID("mbr"), AgencyID: agencyID, Email: ah.NormalizeEmail(in.OwnerEmail),
@@ -86,6 +87,9 @@ func (s *Service) UpdateSettings(ctx context.Context, p ah.Principal, patch ah.S
 	}
 	if patch.AccessRequestExpiryMinutes != nil {
 		a.Settings.AccessRequestExpiryMinutes = *patch.AccessRequestExpiryMinutes
+	}
+	if patch.AuditRetentionDays != nil {
+		a.Settings.AuditRetentionDays = *patch.AuditRetentionDays
 	}
 	if id := patch.DefaultSecurityPolicyID; id != nil && *id != a.Settings.DefaultSecurityPolicyID {
 		newDef, err := s.store.GetSecurityPolicy(ctx, p.AgencyID, *id)

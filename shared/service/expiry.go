@@ -50,6 +50,7 @@ func (s *Service) ExpireRequests(ctx context.Context, now time.Time) (SweepResul
 		res.Expired++
 		return nil
 	})
+	s.count(ah.MetricRequestsExpired, res.Expired)
 	if err != nil {
 		return res, fmt.Errorf("expire requests: %w", err)
 	}

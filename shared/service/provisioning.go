@@ -102,10 +102,14 @@ func (s *Service) activateIdentity(ctx context.Context, in ah.StepInput) (ah.Ste
 	if err != nil {
 		return ah.StepOutput{}, err
 	}
+	if idn.Status == ah.IdentityActive && idn.Provisioning.Attempt == in.Attempt {
+		return done(ah.StepActivate), nil // a redelivered step: counted once
+	}
 	err = s.store.ActivateIdentity(ctx, in.AgencyID, in.ClientID, in.IdentityID, in.RequestID, idn.PlatformID, in.Attempt, s.clock.Now())
 	if err != nil {
 		return ah.StepOutput{}, stale(err)
 	}
+	s.count(ah.MetricRequestsProvisioned, 1)
 	return done(ah.StepActivate), nil
 }
 
@@ -124,8 +128,12 @@ func (s *Service) markProvisioningFailed(ctx context.Context, in ah.StepInput) (
 			break
 		}
 	}
+	if idn.Status == ah.IdentityFailed && idn.Provisioning.Attempt == in.Attempt {
+		return ah.StepOutput{Step: step, Status: ah.StepFailed}, nil // a redelivered step: counted once
+	}
 	if err := s.store.MarkFailed(ctx, in.AgencyID, in.ClientID, in.IdentityID, idn.PlatformID, in.Attempt, step, in.Error.String(), s.clock.Now()); err != nil {
 		return ah.StepOutput{}, err
 	}
+	s.count(ah.MetricProvisioningFailures, 1)
 	return ah.StepOutput{Step: step, Status: ah.StepFailed}, nil
 }

@@ -84,6 +84,9 @@ func (s *Service) SubmitRequest(ctx context.Context, p ah.Principal, clientID st
 		History: []ah.RequestEvent{{At: now, By: p.MemberID, Action: "submitted", Status: ah.RequestPending}}}
 	stampNew(&r.Meta, p.MemberID, "access_request.submit", now)
 	res, err := create(p, now, idem, r, func(rec *ah.Idempotency) error { return s.store.CreateRequest(ctx, r, rec) })
+	if err == nil && !res.Replayed {
+		s.count(ah.MetricRequestsSubmitted, 1)
+	}
 	return res, missingField(err, func(*ah.MissingError) (string, string) {
 		return "platformId", "the platform is not configured for this client"
 	})
@@ -306,6 +309,8 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 		if err := s.store.TransitionRequest(ctx, t); err != nil {
 			return ah.AccessRequest{}, err
 		}
+		s.count(ah.MetricRequestsApproved, 1)
+		s.count(ah.MetricRequestsProvisioned, 1) // onto the client's identity at once
 		return r, nil
 	}
 	idn := newClientIdentity(r, p.MemberID, r.UpdatedAt)
@@ -315,6 +320,7 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 	if err := s.store.TransitionRequest(ctx, t); err != nil {
 		return ah.AccessRequest{}, err
 	}
+	s.count(ah.MetricRequestsApproved, 1)
 	in2 := ah.StepInput{AgencyID: p.AgencyID, ClientID: clientID, IdentityID: idn.ID, RequestID: r.ID, Attempt: 1,
 		Managed: r.IdentityType == ah.IdentityManaged, ResumeFrom: ah.StepPrepare}
 	// The approval stands even if the execution does not start: the identity is
@@ -333,6 +339,7 @@ func (s *Service) startProvisioning(ctx context.Context, in ah.StepInput, platfo
 		return nil
 	}
 	s.log.ErrorContext(ctx, "start provisioning", "identityId", in.IdentityID, "attempt", in.Attempt, "error", err.Error())
+	s.count(ah.MetricProvisioningFailures, 1)
 	msg := "the provisioning execution did not start: " + err.Error()
 	if merr := s.store.MarkFailed(ctx, in.AgencyID, in.ClientID, in.IdentityID, platformID, in.Attempt, in.ResumeFrom, msg, s.clock.Now()); merr != nil {
 		s.log.ErrorContext(ctx, "mark provisioning failed", "identityId", in.IdentityID, "error", merr.Error())

@@ -37,6 +37,7 @@ type Service struct {
 	workspace       func(context.Context) (ah.Directory, error)
 	workspaceDomain string
 	log             *slog.Logger
+	metrics         ah.Metrics
 }
 
 // Options configure a Service.
@@ -60,6 +61,9 @@ type Options struct {
 	// WorkspaceDomain is the domain managed identities are created in.
 	WorkspaceDomain string
 	Logger          *slog.Logger
+	// Metrics counts requests submitted, approved, provisioned and expired, and
+	// provisioning failures; nil counts nothing.
+	Metrics ah.Metrics
 }
 
 // New returns a Service.
@@ -74,7 +78,14 @@ func New(o Options) *Service {
 		o.Logger = slog.Default()
 	}
 	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL), workflows: o.Workflows, mail: o.Mail,
-		vault: o.Vault, audit: o.Audit, workspace: o.Workspace, workspaceDomain: o.WorkspaceDomain, log: o.Logger}
+		vault: o.Vault, audit: o.Audit, workspace: o.Workspace, workspaceDomain: o.WorkspaceDomain, log: o.Logger, metrics: o.Metrics}
+}
+
+// count records a metric, if the service has somewhere to record it.
+func (s *Service) count(name string, n int) {
+	if s.metrics != nil {
+		s.metrics.Count(name, n)
+	}
 }
 
 // NewID returns a new opaque id with a readable prefix ("mbr_01J...").

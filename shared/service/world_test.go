@@ -54,6 +54,7 @@ type world struct {
 	mail  *memstore.Mailer
 	dir   *memstore.Directory
 	clock *clock
+	stats *memstore.Metrics
 
 	agencyID string
 	// staff and client users by handle: owner, admin, manager (on the client's
@@ -72,11 +73,11 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{t: t, ctx: context.Background(), store: memstore.New(), audit: &memstore.Audit{}, wf: &memstore.Workflows{},
-		vault: &memstore.Vault{}, mail: &memstore.Mailer{}, dir: &memstore.Directory{},
+		vault: &memstore.Vault{}, mail: &memstore.Mailer{}, dir: &memstore.Directory{}, stats: &memstore.Metrics{},
 		clock: &clock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)},
 		ids:   map[string]string{}, emails: map[string]string{}, platforms: map[string]string{}}
 	w.svc = service.New(service.Options{Store: w.store, Clock: w.clock, PrincipalTTL: -1, Workflows: w.wf, Mail: w.mail,
-		Audit: w.audit, Vault: w.vault, WorkspaceDomain: domain,
+		Audit: w.audit, Vault: w.vault, WorkspaceDomain: domain, Metrics: w.stats,
 		Workspace: func(context.Context) (ah.Directory, error) { return w.dir, nil },
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil))})
 	res, err := w.svc.CreateAgency(w.ctx, ah.NewAgencyInput{AgencyName: "Northwind", OwnerEmail: "owner@northwind.test", OwnerName: "Olive", OwnerSubject: "sub|owner"})

@@ -18,6 +18,7 @@ import (
 	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/httpapi"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
+	"github.com/accesshive/accesshive/shared/metrics"
 	"github.com/accesshive/accesshive/shared/service"
 	"github.com/accesshive/accesshive/shared/stepfn"
 	"github.com/accesshive/accesshive/shared/vault"
@@ -30,7 +31,11 @@ func Build(ctx context.Context, f lambdaenv.Function) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpadapter.NewV2(srv).ProxyWithContext, nil
+	h := httpadapter.NewV2(srv).ProxyWithContext
+	if samLocal(f) {
+		return samLocalAuth(ctx, f, h)
+	}
+	return h, nil
 }
 
 // cursorKeysTTL is how often the cursor keys are read again: a rotation of the
@@ -51,10 +56,11 @@ func Server(ctx context.Context, f lambdaenv.Function) (*httpapi.Server, error) 
 	}
 	db := dynamodb.NewFromConfig(f.AWS)
 	svc := service.New(service.Options{
-		Store:  dynamo.NewStore(db, vars["TABLE_NAME"]),
-		Audit:  dynamo.NewAuditTrail(db, vars["AUDIT_TABLE_NAME"]),
-		Vault:  &vault.Vault{API: sm, Prefix: vars["SECRETS_PREFIX"]},
-		Logger: f.Log,
+		Store:   dynamo.NewStore(db, vars["TABLE_NAME"]),
+		Audit:   dynamo.NewAuditTrail(db, vars["AUDIT_TABLE_NAME"]),
+		Vault:   &vault.Vault{API: sm, Prefix: vars["SECRETS_PREFIX"]},
+		Logger:  f.Log,
+		Metrics: &metrics.EMF{W: f.Out, Stack: f.Env("METRICS_STACK")},
 		Workflows: &stepfn.Workflows{Client: sfn.NewFromConfig(f.AWS), Machines: map[string]string{
 			ah.WorkflowProvisioning: vars["PROVISIONING_STATE_MACHINE_ARN"],
 			ah.WorkflowOffboarding:  vars["OFFBOARDING_STATE_MACHINE_ARN"],

@@ -4,12 +4,17 @@ package handler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
+	ah "github.com/accesshive/accesshive/shared/accesshive"
 	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
 )
@@ -19,17 +24,90 @@ type Trail interface {
 	Put(ctx context.Context, e dynamo.AuditRecord) error
 }
 
-// Handler writes the trail.
-type Handler struct{ Trail Trail }
+// Handler writes the trail. Retention says how long an agency keeps its entries
+// (nil: forever).
+type Handler struct {
+	Trail     Trail
+	Retention func(ctx context.Context, agencyID string) (time.Duration, error)
+	// Streams reads a failed batch again (replay).
+	Streams dynamo.StreamsAPI
+}
 
-// Build builds the handler from the environment (AUDIT_TABLE_NAME).
+// Build builds the handler from the environment (AUDIT_TABLE_NAME, TABLE_NAME).
 func Build(_ context.Context, f lambdaenv.Function) (any, error) {
-	vars, err := f.Env.Required("AUDIT_TABLE_NAME")
+	vars, err := f.Env.Required("AUDIT_TABLE_NAME", "TABLE_NAME")
 	if err != nil {
 		return nil, fmt.Errorf("audit-stream function: %w", err)
 	}
-	h := &Handler{Trail: dynamo.NewAuditTrail(dynamodb.NewFromConfig(f.AWS), vars["AUDIT_TABLE_NAME"])}
-	return h.Handle, nil
+	db := dynamodb.NewFromConfig(f.AWS)
+	agencies := &retentions{store: dynamo.NewStore(db, vars["TABLE_NAME"]), now: f.Now, m: map[string]cachedRetention{}}
+	h := &Handler{Trail: dynamo.NewAuditTrail(db, vars["AUDIT_TABLE_NAME"]), Retention: agencies.of,
+		Streams: dynamodbstreams.NewFromConfig(f.AWS)}
+	return h.Invoke, nil
+}
+
+// Replayed is what a replay did.
+type Replayed struct {
+	Records int `json:"records"`
+}
+
+// Invoke is the function's entry: a batch from the table's stream, or (an
+// operator replaying what the function gave up on) a message of the AuditFailures
+// queue, whose batch it reads again from the stream and writes. A replay that
+// cannot write every entry fails, and the message stays for the next try.
+func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
+	if m, ok := dynamo.ParseFailureMessage(raw); ok {
+		recs, err := dynamo.ReadStreamBatch(ctx, h.Streams, *m.DDBStreamBatchInfo)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := h.Handle(ctx, events.DynamoDBEvent{Records: recs})
+		if err == nil && len(resp.BatchItemFailures) > 0 {
+			err = fmt.Errorf("the replay stopped at sequence number %s; invoke it again", resp.BatchItemFailures[0].ItemIdentifier)
+		}
+		return Replayed{Records: len(recs)}, err
+	}
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, fmt.Errorf("not a stream batch or a failure message: %w", err)
+	}
+	return h.Handle(ctx, ev)
+}
+
+// retentions caches each agency's audit retention for a few minutes: a change of
+// the setting reaches new entries within them.
+type retentions struct {
+	mu    sync.Mutex
+	store interface {
+		GetAgency(ctx context.Context, agencyID string) (ah.Agency, error)
+	}
+	now func() time.Time
+	m   map[string]cachedRetention
+}
+
+type cachedRetention struct {
+	d       time.Duration
+	expires time.Time
+}
+
+func (r *retentions) of(ctx context.Context, agencyID string) (time.Duration, error) {
+	r.mu.Lock()
+	c, ok := r.m[agencyID]
+	r.mu.Unlock()
+	if ok && r.now().Before(c.expires) {
+		return c.d, nil
+	}
+	a, err := r.store.GetAgency(ctx, agencyID)
+	if ah.KindOf(err) == ah.KindNotFound {
+		a = ah.Agency{} // the default retention
+	} else if err != nil {
+		return 0, err
+	}
+	d := a.Settings.Retention()
+	r.mu.Lock()
+	r.m[agencyID] = cachedRetention{d: d, expires: r.now().Add(5 * time.Minute)}
+	r.mu.Unlock()
+	return d, nil
 }
 
 // Handle writes one entry per record, in order. Nothing is dropped silently:
@@ -48,6 +126,14 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 		}
 		if err != nil {
 			return resp, fmt.Errorf("stream record %s (sequence number %s) cannot become an audit entry: %w", rec.EventID, rec.Change.SequenceNumber, err)
+		}
+		if h.Retention != nil {
+			keep, err := h.Retention(ctx, e.AgencyID)
+			if err != nil { // the table did not answer: this record, again
+				resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: rec.Change.SequenceNumber}}
+				return resp, nil
+			}
+			e.TTL = e.At.Add(keep).Unix()
 		}
 		if err := h.Trail.Put(ctx, e); err != nil {
 			resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: rec.Change.SequenceNumber}}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
+	"github.com/accesshive/accesshive/shared/metrics"
 	"github.com/accesshive/accesshive/shared/service"
 )
 
@@ -23,7 +24,8 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("expire-requests function: %w", err)
 	}
-	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log})
+	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
+		Metrics: &metrics.EMF{W: f.Out, Stack: f.Env("METRICS_STACK")}})
 	return func(ctx context.Context, _ json.RawMessage) (service.SweepResult, error) {
 		res, err := svc.ExpireRequests(ctx, f.Now().UTC())
 		f.Log.InfoContext(ctx, "expiry sweep", "read", res.Read, "expired", res.Expired, "raced", res.Raced,

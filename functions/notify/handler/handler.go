@@ -6,10 +6,12 @@ package handler
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
@@ -25,7 +27,11 @@ type Notifier interface {
 }
 
 // Handler delivers the notifications of a batch of changes.
-type Handler struct{ Service Notifier }
+type Handler struct {
+	Service Notifier
+	// Streams reads a failed batch again (replay).
+	Streams dynamo.StreamsAPI
+}
 
 // Build builds the handler from the environment (TABLE_NAME, EMAIL_SENDER).
 func Build(_ context.Context, f lambdaenv.Function) (any, error) {
@@ -35,7 +41,44 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 	}
 	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
 		Mail: &mail.SES{Client: sesv2.NewFromConfig(f.AWS), Sender: vars["EMAIL_SENDER"]}})
-	return (&Handler{Service: svc}).Handle, nil
+	return (&Handler{Service: svc, Streams: dynamodbstreams.NewFromConfig(f.AWS)}).Invoke, nil
+}
+
+// Replayed is what a replay did.
+type Replayed struct {
+	Records int `json:"records"`
+	Changes int `json:"changes"` // the request changes among them
+}
+
+// Invoke is the function's entry: a batch from the table's stream, or (an
+// operator replaying what the function gave up on) a message of the
+// NotifyFailures queue, whose batch it reads again from the stream: the request
+// changes in it are delivered (what was sent is not sent again), the rest of the
+// range (what the filter passed over) is skipped. A replay that cannot deliver
+// everything fails, and the message stays for the next try.
+func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
+	if m, ok := dynamo.ParseFailureMessage(raw); ok {
+		recs, err := dynamo.ReadStreamBatch(ctx, h.Streams, *m.DDBStreamBatchInfo)
+		if err != nil {
+			return nil, err
+		}
+		var changes []events.DynamoDBEventRecord
+		for _, r := range recs {
+			if _, isRequest, _ := dynamo.RequestOfImage(r.Change.NewImage); isRequest && r.EventName != "REMOVE" {
+				changes = append(changes, r)
+			}
+		}
+		resp, err := h.Handle(ctx, events.DynamoDBEvent{Records: changes})
+		if err == nil && len(resp.BatchItemFailures) > 0 {
+			err = fmt.Errorf("the replay stopped at sequence number %s; invoke it again", resp.BatchItemFailures[0].ItemIdentifier)
+		}
+		return Replayed{Records: len(recs), Changes: len(changes)}, err
+	}
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, fmt.Errorf("not a stream batch or a failure message: %w", err)
+	}
+	return h.Handle(ctx, ev)
 }
 
 // Handle notifies, record by record, in order. A record whose notifications could

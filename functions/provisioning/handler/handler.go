@@ -14,6 +14,7 @@ import (
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
+	"github.com/accesshive/accesshive/shared/metrics"
 	"github.com/accesshive/accesshive/shared/service"
 	"github.com/accesshive/accesshive/shared/vault"
 )
@@ -25,6 +26,7 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 		return nil, fmt.Errorf("provisioning function: %w", err)
 	}
 	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
-		Vault: &vault.Vault{API: secretsmanager.NewFromConfig(f.AWS), Prefix: vars["SECRETS_PREFIX"]}, WorkspaceDomain: f.Env("WORKSPACE_DOMAIN")})
+		Vault: &vault.Vault{API: secretsmanager.NewFromConfig(f.AWS), Prefix: vars["SECRETS_PREFIX"]}, WorkspaceDomain: f.Env("WORKSPACE_DOMAIN"),
+		Metrics: &metrics.EMF{W: f.Out, Stack: f.Env("METRICS_STACK")}})
 	return svc.StepHandler(ah.StepPrepare, ah.StepStoreSecret, ah.StepActivate, ah.StepMarkProvisioningFailed), nil
 }

@@ -27,12 +27,14 @@ run:
 test:
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-## lint: gofmt, go vet, staticcheck, cfn-lint and the state machines' ASL (asl-validator)
+## lint: gofmt, go vet, staticcheck, cfn-lint, the cloud-readiness rules on the transformed
+## template (infra/templatecheck) and the state machines' ASL (asl-validator)
 lint: tools lint-asl
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$$($(GO) env GOPATH)/bin/staticcheck ./...
 	cfn-lint template.yaml
+	$(GO) run ./infra/templatecheck template.yaml
 
 ## lint-asl: every state machine definition through asl-validator (from npm), which
 ## must also refuse a deliberately broken one

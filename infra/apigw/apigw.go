@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -41,6 +42,98 @@ type Gateway struct {
 	routes   []Route
 	verifier Verifier
 	MaxBody  int64 // API Gateway's payload limit, 10 MB
+	// CORS is the API's CorsConfiguration; nil for none.
+	CORS *CORS
+}
+
+// CORS is an HTTP API's CorsConfiguration, applied as API Gateway applies it
+// (Developer Guide, "Configure CORS for HTTP APIs"):
+//   - a preflight (OPTIONS with Origin and Access-Control-Request-Method) that no
+//     route matches is answered by the gateway itself, with no authorizer;
+//   - a preflight a route matches goes to that route like any request: an ANY
+//     route with an authorizer refuses it (401) unless an OPTIONS route without
+//     one is there first, the classic trap of a greedy ANY route;
+//   - to every answer for an allowed origin the gateway adds the configured
+//     headers, and the integration's own Access-Control-* headers are ignored.
+type CORS struct {
+	AllowOrigins, AllowMethods, AllowHeaders, ExposeHeaders []string
+	MaxAge                                                  int
+	AllowCredentials                                        bool
+}
+
+// allowedOrigin returns the Access-Control-Allow-Origin value for origin, or "".
+func (c *CORS) allowedOrigin(origin string) string {
+	if origin == "" {
+		return ""
+	}
+	for _, o := range c.AllowOrigins {
+		if o == "*" && !c.AllowCredentials {
+			return "*"
+		}
+		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return origin
+		}
+	}
+	return ""
+}
+
+// apply sets the CORS headers of an answer to r on h.
+func (c *CORS) apply(h http.Header, r *http.Request, preflight bool) {
+	for k := range h {
+		if strings.HasPrefix(http.CanonicalHeaderKey(k), "Access-Control-") {
+			h.Del(k)
+		}
+	}
+	allow := c.allowedOrigin(r.Header.Get("Origin"))
+	if allow == "" {
+		return
+	}
+	h.Set("Access-Control-Allow-Origin", allow)
+	if allow != "*" {
+		h.Add("Vary", "Origin")
+	}
+	if c.AllowCredentials {
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+	if !preflight {
+		if len(c.ExposeHeaders) > 0 {
+			h.Set("Access-Control-Expose-Headers", strings.Join(c.ExposeHeaders, ","))
+		}
+		return
+	}
+	if len(c.AllowMethods) > 0 {
+		h.Set("Access-Control-Allow-Methods", strings.Join(c.AllowMethods, ","))
+	}
+	if len(c.AllowHeaders) > 0 {
+		h.Set("Access-Control-Allow-Headers", strings.Join(c.AllowHeaders, ","))
+	}
+	if c.MaxAge > 0 {
+		h.Set("Access-Control-Max-Age", fmt.Sprint(c.MaxAge))
+	}
+}
+
+// corsWriter adds the CORS headers to whatever answer goes out.
+type corsWriter struct {
+	http.ResponseWriter
+	cors      *CORS
+	r         *http.Request
+	preflight bool
+	wrote     bool
+}
+
+func (w *corsWriter) WriteHeader(status int) {
+	if !w.wrote {
+		w.wrote = true
+		w.cors.apply(w.ResponseWriter.Header(), w.r, w.preflight)
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *corsWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // New returns a gateway; routes are tried most specific first, as API Gateway does.
@@ -109,6 +202,10 @@ func gatewayError(w http.ResponseWriter, status int, msg string) {
 
 // ServeHTTP routes, authorizes and invokes.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	preflight := r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
+	if g.CORS != nil {
+		w = &corsWriter{ResponseWriter: w, cors: g.CORS, r: r, preflight: preflight}
+	}
 	var rt *Route
 	var params map[string]string
 	for i := range g.routes {
@@ -120,6 +217,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rt, params = c, p
 			break
 		}
+	}
+	if rt == nil && preflight && g.CORS != nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
 	}
 	if rt == nil {
 		gatewayError(w, http.StatusNotFound, "Not Found")

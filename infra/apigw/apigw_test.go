@@ -120,3 +120,65 @@ func TestGateway(t *testing.T) {
 		}
 	})
 }
+
+// TestCORS: the gateway's CORS as API Gateway's: preflight answered by the
+// gateway where no route matches, routed (and authorized) where one does, the
+// configured headers on every answer to an allowed origin only.
+func TestCORS(t *testing.T) {
+	ok := func(_ context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return events.APIGatewayV2HTTPResponse{StatusCode: 204, Headers: map[string]string{"Access-Control-Allow-Origin": "*"}}, nil
+	}
+	cors := &CORS{AllowOrigins: []string{"https://console.example"}, AllowMethods: []string{"GET", "POST"},
+		AllowHeaders: []string{"authorization", "content-type"}, ExposeHeaders: []string{"etag"}, MaxAge: 600}
+	send := func(g *Gateway, method, path, origin string, preflight bool) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, path, nil)
+		if origin != "" {
+			r.Header.Set("Origin", origin)
+		}
+		if preflight {
+			r.Header.Set("Access-Control-Request-Method", "POST")
+		}
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, r)
+		return w
+	}
+	greedy := New([]Route{{Method: "ANY", Path: "/v1/{proxy+}", Function: ok}, {Method: "GET", Path: "/v1/health", Public: true, Function: ok}}, fakeVerifier{})
+	greedy.CORS = cors
+	t.Run("PreflightCaughtByAnAuthorizedANYRoute", func(t *testing.T) {
+		if w := send(greedy, "OPTIONS", "/v1/clients", "https://console.example", true); w.Code != 401 || w.Header().Get("Access-Control-Allow-Origin") != "https://console.example" {
+			t.Fatalf("%d %v", w.Code, w.Header())
+		}
+	})
+	t.Run("PreflightNoRouteMatches", func(t *testing.T) {
+		w := send(greedy, "OPTIONS", "/v2/other", "https://console.example", true)
+		if w.Code != 204 || w.Header().Get("Access-Control-Allow-Methods") != "GET,POST" || w.Header().Get("Access-Control-Max-Age") != "600" {
+			t.Fatalf("%d %v", w.Code, w.Header())
+		}
+	})
+	withOptions := New([]Route{{Method: "ANY", Path: "/v1/{proxy+}", Function: ok}, {Method: "OPTIONS", Path: "/v1/{proxy+}", Public: true, Function: ok}}, fakeVerifier{})
+	withOptions.CORS = cors
+	t.Run("PreflightToAPublicOPTIONSRoute", func(t *testing.T) {
+		w := send(withOptions, "OPTIONS", "/v1/clients", "https://console.example", true)
+		h := w.Header()
+		if w.Code != 204 || h.Get("Access-Control-Allow-Origin") != "https://console.example" || h.Get("Access-Control-Allow-Headers") != "authorization,content-type" {
+			t.Fatalf("%d %v", w.Code, h)
+		}
+	})
+	t.Run("OtherOriginGetsNoHeaders", func(t *testing.T) {
+		w := send(withOptions, "OPTIONS", "/v1/clients", "https://evil.example", true)
+		if w.Header().Get("Access-Control-Allow-Origin") != "" {
+			t.Fatalf("allowed %v", w.Header())
+		}
+	})
+	t.Run("ActualRequestExposesHeaders", func(t *testing.T) {
+		r := httptest.NewRequest("GET", "/v1/clients", nil)
+		r.Header.Set("Origin", "https://console.example")
+		r.Header.Set("Authorization", "Bearer good")
+		w := httptest.NewRecorder()
+		withOptions.ServeHTTP(w, r)
+		h := w.Header()
+		if h.Get("Access-Control-Allow-Origin") != "https://console.example" || h.Get("Access-Control-Expose-Headers") != "etag" || h.Get("Access-Control-Allow-Methods") != "" {
+			t.Fatalf("%d %v", w.Code, h)
+		}
+	})
+}

@@ -110,13 +110,15 @@ func TestImportRules(t *testing.T) {
 
 // TestWhatEachFunctionLinks: the Google Admin SDK is linked into the Workspace
 // function alone; only the notifications function links SES; no function links
-// the local stack, and the API links neither SES nor the Lambda client.
+// the local stack, and the API links neither SES nor the Lambda client; only the
+// stream functions link the Streams client (they read a failed batch again).
 func TestWhatEachFunctionLinks(t *testing.T) {
 	t.Parallel()
 	const (
 		adminSDK = "google.golang.org/api/admin/directory/v1"
 		ses      = "github.com/aws/aws-sdk-go-v2/service/sesv2"
 		lambda   = "github.com/aws/aws-sdk-go-v2/service/lambda"
+		streams  = "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	)
 	mains := goList(t, "-f", "{{if eq .Name \"main\"}}{{.ImportPath}}{{end}}", "./functions/...")
 	if len(mains) < 8 {
@@ -133,6 +135,9 @@ func TestWhatEachFunctionLinks(t *testing.T) {
 		}
 		if deps[ses] != (name == "notify") {
 			t.Errorf("%s links SES: %v", name, deps[ses])
+		}
+		if deps[streams] != (name == "audit-stream" || name == "notify") {
+			t.Errorf("%s links the Streams client: %v", name, deps[streams])
 		}
 		if name == "api" && deps[lambda] {
 			t.Errorf("the API links the Lambda client")

@@ -202,6 +202,7 @@ Try it:
   curl -s %[1]s/v1/clients/%[4]s -H "Authorization: Bearer $TOKEN"
 
 Seeded ids: .local/seed.json.  The README has a longer tour.
+sam local (Docker): --env-vars testdata/sam/env.json points functions at these ports.
 A token for any user:  go run ./infra/local token <userId> [--email address]
 Stop with Ctrl-C.
 `, base, lambdaAddr, awsURL, s.ClientID)

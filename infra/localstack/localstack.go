@@ -384,6 +384,14 @@ func (s *Stack) buildGateway() error {
 		rs = append(rs, apigw.Route{Method: r.Method, Path: r.Path, Public: r.Public, Function: httpFunction(fn)})
 	}
 	s.Gateway = apigw.New(rs, s.Issuer)
+	cors, err := s.Template.HTTPCors()
+	if err != nil {
+		return err
+	}
+	if cors != nil {
+		c := apigw.CORS(*cors)
+		s.Gateway.CORS = &c
+	}
 	return nil
 }
 

@@ -2,9 +2,9 @@ package localstack_test
 
 import (
 	"context"
-	"encoding/json"
+	"net/http"
 	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,67 +15,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
-
-func event(t *testing.T, name string) []byte {
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-// TestSampleEvents runs each function on its sample event from testdata/.
-func TestSampleEvents(t *testing.T) {
-	t.Parallel()
-	e := testenv.New(t)
-	ctx := context.Background()
-	invokeHTTP := func(t *testing.T, name string) (status int, body map[string]any) {
-		out, err := e.Stack.Invoke(ctx, "ApiFunction", event(t, name))
-		if err != nil {
-			t.Fatalf("invoke: %v", err)
-		}
-		var resp struct {
-			StatusCode int               `json:"statusCode"`
-			Headers    map[string]string `json:"headers"`
-			Body       string            `json:"body"`
-		}
-		if err := json.Unmarshal(out, &resp); err != nil {
-			t.Fatal(err)
-		}
-		_ = json.Unmarshal([]byte(resp.Body), &body)
-		return resp.StatusCode, body
-	}
-	t.Run("api-get-health", func(t *testing.T) {
-		if status, body := invokeHTTP(t, "api-get-health.json"); status != 200 || body["status"] != "ok" {
-			t.Fatalf("%d %v", status, body)
-		}
-	})
-	t.Run("api-get-me", func(t *testing.T) {
-		// The event's subject is not bound and its email belongs to a member bound
-		// to another subject: refused, not bound a second time.
-		if status, body := invokeHTTP(t, "api-get-me.json"); status != 403 || body["code"] != "not_a_member" {
-			t.Fatalf("%d %v", status, body)
-		}
-	})
-	t.Run("bootstrap", func(t *testing.T) {
-		out, err := e.Stack.Invoke(ctx, "BootstrapFunction", event(t, "bootstrap.json"))
-		if err != nil {
-			t.Fatalf("invoke: %v", err)
-		}
-		var res struct {
-			Agency struct{ Name string } `json:"agency"`
-			Owner  struct {
-				Role, Status string
-			} `json:"owner"`
-		}
-		if err := json.Unmarshal(out, &res); err != nil {
-			t.Fatal(err)
-		}
-		if res.Agency.Name != "Contoso Creative" || res.Owner.Role != "agency_owner" || res.Owner.Status != "invited" {
-			t.Fatalf("bootstrap result = %+v", res)
-		}
-	})
-}
 
 // TestEveryTemplateFunctionRunsLocally: Start fails for a template function without
 // a builder, so a started stack has exactly the template's functions.
@@ -165,5 +104,48 @@ func TestStreamFilterFromTemplate(t *testing.T) {
 		if localstack.MatchesFilters(notify, rm) {
 			t.Errorf("notify: REMOVE of %s passes", typ)
 		}
+	}
+}
+
+// TestCORSPreflight: the console's preflight reaches no authorizer and gets the
+// template's CORS headers; an actual request exposes the headers the console
+// reads; another origin gets none.
+func TestCORSPreflight(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	const console = "http://localhost:5173" // ConsoleOrigin's default
+	preflight := func(origin, path string) *http.Response {
+		req, _ := http.NewRequest("OPTIONS", e.Server.URL+path, nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "PATCH")
+		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type,if-match")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for _, path := range []string{"/v1/clients", "/v1/clients/cli_01jd0000000000000000000002/access-requests", "/v1/health"} {
+		resp := preflight(console, path)
+		h := resp.Header
+		if resp.StatusCode != 204 || h.Get("Access-Control-Allow-Origin") != console ||
+			!strings.Contains(h.Get("Access-Control-Allow-Methods"), "PATCH") || !strings.Contains(h.Get("Access-Control-Allow-Headers"), "if-match") {
+			t.Errorf("preflight %s: %d %v", path, resp.StatusCode, h)
+		}
+	}
+	if resp := preflight("https://elsewhere.example", "/v1/clients"); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("another origin allowed: %v", resp.Header)
+	}
+	req, _ := http.NewRequest("GET", e.Server.URL+"/v1/me", nil)
+	req.Header.Set("Origin", console)
+	req.Header.Set("Authorization", "Bearer "+e.Seed.Users["owner"].Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != console || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "etag") {
+		t.Errorf("GET /v1/me from the console: %d %v", resp.StatusCode, resp.Header)
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/accesshive/accesshive/shared/dynamo"
+	"github.com/accesshive/accesshive/shared/streambatch"
 	"strings"
 	"sync"
 	"time"
@@ -231,7 +231,7 @@ func (s *Stack) PumpStreams(ctx context.Context) (int, error) {
 func (s *Stack) deliver(ctx context.Context, src *StreamSource, shard string, recs []stypes.Record) error {
 	var batch []events.DynamoDBEventRecord
 	for _, r := range recs {
-		ev, err := dynamo.EventRecord(r, src.esm.streamARN)
+		ev, err := streambatch.EventRecord(r, src.esm.streamARN)
 		if err != nil {
 			return err
 		}

@@ -527,6 +527,33 @@ func (t *Template) HTTPRoutes() ([]HTTPRoute, error) {
 	return out, nil
 }
 
+// HTTPCors is the CorsConfiguration of the template's HTTP API (nil for none).
+type HTTPCors struct {
+	AllowOrigins     []string `json:"AllowOrigins"`
+	AllowMethods     []string `json:"AllowMethods"`
+	AllowHeaders     []string `json:"AllowHeaders"`
+	ExposeHeaders    []string `json:"ExposeHeaders"`
+	MaxAge           int      `json:"MaxAge"`
+	AllowCredentials bool     `json:"AllowCredentials"`
+}
+
+// HTTPCors returns the CORS configuration of the template's HTTP API.
+func (t *Template) HTTPCors() (*HTTPCors, error) {
+	for id, res := range t.raw.Resources {
+		if res.Type != "AWS::Serverless::HttpApi" {
+			continue
+		}
+		var p struct {
+			CorsConfiguration *HTTPCors `json:"CorsConfiguration"`
+		}
+		if err := json.Unmarshal(res.Properties, &p); err != nil {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		return p.CorsConfiguration, nil
+	}
+	return nil, nil
+}
+
 // StateMachine is a state machine the template declares, with its definition read
 // from DefinitionUri and its DefinitionSubstitutions applied.
 type StateMachine struct {

@@ -87,6 +87,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"agencyId", info.principal.AgencyID, "memberId", info.principal.MemberID, "role", string(info.principal.Role))
 	}()
 	rec.Header().Set("X-Request-Id", info.id)
+	if r.Method == http.MethodOptions {
+		// A CORS preflight, which the template routes here without the
+		// authorizer: API Gateway adds the API's CORS headers to this answer.
+		info.route = "OPTIONS /v1/{proxy+}"
+		rec.WriteHeader(http.StatusNoContent)
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
 }
 

@@ -45,4 +45,15 @@ func TestMetrics(t *testing.T) {
 	if n := w.stats.Of(ah.MetricProvisioningFailures); n != 1 {
 		t.Fatalf("provisioning failures = %d", n)
 	}
+	// a failure step for an attempt that is not provisioning (a stale or
+	// hand-fed event) marks nothing and counts nothing
+	stale := fail
+	stale.Attempt = 7
+	out, err := w.svc.StepHandler(ah.StepMarkProvisioningFailed)(w.ctx, stale)
+	if err != nil || out.Status != ah.StepSkipped {
+		t.Fatalf("stale failure step = %+v, %v", out, err)
+	}
+	if n := w.stats.Of(ah.MetricProvisioningFailures); n != 1 {
+		t.Fatalf("provisioning failures after a stale step = %d", n)
+	}
 }

@@ -187,9 +187,14 @@ func (s *Service) markOffboardingFailed(ctx context.Context, in ah.StepInput) (a
 	}
 	return ah.StepOutput{Step: ah.StepMarkOffboardingFailed, Status: ah.StepDone}, s.recordOffboarding(ctx, d, func(c *ah.Client) {
 		c.Offboarding.Status = "failed"
+		// The error goes on the step that was running; when the failure came
+		// before a step could record itself running (the function never started:
+		// throttled, timed out at init), on the first step not done, as
+		// provisioning does, so a failed offboarding always says why.
 		for i := range c.Offboarding.Steps {
-			if c.Offboarding.Steps[i].Status == ah.StepRunning {
+			if st := c.Offboarding.Steps[i].Status; st == ah.StepRunning || st == ah.StepPending {
 				c.Offboarding.Steps[i].Status, c.Offboarding.Steps[i].Error = ah.StepFailed, in.Error.String()
+				break
 			}
 		}
 	}, "client.offboarding.fail")

@@ -131,6 +131,11 @@ func (s *Service) markProvisioningFailed(ctx context.Context, in ah.StepInput) (
 	if idn.Status == ah.IdentityFailed && idn.Provisioning.Attempt == in.Attempt {
 		return ah.StepOutput{Step: step, Status: ah.StepFailed}, nil // a redelivered step: counted once
 	}
+	if idn.Status != ah.IdentityProvisioning || idn.Provisioning.Attempt != in.Attempt {
+		// Not this attempt's to fail (it succeeded, or a newer attempt owns the
+		// identity): nothing is marked and no failure is counted.
+		return ah.StepOutput{Step: step, Status: ah.StepSkipped}, nil
+	}
 	if err := s.store.MarkFailed(ctx, in.AgencyID, in.ClientID, in.IdentityID, idn.PlatformID, in.Attempt, step, in.Error.String(), s.clock.Now()); err != nil {
 		return ah.StepOutput{}, err
 	}

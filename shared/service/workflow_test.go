@@ -320,3 +320,41 @@ func TestOffboardingStopsProvisioning(t *testing.T) {
 		t.Fatalf("a step after deactivation = %v", err)
 	}
 }
+
+// TestOffboardingFailureBeforeAStepRan: a failure caught before any step could
+// record itself running (the function throttled, timed out at init) still says
+// why, on the first step not done.
+func TestOffboardingFailureBeforeAStepRan(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	if _, err := w.svc.ConfirmOffboarding(w.ctx, w.as("owner"), w.clientID, ah.ConfirmOffboardingInput{ConfirmName: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	in := ah.StepInput{AgencyID: w.agencyID, ClientID: w.clientID, Attempt: 1}
+	run := w.svc.StepHandler(ah.StepDeactivateIdentities, ah.StepMarkOffboardingFailed)
+	in.Step = ah.StepDeactivateIdentities
+	if _, err := run(w.ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	in.Step, in.Error = ah.StepMarkOffboardingFailed, &ah.CaughtError{Error: "Lambda.TooManyRequestsException", Cause: "Rate exceeded"}
+	if _, err := run(w.ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := w.store.GetClientDetail(w.ctx, w.agencyID, w.clientID)
+	o := d.Client.Offboarding
+	if o.Status != "failed" {
+		t.Fatalf("offboarding = %+v", o)
+	}
+	for _, st := range o.Steps {
+		want := map[string]ah.ProvisioningStep{
+			ah.StepDeactivateIdentities:  {Name: st.Name, Status: ah.StepDone},
+			ah.StepRejectPendingRequests: {Name: st.Name, Status: ah.StepFailed, Error: "Lambda.TooManyRequestsException: Rate exceeded"},
+		}[st.Name]
+		if want.Name == "" {
+			want = ah.ProvisioningStep{Name: st.Name, Status: ah.StepPending}
+		}
+		if st.Status != want.Status || st.Error != want.Error {
+			t.Errorf("step %s = %s %q, want %s %q", st.Name, st.Status, st.Error, want.Status, want.Error)
+		}
+	}
+}

@@ -39,6 +39,23 @@ func (v *Vault) Delete(ctx context.Context, name string) error {
 type Vault struct {
 	API    API
 	Prefix string
+	// KMSKeyID, when set, is the customer-managed key new secrets are encrypted
+	// with (otherwise Secrets Manager's AWS-managed key).
+	KMSKeyID string
+}
+
+// FromEnv is the vault a function's environment configures: secrets under
+// SECRETS_PREFIX (the stack's name), encrypted with SECRETS_KMS_KEY_ID if set.
+func FromEnv(api API, env func(string) string) *Vault {
+	return &Vault{API: api, Prefix: env("SECRETS_PREFIX"), KMSKeyID: env("SECRETS_KMS_KEY_ID")}
+}
+
+// kmsKey is the KmsKeyId of a new secret: nil leaves Secrets Manager's default.
+func (v *Vault) kmsKey() *string {
+	if v.KMSKeyID == "" {
+		return nil
+	}
+	return &v.KMSKeyID
 }
 
 func (v *Vault) name(n string) *string {
@@ -64,7 +81,7 @@ func (v *Vault) Put(ctx context.Context, name, value string) error {
 	_, err := v.API.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: v.name(name), SecretString: &value})
 	var nf *types.ResourceNotFoundException
 	if errors.As(err, &nf) {
-		_, err = v.API.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: v.name(name), SecretString: &value})
+		_, err = v.API.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: v.name(name), SecretString: &value, KmsKeyId: v.kmsKey()})
 	}
 	if err != nil {
 		return fmt.Errorf("store secret: %w", err)
@@ -78,7 +95,7 @@ func (v *Vault) Create(ctx context.Context, name, value, description string) (st
 	if cur, found, err := v.Get(ctx, name); err != nil || found {
 		return cur, err
 	}
-	_, err := v.API.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: v.name(name), SecretString: &value, Description: &description})
+	_, err := v.API.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: v.name(name), SecretString: &value, Description: &description, KmsKeyId: v.kmsKey()})
 	var exists *types.ResourceExistsException
 	if errors.As(err, &exists) { // a concurrent creator won: use its value
 		cur, _, err := v.Get(ctx, name)

@@ -58,7 +58,7 @@ func Server(ctx context.Context, f lambdaenv.Function) (*httpapi.Server, error) 
 	svc := service.New(service.Options{
 		Store:   dynamo.NewStore(db, vars["TABLE_NAME"]),
 		Audit:   dynamo.NewAuditTrail(db, vars["AUDIT_TABLE_NAME"]),
-		Vault:   &vault.Vault{API: sm, Prefix: vars["SECRETS_PREFIX"]},
+		Vault:   vault.FromEnv(sm, f.Env),
 		Logger:  f.Log,
 		Metrics: &metrics.EMF{W: f.Out, Stack: f.Env("METRICS_STACK")},
 		Workflows: &stepfn.Workflows{Client: sfn.NewFromConfig(f.AWS), Machines: map[string]string{

@@ -19,8 +19,8 @@ import (
 // only then, the function checks bearer tokens itself, as the authorizer does:
 // the key named by the token's kid in the issuer's key set (SAM_LOCAL_JWKS_URL),
 // RS256, the issuer (SAM_LOCAL_JWT_ISSUER), an audience (SAM_LOCAL_JWT_AUDIENCE),
-// expiry. A request the gateway already authorized passes as it is; /v1/health is
-// public, as in the template.
+// expiry. A request the gateway already authorized passes as it is; /v1/health and
+// preflight (OPTIONS) are public, as in the template.
 
 type apiHandler = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
@@ -40,7 +40,8 @@ func samLocalAuth(ctx context.Context, f lambdaenv.Function, next apiHandler) (a
 	unauthorized := events.APIGatewayV2HTTPResponse{StatusCode: http.StatusUnauthorized,
 		Headers: map[string]string{"Content-Type": "application/json"}, Body: `{"message":"Unauthorized"}`}
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		if a := ev.RequestContext.Authorizer; (a != nil && a.JWT != nil && len(a.JWT.Claims) > 0) || ev.RawPath == "/v1/health" {
+		if a := ev.RequestContext.Authorizer; (a != nil && a.JWT != nil && len(a.JWT.Claims) > 0) || ev.RawPath == "/v1/health" ||
+			ev.RequestContext.HTTP.Method == http.MethodOptions {
 			return next(ctx, ev)
 		}
 		header := ev.Headers["authorization"]

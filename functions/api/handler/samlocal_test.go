@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,8 +52,12 @@ func TestSamLocalVerifiesTokens(t *testing.T) {
 	}
 	h := build(env)
 	call := func(t *testing.T, h func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), path, token string, gateway401 bool) int {
+		method := "GET"
+		if m, p, ok := strings.Cut(path, " "); ok {
+			method, path = m, p
+		}
 		ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "ANY /v1/{proxy+}", RawPath: path, Headers: map[string]string{}}
-		ev.RequestContext.HTTP.Method, ev.RequestContext.HTTP.Path = "GET", path
+		ev.RequestContext.HTTP.Method, ev.RequestContext.HTTP.Path = method, path
 		if token != "" {
 			ev.Headers["authorization"] = "Bearer " + token
 		}
@@ -82,6 +87,7 @@ func TestSamLocalVerifiesTokens(t *testing.T) {
 		{"UnknownKey", "/v1/me", unknownKey, 401},
 		{"Garbage", "/v1/me", "not.a.jwt", 401},
 		{"HealthIsPublic", "/v1/health", "", 200},
+		{"PreflightIsPublic", "OPTIONS /v1/clients", "", 204},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := call(t, h, tt.path, tt.token, true); got != tt.want {

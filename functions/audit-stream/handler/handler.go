@@ -17,6 +17,7 @@ import (
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 	"github.com/accesshive/accesshive/shared/dynamo"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
+	"github.com/accesshive/accesshive/shared/streambatch"
 )
 
 // Trail is where entries go.
@@ -30,7 +31,7 @@ type Handler struct {
 	Trail     Trail
 	Retention func(ctx context.Context, agencyID string) (time.Duration, error)
 	// Streams reads a failed batch again (replay).
-	Streams dynamo.StreamsAPI
+	Streams streambatch.StreamsAPI
 }
 
 // Build builds the handler from the environment (AUDIT_TABLE_NAME, TABLE_NAME).
@@ -56,8 +57,8 @@ type Replayed struct {
 // queue, whose batch it reads again from the stream and writes. A replay that
 // cannot write every entry fails, and the message stays for the next try.
 func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
-	if m, ok := dynamo.ParseFailureMessage(raw); ok {
-		recs, err := dynamo.ReadStreamBatch(ctx, h.Streams, *m.DDBStreamBatchInfo)
+	if m, ok := streambatch.ParseFailureMessage(raw); ok {
+		recs, err := streambatch.ReadStreamBatch(ctx, h.Streams, *m.DDBStreamBatchInfo)
 		if err != nil {
 			return nil, err
 		}

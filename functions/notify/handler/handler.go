@@ -19,6 +19,7 @@ import (
 	"github.com/accesshive/accesshive/shared/lambdaenv"
 	"github.com/accesshive/accesshive/shared/mail"
 	"github.com/accesshive/accesshive/shared/service"
+	"github.com/accesshive/accesshive/shared/streambatch"
 )
 
 // Notifier is what the handler asks of the service.
@@ -30,7 +31,7 @@ type Notifier interface {
 type Handler struct {
 	Service Notifier
 	// Streams reads a failed batch again (replay).
-	Streams dynamo.StreamsAPI
+	Streams streambatch.StreamsAPI
 }
 
 // Build builds the handler from the environment (TABLE_NAME, EMAIL_SENDER).
@@ -57,8 +58,8 @@ type Replayed struct {
 // range (what the filter passed over) is skipped. A replay that cannot deliver
 // everything fails, and the message stays for the next try.
 func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
-	if m, ok := dynamo.ParseFailureMessage(raw); ok {
-		recs, err := dynamo.ReadStreamBatch(ctx, h.Streams, *m.DDBStreamBatchInfo)
+	if m, ok := streambatch.ParseFailureMessage(raw); ok {
+		recs, err := streambatch.ReadStreamBatch(ctx, h.Streams, *m.DDBStreamBatchInfo)
 		if err != nil {
 			return nil, err
 		}

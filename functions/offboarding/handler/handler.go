@@ -26,7 +26,7 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 		return nil, fmt.Errorf("offboarding function: %w", err)
 	}
 	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
-		Vault: &vault.Vault{API: secretsmanager.NewFromConfig(f.AWS), Prefix: vars["SECRETS_PREFIX"]},
+		Vault: vault.FromEnv(secretsmanager.NewFromConfig(f.AWS), f.Env),
 		Workflows: &stepfn.Workflows{Client: sfn.NewFromConfig(f.AWS),
 			Machines: map[string]string{ah.WorkflowProvisioning: vars["PROVISIONING_STATE_MACHINE_ARN"]}}})
 	return svc.StepHandler(ah.StepDeactivateIdentities, ah.StepRejectPendingRequests, ah.StepRevokeAccess,

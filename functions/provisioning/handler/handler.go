@@ -26,7 +26,7 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 		return nil, fmt.Errorf("provisioning function: %w", err)
 	}
 	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
-		Vault: &vault.Vault{API: secretsmanager.NewFromConfig(f.AWS), Prefix: vars["SECRETS_PREFIX"]}, WorkspaceDomain: f.Env("WORKSPACE_DOMAIN"),
+		Vault: vault.FromEnv(secretsmanager.NewFromConfig(f.AWS), f.Env), WorkspaceDomain: f.Env("WORKSPACE_DOMAIN"),
 		Metrics: &metrics.EMF{W: f.Out, Stack: f.Env("METRICS_STACK")}})
 	return svc.StepHandler(ah.StepPrepare, ah.StepStoreSecret, ah.StepActivate, ah.StepMarkProvisioningFailed), nil
 }

@@ -28,7 +28,7 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("workspace function: %w", err)
 	}
-	secrets := &vault.Vault{API: secretsmanager.NewFromConfig(f.AWS), Prefix: vars["SECRETS_PREFIX"]}
+	secrets := vault.FromEnv(secretsmanager.NewFromConfig(f.AWS), f.Env)
 	var once sync.Once
 	var dir *gworkspace.Client
 	var dirErr error

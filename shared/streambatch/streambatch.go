@@ -1,4 +1,5 @@
-package dynamo
+// Package streambatch reads again the stream batches Lambda gave up on.
+package streambatch
 
 // Stream batches Lambda gave up on. An event source mapping's on-failure
 // destination receives where the batch was (the stream, shard and sequence range:

@@ -167,7 +167,6 @@ func machine() string {
 	return fmt.Sprintf("%s, %d cores", cpu, runtime.NumCPU())
 }
 
-var secretRef = regexp.MustCompile(`^\{\{resolve:secretsmanager:([^:}]+):SecretString\}\}$`)
 
 // armSize builds pkg as deployed (linux/arm64) and returns its size in MiB.
 func armSize(pkg, out string) float64 {
@@ -211,6 +210,10 @@ func newStarter(dir, pkg string, env map[string]string, work string) *starter {
 		return st
 	}
 	st.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if target := r.Header.Get("X-Amz-Target"); target != "" {
+			stubAWS(w, r, target)
+			return
+		}
 		if strings.HasSuffix(r.URL.Path, "/runtime/invocation/next") {
 			select {
 			case st.ready <- time.Now():
@@ -224,12 +227,12 @@ func newStarter(dir, pkg string, env map[string]string, work string) *starter {
 	go func() { _ = st.srv.Serve(ln) }()
 	st.vars = os.Environ()
 	for k, v := range env {
-		if secretRef.MatchString(v) {
-			v = randomHex(32)
-		}
 		st.vars = append(st.vars, k+"="+v)
 	}
-	st.vars = append(st.vars, "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(), "AWS_REGION=us-east-1",
+	// The same server stands in for the AWS calls a function makes at init (the
+	// API reads its cursor keys from Secrets Manager): one loopback round trip
+	// each, where AWS would take a few milliseconds more.
+	st.vars = append(st.vars, "AWS_ENDPOINT_URL=http://"+ln.Addr().String(), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(), "AWS_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_LAMBDA_FUNCTION_NAME="+dir, "LOG_LEVEL=ERROR")
 	return st
 }
@@ -278,6 +281,21 @@ func (st *starter) close() {
 	if st.srv != nil {
 		_ = st.srv.Close()
 	}
+}
+
+// stubAWS answers the AWS calls functions make at init: Secrets Manager's
+// GetSecretValue (a current key; no previous one).
+func stubAWS(w http.ResponseWriter, r *http.Request, target string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	var in struct{ SecretId, VersionStage string }
+	_ = json.NewDecoder(r.Body).Decode(&in)
+	if target != "secretsmanager.GetSecretValue" || in.VersionStage == "AWSPREVIOUS" {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"__type":"ResourceNotFoundException","message":"not in the bench stub"}`))
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"ARN": in.SecretId, "Name": "cursor", "SecretString": randomHex(32),
+		"VersionId": "bench-1", "VersionStages": []string{"AWSCURRENT"}})
 }
 
 func randomHex(n int) string {

@@ -466,3 +466,45 @@ func (s *Store) GetIdentity(_ context.Context, agencyID, id string) (ah.Identity
 func (s *Store) ListIdentities(_ context.Context, agencyID string, p ah.Page) ([]ah.Identity, ah.Keys, error) {
 	return listIn(s, "ListIdentities", agencyID, p, identitiesOf, identityID)
 }
+
+// ChangeMemberEmail moves a member to a new email, releasing the old one and its
+// subject.
+func (s *Store) ChangeMemberEmail(_ context.Context, c ah.MemberEmailChange) error {
+	if err := s.enter("ChangeMemberEmail"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	m := c.Member
+	a := s.agency(m.AgencyID)
+	t := &tx{}
+	t.check(func() error {
+		if cur, ok := a.members[m.ID]; !ok || cur.Version != c.PrevVersion {
+			return errStale
+		}
+		return nil
+	})
+	t.check(func() error {
+		if _, ok := s.emails[m.Email]; ok {
+			return errEmailTaken
+		}
+		return nil
+	})
+	if c.OwnerDelta < 0 {
+		t.check(func() error {
+			if a.owners+c.OwnerDelta < 1 {
+				return errLastOwner
+			}
+			return nil
+		})
+	}
+	t.apply(func() {
+		a.members[m.ID] = cloneMember(m)
+		a.owners += c.OwnerDelta
+		delete(s.emails, c.PrevEmail)
+		s.emails[m.Email] = memberRef{m.AgencyID, m.ID}
+		if c.PrevSubject != "" {
+			delete(s.subjects, c.PrevSubject)
+		}
+	})
+	return s.commit(nil, t)
+}

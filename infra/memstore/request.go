@@ -52,7 +52,7 @@ func (s *Store) CreateRequest(_ context.Context, r ah.AccessRequest, idem *ah.Id
 	})
 	t.apply(func() {
 		cd.requests[r.ID] = r
-		cd.pending[pk] = ah.PendingRequest{ID: r.ID, PlatformID: r.PlatformID, RequesterID: r.RequesterID, IdentityType: r.IdentityType,
+		cd.pending[pk] = ah.PendingRequest{ID: r.ID, PlatformID: r.PlatformID, RequesterID: r.RequesterID, RequesterName: r.RequesterName, RequesterEmail: r.RequesterEmail, IdentityType: r.IdentityType,
 			CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
 		cp := cd.platforms[r.PlatformID]
 		cp.PendingRequests++

@@ -143,6 +143,30 @@ func members(t *testing.T, f *fixture) {
 	expect(t, "binding a subject already bound", f.s.BindSubject(f.ctx, other, 1), ah.CodeConflict)
 	_, err = f.s.GetMember(f.ctx, f.agencyID, "mbr_01jzzzzzzzzzzzzzzzzzzzzzzz")
 	expect(t, "GetMember of nobody", err, ah.CodeNotFound)
+
+	// An email correction: the new address is claimed, the old one and the
+	// subject are released.
+	moved, _ := f.s.GetMember(f.ctx, f.agencyID, f.owner.ID)
+	prev := moved
+	moved.Email, moved.Subject, moved.Status, moved.Version = "fixed."+f.agencyID+"@contract.test", "", ah.MemberInvited, prev.Version+1
+	taken := moved
+	taken.Email = other.Email
+	expect(t, "ChangeMemberEmail to a taken email", f.s.ChangeMemberEmail(f.ctx, ah.MemberEmailChange{Member: taken, PrevVersion: prev.Version,
+		PrevEmail: prev.Email, PrevSubject: prev.Subject}), ah.CodeEmailTaken)
+	expect(t, "a stale ChangeMemberEmail", f.s.ChangeMemberEmail(f.ctx, ah.MemberEmailChange{Member: moved, PrevVersion: prev.Version + 3,
+		PrevEmail: prev.Email, PrevSubject: prev.Subject}), ah.CodeVersionConflict)
+	expect(t, "ChangeMemberEmail", f.s.ChangeMemberEmail(f.ctx, ah.MemberEmailChange{Member: moved, PrevVersion: prev.Version,
+		PrevEmail: prev.Email, PrevSubject: prev.Subject}), "")
+	if m, err := f.s.MemberByEmail(f.ctx, moved.Email); err != nil || m.ID != moved.ID || m.Subject != "" {
+		t.Fatalf("MemberByEmail(new) = %+v, %v", m, err)
+	}
+	_, err = f.s.MemberByEmail(f.ctx, prev.Email)
+	expect(t, "MemberByEmail(old)", err, ah.CodeNotFound)
+	reuse := f.member("reuse", ah.RoleMember)
+	reuse.Email = prev.Email
+	expect(t, "the released email is free again", f.s.CreateMember(f.ctx, reuse, nil), "")
+	other.Subject, other.Version = prev.Subject, 2
+	expect(t, "the released subject binds another member", f.s.BindSubject(f.ctx, other, 1), "")
 }
 
 func clients(t *testing.T, f *fixture) {

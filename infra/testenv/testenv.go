@@ -184,8 +184,9 @@ type Problem struct {
 	Detail string `json:"detail"`
 	Code   string `json:"code"`
 	Errors []struct {
-		Field string `json:"field"`
-		Code  string `json:"code"`
+		Field   string `json:"field"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
 	} `json:"errors"`
 	Current map[string]any `json:"current"`
 }

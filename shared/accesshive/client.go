@@ -460,12 +460,14 @@ type ConfirmOffboardingInput struct {
 
 // PendingRequest is a pending access request in brief (what offboarding rejects).
 type PendingRequest struct {
-	ID           string       `json:"id"`
-	PlatformID   string       `json:"platformId"`
-	RequesterID  string       `json:"requesterId"`
-	IdentityType IdentityType `json:"identityType"`
-	CreatedAt    time.Time    `json:"createdAt"`
-	ExpiresAt    time.Time    `json:"expiresAt"`
+	ID             string       `json:"id"`
+	PlatformID     string       `json:"platformId"`
+	RequesterID    string       `json:"requesterId"`
+	RequesterName  string       `json:"requesterName"`
+	RequesterEmail string       `json:"requesterEmail"`
+	IdentityType   IdentityType `json:"identityType"`
+	CreatedAt      time.Time    `json:"createdAt"`
+	ExpiresAt      time.Time    `json:"expiresAt"`
 }
 
 // OffboardingPreview is everything an offboarding will revoke.

@@ -490,6 +490,7 @@ func (g ClientGovernance) WithoutMember(memberID string) ClientGovernance {
 // Approval is one reviewer's approval of a request.
 type Approval struct {
 	By     string    `json:"by"`
+	ByName string    `json:"byName,omitempty"`
 	Role   Role      `json:"role"`
 	At     time.Time `json:"at"`
 	Reason string    `json:"reason,omitempty"`

@@ -51,7 +51,11 @@ func (in NewMemberInput) Validate() error {
 
 // MemberPatch changes a member; nil fields stay unchanged.
 type MemberPatch struct {
-	Name   *string       `json:"name"`
+	Name *string `json:"name"`
+	// Email corrects the member's address. A member already signed in is
+	// unbound from their sign-in: they are invited again, and their next
+	// sign-in binds only with the new address, verified by the identity provider.
+	Email  *string       `json:"email"`
 	Role   *Role         `json:"role"`
 	Status *MemberStatus `json:"status"`
 }
@@ -62,13 +66,16 @@ func (p MemberPatch) Validate() error {
 	if p.Name != nil {
 		checkText(&v, "name", *p.Name, true, 120)
 	}
+	if p.Email != nil {
+		checkEmail(&v, "email", *p.Email)
+	}
 	if p.Role != nil && !p.Role.IsAgencyRole() {
 		v.Add("role", FieldUnknown, "role must be one of agency_owner, admin, client_manager, member")
 	}
 	if p.Status != nil && *p.Status != MemberActive && *p.Status != MemberDisabled {
 		v.Add("status", FieldUnknown, "status must be active or disabled")
 	}
-	if p.Name == nil && p.Role == nil && p.Status == nil {
+	if p.Name == nil && p.Email == nil && p.Role == nil && p.Status == nil {
 		v.Add("", FieldRequired, "the patch changes nothing: name at least one field")
 	}
 	return v.Err()

@@ -75,6 +75,13 @@ func (p Principal) HasIdentityAccess(clientID string) bool {
 	return p.SeesAllClients() || (p.Role.IsAgencyRole() && p.TeamRole(clientID).IdentityAccess())
 }
 
+// ManagesClient reports whether the principal may take a client's gravest
+// decisions (offboarding): owners and admins, and a client manager who is on the
+// client's team with the manager role.
+func (p Principal) ManagesClient(clientID string) bool {
+	return p.SeesAllClients() || (p.Role == RoleClientManager && p.TeamRole(clientID) == TeamManager)
+}
+
 // AuditIdentityTypes are the audit entry types that describe a client's
 // dedicated identities (their email, status, provisioning, credential reveals and
 // rotations): read with identity access only, like the Identities tab.

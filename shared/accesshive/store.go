@@ -249,6 +249,19 @@ type MemberStore interface {
 	MemberByEmail(ctx context.Context, email string) (Member, error)
 	// BindSubject stores the subject m signed in with, claimed for m alone.
 	BindSubject(ctx context.Context, m Member, prevVersion int) error
+	// ChangeMemberEmail moves a member to a new email (claimed for it alone:
+	// CodeEmailTaken), releasing the old one and the subject it was bound to.
+	ChangeMemberEmail(ctx context.Context, c MemberEmailChange) error
+}
+
+// MemberEmailChange is one member's email correction: the member as it becomes
+// (new email, no subject), at PrevVersion, and what it releases.
+type MemberEmailChange struct {
+	Member      Member
+	PrevVersion int
+	OwnerDelta  int
+	PrevEmail   string
+	PrevSubject string // "" when it was not bound
 }
 
 // PlatformStore keeps the agency's platform connections.

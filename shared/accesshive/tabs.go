@@ -24,8 +24,10 @@ var RequestStatuses = []string{"pending", "approved", "provisioned", "rejected",
 
 // RequestEvent is one entry of a request's history.
 type RequestEvent struct {
-	At     time.Time     `json:"at"`
-	By     string        `json:"by"`
+	At time.Time `json:"at"`
+	By string    `json:"by"`
+	// ByName is who acted, by name, as they were then ("" for AccessHive itself).
+	ByName string        `json:"byName,omitempty"`
 	Action string        `json:"action"`
 	Status RequestStatus `json:"status"`
 	Reason string        `json:"reason,omitempty"`
@@ -33,17 +35,21 @@ type RequestEvent struct {
 
 // AccessRequest is a client user's request for access to a platform.
 type AccessRequest struct {
-	ID            string        `json:"id"`
-	AgencyID      string        `json:"agencyId"`
-	ClientID      string        `json:"clientId"`
-	PlatformID    string        `json:"platformId"`
-	RequesterID   string        `json:"requesterId"`
-	IdentityType  IdentityType  `json:"identityType"`
-	Justification string        `json:"justification"`
-	Status        RequestStatus `json:"status"`
-	Reason        string        `json:"reason,omitempty"`
-	IdentityID    string        `json:"identityId,omitempty"`
-	ExpiresAt     time.Time     `json:"expiresAt"`
+	ID          string `json:"id"`
+	AgencyID    string `json:"agencyId"`
+	ClientID    string `json:"clientId"`
+	PlatformID  string `json:"platformId"`
+	RequesterID string `json:"requesterId"`
+	// RequesterName and RequesterEmail are who asked, as they were when they
+	// asked (what a reviewer sees, and keeps seeing in the request's history).
+	RequesterName  string        `json:"requesterName"`
+	RequesterEmail string        `json:"requesterEmail"`
+	IdentityType   IdentityType  `json:"identityType"`
+	Justification  string        `json:"justification"`
+	Status         RequestStatus `json:"status"`
+	Reason         string        `json:"reason,omitempty"`
+	IdentityID     string        `json:"identityId,omitempty"`
+	ExpiresAt      time.Time     `json:"expiresAt"`
 	// Governance: the policy the request was evaluated against when submitted, the
 	// template it named, the duration asked for, the approvals so far, and when the
 	// granted access ends (nil: no end).

@@ -151,3 +151,28 @@ func (s *Store) BindSubject(ctx context.Context, m ah.Member, prevVersion int) e
 	}
 	return s.replace(ctx, op, newMemberItem(m), prevVersion, sg)
 }
+
+// ChangeMemberEmail moves a member to a new email in one transaction: the member
+// (versioned), the new email's guard (email_taken when claimed), the old email's
+// guard and subject guard released.
+func (s *Store) ChangeMemberEmail(ctx context.Context, c ah.MemberEmailChange) error {
+	const op = "dynamo.ChangeMemberEmail"
+	m := c.Member
+	put, err := s.replaceWrite(newMemberItem(m), c.PrevVersion)
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	eg, err := s.guardWrite(guard{keys: keys{PK: emailGuardPK(m.Email), SK: emailGuardSK, Type: typeEmailGuard},
+		AgencyID: m.AgencyID, MemberID: m.ID, UpdatedBy: m.UpdatedBy, LastAction: m.LastAction}, errEmailTaken)
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	writes := []write{put, eg, s.deleteWrite(emailGuardPK(c.PrevEmail), emailGuardSK)}
+	if c.PrevSubject != "" {
+		writes = append(writes, s.deleteWrite(subjectKey(c.PrevSubject), subjectGuardSK))
+	}
+	if c.OwnerDelta != 0 {
+		writes = append(writes, s.counterAdd(agencyPK(m.AgencyID), ownerCounterSK, c.OwnerDelta, 1, m.UpdatedBy, m.LastAction, errLastOwner))
+	}
+	return s.transact(ctx, op, nil, writes...)
+}

@@ -66,7 +66,7 @@ func (s *Store) CreateRequest(ctx context.Context, r ah.AccessRequest, idem *ah.
 	pk := clientPK(r.AgencyID, r.ClientID)
 	gv, err := marshal(pendingGuardItem{guard: guard{keys: keys{PK: pk, SK: pendingGuardSK(r.PlatformID, r.RequesterID), Type: typePendingGuard},
 		AgencyID: r.AgencyID, TargetID: r.ID, UpdatedBy: r.UpdatedBy, LastAction: r.LastAction},
-		PendingRequest: ah.PendingRequest{ID: r.ID, PlatformID: r.PlatformID, RequesterID: r.RequesterID, IdentityType: r.IdentityType,
+		PendingRequest: ah.PendingRequest{ID: r.ID, PlatformID: r.PlatformID, RequesterID: r.RequesterID, RequesterName: r.RequesterName, RequesterEmail: r.RequesterEmail, IdentityType: r.IdentityType,
 			CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}})
 	if err != nil {
 		return ah.Internal(op, err)

@@ -411,7 +411,7 @@ func TestClientChanges(t *testing.T) {
 				t.Errorf("%s: %d %s", tab, r.Status, r.Body)
 			}
 		}
-		if r := admin.Get(path + "/access-requests?status=denied"); r.Status != 422 {
+		if r := admin.Get(path + "/access-requests?status=refused"); r.Status != 422 {
 			t.Errorf("unknown request status filter: %d", r.Status)
 		}
 		g := admin.Get(path + "/governance").Map(t)

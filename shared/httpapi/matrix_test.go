@@ -177,7 +177,7 @@ var allowedAnswer = map[string]map[string]int{
 	"clients.requests.revoke":     {"owner": 404, "admin": 404},
 	// The matrix must not archive its fixture client: a wrong name is refused (the
 	// real offboarding is TestOffboarding).
-	"clients.offboarding.confirm": {"owner": 422, "admin": 422},
+	"clients.offboarding.confirm": {"owner": 422, "admin": 422, "manager": 422},
 }
 
 // wantRoles is the contract (DESIGN §5 and docs/role-matrix.md), written down apart
@@ -238,8 +238,8 @@ var wantRoles = map[string]string{
 	"clients.requests.cancel":     "U",
 	"notifications.list":          "OACMU",
 	"audit.search":                "OA",
-	"clients.offboarding.get":     "OA",
-	"clients.offboarding.confirm": "OA",
+	"clients.offboarding.get":     "OAC",
+	"clients.offboarding.confirm": "OAC",
 	"clients.credentials.reveal":  "OA",
 	"clients.credentials.rotate":  "OA",
 	"clients.credentials.replace": "OA",

@@ -42,8 +42,8 @@ func TestOffboarding(t *testing.T) {
 		if p["clientName"] != "Acme Outdoor" || len(p["identities"].([]any)) != 1 || len(p["pendingRequests"].([]any)) != 1 || len(p["platforms"].([]any)) != 2 {
 			t.Fatalf("preview = %v", p)
 		}
-		if r := e.As("manager").Get(path + "/offboarding"); r.Status != 403 {
-			t.Fatalf("manager preview: %d", r.Status)
+		if r := e.As("member").Get(path + "/offboarding"); r.Status != 403 {
+			t.Fatalf("member preview: %d", r.Status)
 		}
 	})
 	t.Run("ErrWrongName", func(t *testing.T) {

@@ -206,8 +206,8 @@ func (s *Server) routeTable() []route {
 		{"clients.governance.get", "GET", "/v1/clients/{clientId}/governance", staff, "read client governance", get("clientId", svc.GetGovernance)},
 		{"clients.governance.put", "PUT", "/v1/clients/{clientId}/governance", admins, "change client governance", patch("clientId", svc.PutGovernance)},
 		{"clients.effectiveAccess.get", "GET", "/v1/clients/{clientId}/effective-access", staff, "read effective access", get("clientId", svc.GetEffectiveAccess)},
-		{"clients.offboarding.get", "GET", "/v1/clients/{clientId}/offboarding", admins, "preview offboarding", get("clientId", svc.OffboardingPreview)},
-		{"clients.offboarding.confirm", "POST", "/v1/clients/{clientId}/offboarding", admins, "offboard clients", func(c *call) (reply, error) {
+		{"clients.offboarding.get", "GET", "/v1/clients/{clientId}/offboarding", adminsManager, "preview offboarding", get("clientId", svc.OffboardingPreview)},
+		{"clients.offboarding.confirm", "POST", "/v1/clients/{clientId}/offboarding", adminsManager, "offboard clients", func(c *call) (reply, error) {
 			body, err := readBody(c.r)
 			if err != nil {
 				return reply{}, err

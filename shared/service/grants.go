@@ -40,14 +40,15 @@ func (s *Service) RevokeAccess(ctx context.Context, p ah.Principal, clientID, re
 	if ah.Blank(reason) && r.Policy.Audit.ReasonRequired {
 		return ah.AccessRequest{}, ah.PolicyViolation("reason", ah.FieldRequired, "the policy this request was evaluated against requires a reason to revoke access")
 	}
-	return s.endGrant(ctx, p.MemberID, r, g, "revoked", reason)
+	return s.endGrant(ctx, p, r, g, "revoked", reason)
 }
 
 // endGrant ends one live grant: request revoked (with a history entry), grant
 // deleted, the client's facts forget its end, the identity's count drops and the
 // identity is deactivated with its last grant. A concurrent change answers
 // version_conflict; nothing is half done.
-func (s *Service) endGrant(ctx context.Context, actor string, r ah.AccessRequest, g ah.AccessGrant, action, reason string) (ah.AccessRequest, error) {
+func (s *Service) endGrant(ctx context.Context, by ah.Principal, r ah.AccessRequest, g ah.AccessGrant, action, reason string) (ah.AccessRequest, error) {
+	actor := by.MemberID
 	if r.Status != ah.RequestApproved && r.Status != ah.RequestProvisioned {
 		return r, errAccessNotActive
 	}
@@ -62,7 +63,7 @@ func (s *Service) endGrant(ctx context.Context, actor string, r ah.AccessRequest
 	}
 	now := s.clock.Now()
 	r.Status, r.Reason = ah.RequestRevoked, reason
-	r.History = append(r.History, ah.RequestEvent{At: now, By: actor, Action: action, Status: ah.RequestRevoked, Reason: reason})
+	r.History = append(r.History, ah.RequestEvent{At: now, By: actor, ByName: by.Name, Action: action, Status: ah.RequestRevoked, Reason: reason})
 	stampChange(&r.Meta, actor, "access_request."+action, now)
 	e.Request = r
 	if err := s.store.EndGrant(ctx, e); err != nil {
@@ -80,7 +81,7 @@ func (s *Service) endAccess(ctx context.Context, now time.Time, res *SweepResult
 		if err != nil {
 			return fmt.Errorf("end access %s: %w", g.RequestID, err)
 		}
-		_, err = s.endGrant(ctx, expiryActor, r, g.AccessGrant, "access_ended", "the access reached its end time")
+		_, err = s.endGrant(ctx, ah.Principal{MemberID: expiryActor}, r, g.AccessGrant, "access_ended", "the access reached its end time")
 		if code := ah.CodeOf(err); code == ah.CodeVersionConflict || code == ah.CodeAccessNotActive {
 			res.Raced++ // revoked or changed in the same instant; the next sweep sees what is left
 			return nil

@@ -35,9 +35,12 @@ func (s *Service) ListMembers(ctx context.Context, p ah.Principal, page ah.Page)
 	return s.store.ListMembers(ctx, p.AgencyID, page)
 }
 
-// UpdateMember renames, re-roles, disables or re-enables a member. The caller must
-// be able to manage both the member's current and new role; nobody changes their own
-// role or status; the agency always keeps one enabled owner (last_owner).
+// UpdateMember renames, re-roles, disables or re-enables a member, or corrects
+// their email. The caller must be able to manage both the member's current and
+// new role; nobody changes their own role, status or email; the agency always
+// keeps one enabled owner (last_owner). A corrected email is claimed for the
+// member alone (email_taken); a member who had signed in is unbound and invited
+// again, so only a sign-in with the new address, verified, gets in.
 func (s *Service) UpdateMember(ctx context.Context, p ah.Principal, memberID string, patch ah.MemberPatch, ifMatch *int) (ah.Member, error) {
 	if err := patch.Validate(); err != nil {
 		return ah.Member{}, err
@@ -52,8 +55,8 @@ func (s *Service) UpdateMember(ctx context.Context, p ah.Principal, memberID str
 		return ah.Member{}, v.Err()
 	}
 	self := m.ID == p.MemberID
-	if self && (patch.Role != nil || patch.Status != nil) {
-		return ah.Member{}, ah.E(ah.KindForbidden, ah.CodeSelfChange, "you cannot change your own role or status; ask another owner")
+	if self && (patch.Role != nil || patch.Status != nil || patch.Email != nil) {
+		return ah.Member{}, ah.E(ah.KindForbidden, ah.CodeSelfChange, "you cannot change your own role, status or email; ask another owner or admin")
 	}
 	if !self && (!p.Role.CanManageRole(m.Role) || (patch.Role != nil && !p.Role.CanManageRole(*patch.Role))) {
 		return ah.Member{}, ah.E(ah.KindForbidden, ah.CodeOwnerOnly, "your role cannot manage members with role %s", m.Role)
@@ -86,6 +89,20 @@ func (s *Service) UpdateMember(ctx context.Context, p ah.Principal, memberID str
 		delta = -1
 	case !wasOwner && isOwner:
 		delta = 1
+	}
+	if patch.Email != nil && ah.NormalizeEmail(*patch.Email) != m.Email {
+		c := ah.MemberEmailChange{PrevVersion: prev, OwnerDelta: delta, PrevEmail: m.Email, PrevSubject: m.Subject}
+		m.Email, m.Subject = ah.NormalizeEmail(*patch.Email), ""
+		if m.Status == ah.MemberActive {
+			m.Status = ah.MemberInvited
+		}
+		stampChange(&m.Meta, p.MemberID, "member.email_change", s.clock.Now())
+		c.Member = m
+		if err := s.store.ChangeMemberEmail(ctx, c); err != nil {
+			return ah.Member{}, fmt.Errorf("change member email: %w", err)
+		}
+		s.principals.forget(c.PrevSubject)
+		return m, nil
 	}
 	stampChange(&m.Meta, p.MemberID, "member.update", s.clock.Now())
 	if err := s.store.UpdateMember(ctx, m, prev, delta); err != nil {

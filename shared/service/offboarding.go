@@ -36,7 +36,7 @@ func allPages[T any](fn func(ah.Page) ([]T, ah.Keys, error)) ([]T, error) {
 // identities still in use, pending requests, configured platforms and the team
 // (one Query of the client's partition).
 func (s *Service) OffboardingPreview(ctx context.Context, p ah.Principal, clientID string) (ah.OffboardingPreview, error) {
-	if err := clientScope(p, clientID); err != nil {
+	if err := offboardingScope(p, clientID); err != nil {
 		return ah.OffboardingPreview{}, err
 	}
 	d, err := s.store.ReadClientAccess(ctx, p.AgencyID, clientID)
@@ -57,6 +57,19 @@ func (s *Service) OffboardingPreview(ctx context.Context, p ah.Principal, client
 	return out, nil
 }
 
+// offboardingScope: owners and admins offboard any client, a client manager the
+// clients they manage (manager on the team); staff who see the client otherwise
+// are refused (403), others do not see it (404).
+func offboardingScope(p ah.Principal, clientID string) error {
+	if err := clientScope(p, clientID); err != nil {
+		return err
+	}
+	if !p.ManagesClient(clientID) {
+		return ah.Forbidden("only owners, admins and the client's managers (manager on its team) may offboard a client")
+	}
+	return nil
+}
+
 // ConfirmOffboarding starts offboarding once the caller repeats the client's name
 // exactly. A failed offboarding is confirmed again to run a new attempt; every step
 // is idempotent, so what was done stays done.
@@ -73,6 +86,9 @@ func (s *Service) ConfirmOffboarding(ctx context.Context, p ah.Principal, client
 }
 
 func (s *Service) confirmOffboarding(ctx context.Context, p ah.Principal, clientID string, in ah.ConfirmOffboardingInput) (ah.ClientView, error) {
+	if err := offboardingScope(p, clientID); err != nil {
+		return ah.ClientView{}, err
+	}
 	d, err := s.visibleClient(ctx, p, clientID)
 	if err != nil {
 		return ah.ClientView{}, err
@@ -276,7 +292,7 @@ func (s *Service) revokeAccess(ctx context.Context, in ah.StepInput) error {
 		if err != nil {
 			return err
 		}
-		if _, err := s.endGrant(ctx, offboardingActor, r, g, "revoked", "the client was offboarded"); err != nil {
+		if _, err := s.endGrant(ctx, ah.Principal{MemberID: offboardingActor}, r, g, "revoked", "the client was offboarded"); err != nil {
 			return err
 		}
 	}

@@ -21,10 +21,18 @@ func requestScope(p ah.Principal, clientID string) error {
 	return clientScope(p, clientID)
 }
 
+// RequestStatusSynonyms are filter words the product documentation uses for a
+// status: its Access Requests tab filters by "denied", which the API calls
+// rejected (the canonical word, the one requests carry).
+var RequestStatusSynonyms = map[string]ah.RequestStatus{"denied": ah.RequestRejected}
+
 func parseRequestStatus(status string) (ah.RequestStatus, error) {
+	if canonical, ok := RequestStatusSynonyms[status]; ok {
+		return canonical, nil
+	}
 	if status != "" && !oneOf(status, ah.RequestStatuses) {
 		var v ah.Validation
-		v.Add("status", ah.FieldUnknown, "status must be one of %s", strings.Join(ah.RequestStatuses, ", "))
+		v.Add("status", ah.FieldUnknown, "status must be one of %s (denied is accepted for rejected)", strings.Join(ah.RequestStatuses, ", "))
 		return "", v.Err()
 	}
 	return ah.RequestStatus(status), nil
@@ -78,10 +86,10 @@ func (s *Service) SubmitRequest(ctx context.Context, p ah.Principal, clientID st
 	}
 	now := s.clock.Now()
 	r := ah.AccessRequest{ID: NewID("req"), AgencyID: p.AgencyID, ClientID: clientID, PlatformID: in.PlatformID,
-		RequesterID: p.MemberID, IdentityType: identityType, Justification: strings.TrimSpace(in.Justification),
+		RequesterID: p.MemberID, RequesterName: p.Name, RequesterEmail: p.Email, IdentityType: identityType, Justification: strings.TrimSpace(in.Justification),
 		Status: ah.RequestPending, ExpiresAt: now.Add(time.Duration(sc.Agency.Settings.AccessRequestExpiryMinutes) * time.Minute),
 		Policy: pol, RoleTemplateID: in.RoleTemplateID, DurationMinutes: minutes, Approvals: []ah.Approval{},
-		History: []ah.RequestEvent{{At: now, By: p.MemberID, Action: "submitted", Status: ah.RequestPending}}}
+		History: []ah.RequestEvent{{At: now, By: p.MemberID, ByName: p.Name, Action: "submitted", Status: ah.RequestPending}}}
 	stampNew(&r.Meta, p.MemberID, "access_request.submit", now)
 	res, err := create(p, now, idem, r, func(rec *ah.Idempotency) error { return s.store.CreateRequest(ctx, r, rec) })
 	if err == nil && !res.Replayed {
@@ -132,7 +140,7 @@ func (s *Service) transition(p ah.Principal, r ah.AccessRequest, to ah.RequestSt
 	now := s.clock.Now()
 	t := ah.RequestTransition{PrevVersion: r.Version, PrevStatus: r.Status}
 	r.Status, r.Reason = to, reason
-	r.History = append(r.History, ah.RequestEvent{At: now, By: p.MemberID, Action: action, Status: to, Reason: reason})
+	r.History = append(r.History, ah.RequestEvent{At: now, By: p.MemberID, ByName: p.Name, Action: action, Status: to, Reason: reason})
 	stampChange(&r.Meta, p.MemberID, "access_request."+action, now)
 	t.Request = r
 	return r, t
@@ -259,7 +267,7 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 		}
 	}
 	now := s.clock.Now()
-	approval := ah.Approval{By: p.MemberID, Role: p.Role, At: now, Reason: reason}
+	approval := ah.Approval{By: p.MemberID, ByName: p.Name, Role: p.Role, At: now, Reason: reason}
 	if len(r.Approvals)+1 < rules.Approval.RequiredApprovals {
 		r, t := s.transition(p, r, ah.RequestPending, "approval_recorded", reason)
 		r.Approvals = append(r.Approvals, approval)
@@ -296,7 +304,7 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 	if found {
 		r.IdentityID = existing.ID
 		r.Status = ah.RequestProvisioned
-		r.History = append(r.History, ah.RequestEvent{At: r.UpdatedAt, By: p.MemberID, Action: "provisioned", Status: ah.RequestProvisioned})
+		r.History = append(r.History, ah.RequestEvent{At: r.UpdatedAt, By: p.MemberID, ByName: p.Name, Action: "provisioned", Status: ah.RequestProvisioned})
 		t.Request, t.LeavePending, t.Grant = r, true, grant(existing.ID)
 		if existing.Status == ah.IdentityActive {
 			t.Grant.CountOnIdentity = true

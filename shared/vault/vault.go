@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -130,19 +131,35 @@ type CursorKeys struct {
 	SecretID string
 }
 
-// Keys returns the current key and, when there is one, the previous.
+// Keys returns the current key and, when there is one, the previous. The two
+// stages are read at once (one round trip of latency, at the API's init).
 func (k CursorKeys) Keys(ctx context.Context) ([][]byte, error) {
-	var out [][]byte
-	for _, stage := range []string{"AWSCURRENT", "AWSPREVIOUS"} {
-		v, err := k.API.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &k.SecretID, VersionStage: aws.String(stage)})
-		var nf *types.ResourceNotFoundException
-		if stage == "AWSPREVIOUS" && errors.As(err, &nf) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s of the cursor secret: %w", stage, err)
-		}
-		out = append(out, []byte(aws.ToString(v.SecretString)))
+	stages := []string{"AWSCURRENT", "AWSPREVIOUS"}
+	values := make([]string, len(stages))
+	errs := make([]error, len(stages))
+	var wg sync.WaitGroup
+	for i, stage := range stages {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := k.API.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &k.SecretID, VersionStage: aws.String(stage)})
+			if err == nil {
+				values[i] = aws.ToString(v.SecretString)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	if errs[0] != nil {
+		return nil, fmt.Errorf("read AWSCURRENT of the cursor secret: %w", errs[0])
+	}
+	out := [][]byte{[]byte(values[0])}
+	var nf *types.ResourceNotFoundException
+	switch {
+	case errs[1] == nil:
+		out = append(out, []byte(values[1]))
+	case !errors.As(errs[1], &nf):
+		return nil, fmt.Errorf("read AWSPREVIOUS of the cursor secret: %w", errs[1])
 	}
 	return out, nil
 }

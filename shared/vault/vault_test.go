@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -63,4 +64,33 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// TestCursorKeys: the current key, and after a rotation (put-secret-value) the
+// previous one too, so cursors signed before the rotation still verify.
+func TestCursorKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, api := newVault(t, "")
+	name := fmt.Sprintf("vault-test-cursor-%d", n.Add(1))
+	first, second := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	out, err := api.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: &name, SecretString: &first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := vault.CursorKeys{API: api, SecretID: *out.ARN}
+	got, err := keys.Keys(ctx)
+	if err != nil || len(got) != 1 || string(got[0]) != first {
+		t.Fatalf("before rotation: %q, %v", got, err)
+	}
+	if _, err := api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: out.ARN, SecretString: &second}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = keys.Keys(ctx)
+	if err != nil || len(got) != 2 || string(got[0]) != second || string(got[1]) != first {
+		t.Fatalf("after rotation: %q, %v", got, err)
+	}
+	if _, err := (vault.CursorKeys{API: api, SecretID: "nope"}).Keys(ctx); err == nil {
+		t.Fatal("a missing secret gave keys")
+	}
 }

@@ -1,0 +1,194 @@
+package httpapi_test
+
+// The product documentation's promises (../shared/seeds), each through the API
+// as a user takes it (issue 15).
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/accesshive/accesshive/infra/authn"
+	"github.com/accesshive/accesshive/infra/testenv"
+)
+
+// staffMember invites a member of agency staff as the owner and signs them in.
+func staffMember(t *testing.T, e *testenv.Env, handle string, role string) (id string, c *testenv.Caller) {
+	t.Helper()
+	email := handle + "@northwind.example"
+	r := e.As("owner").Post("/v1/members", map[string]any{"email": email, "name": strings.ToUpper(handle[:1]) + handle[1:], "role": role})
+	if r.Status != 201 {
+		t.Fatalf("invite %s: %d %s", handle, r.Status, r.Body)
+	}
+	c = e.With(e.Token("idp|"+handle, email))
+	if me := c.Get("/v1/me"); me.Status != 200 {
+		t.Fatalf("%s signs in: %d %s", handle, me.Status, me.Body)
+	}
+	return r.Map(t)["id"].(string), c
+}
+
+// TestDeniedFilter (seed: "filterable by status (pending, approved, denied,
+// expired)"): denied is accepted as rejected's synonym; requests carry rejected.
+func TestDeniedFilter(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	base := "/v1/clients/" + e.Seed.ClientID + "/access-requests"
+	id := submit(t, e, e.Seed.Platforms["googleAds"], "standard")["id"].(string)
+	submit(t, e, e.Seed.Platforms["meta"], "standard")
+	if r := e.As("admin").Post(base+"/"+id+"/reject", map[string]any{"reason": "Not this quarter"}); r.Status != 200 {
+		t.Fatalf("reject: %d %s", r.Status, r.Body)
+	}
+	for _, word := range []string{"denied", "rejected"} {
+		var list struct{ Items []map[string]any }
+		e.As("manager").Get(base+"?status="+word).JSON(t, &list)
+		if len(list.Items) != 1 || list.Items[0]["id"] != id || list.Items[0]["status"] != "rejected" {
+			t.Fatalf("?status=%s = %v", word, list.Items)
+		}
+	}
+	r := e.As("manager").Get(base + "?status=refused")
+	if r.Status != 422 || !strings.Contains(r.Problem(t).Errors[0].Message, "denied") {
+		t.Fatalf("?status=refused: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestClientManagersOffboard (seed: "You need the Admin or Client Manager role"):
+// a client manager who manages the client (manager on its team) previews and
+// offboards it, confirming by name; one on the team in another role may not (403),
+// one off the team does not see it (404).
+func TestClientManagersOffboard(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	path := "/v1/clients/" + e.Seed.ClientID
+	operatorID, operator := staffMember(t, e, "olga", "client_manager")
+	_, outsider := staffMember(t, e, "oscar", "client_manager")
+	if r := e.As("owner").Send("PUT", path+"/team/"+operatorID, map[string]any{"role": "operator"}); r.Status != 201 {
+		t.Fatalf("team: %d %s", r.Status, r.Body)
+	}
+	for _, c := range []struct {
+		name   string
+		caller *testenv.Caller
+		want   int
+	}{{"OperatorOnTheTeam", operator, 403}, {"OffTheTeam", outsider, 404}, {"Member", e.As("member"), 403}} {
+		t.Run(c.name, func(t *testing.T) {
+			if r := c.caller.Get(path + "/offboarding"); r.Status != c.want {
+				t.Fatalf("preview: %d %s", r.Status, r.Body)
+			}
+			if r := c.caller.Post(path+"/offboarding", map[string]any{"confirmName": "Acme Outdoor"}); r.Status != c.want {
+				t.Fatalf("confirm: %d %s", r.Status, r.Body)
+			}
+		})
+	}
+	manager := e.As("manager")
+	if p := manager.Get(path + "/offboarding"); p.Status != 200 || p.Map(t)["clientName"] != "Acme Outdoor" {
+		t.Fatalf("manager preview: %d %s", p.Status, p.Body)
+	}
+	if r := manager.Post(path+"/offboarding", map[string]any{"confirmName": "acme outdoor"}); r.Status != 422 {
+		t.Fatalf("a wrong name: %d", r.Status)
+	}
+	if r := manager.Post(path+"/offboarding", map[string]any{"confirmName": "Acme Outdoor"}); r.Status != 202 {
+		t.Fatalf("manager confirm: %d %s", r.Status, r.Body)
+	}
+	waitExecutions(t, e)
+	if c := e.As("admin").Get(path).Map(t); c["lifecycle"] != "archived" {
+		t.Fatalf("client after the manager's offboarding: %v", c["lifecycle"])
+	}
+}
+
+// TestWhoAsked (seed: "Each request shows the requester's name"): the request
+// and every list carry who asked, by name and email; decisions carry who made
+// them.
+func TestWhoAsked(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	base := "/v1/clients/" + e.Seed.ClientID + "/access-requests"
+	req := submit(t, e, e.Seed.Platforms["googleAds"], "standard")
+	if req["requesterName"] != "Casey Client" || req["requesterEmail"] != "casey@acme-outdoor.example" {
+		t.Fatalf("submitted = %v", req)
+	}
+	var list struct{ Items []map[string]any }
+	e.As("manager").Get(base+"?status=pending").JSON(t, &list)
+	if len(list.Items) != 1 || list.Items[0]["requesterName"] != "Casey Client" || list.Items[0]["requesterEmail"] != "casey@acme-outdoor.example" {
+		t.Fatalf("pending list = %v", list.Items)
+	}
+	if p := e.As("admin").Get("/v1/clients/" + e.Seed.ClientID + "/offboarding").Map(t); p["pendingRequests"].([]any)[0].(map[string]any)["requesterName"] != "Casey Client" {
+		t.Fatalf("offboarding preview = %v", p["pendingRequests"])
+	}
+	got := e.As("admin").Post(base+"/"+req["id"].(string)+"/approve", map[string]any{"reason": "ok"}).Map(t)
+	if a := got["approvals"].([]any)[0].(map[string]any); a["byName"] != "Adam Admin" {
+		t.Fatalf("approval = %v", a)
+	}
+	h := got["history"].([]any)
+	if h[0].(map[string]any)["byName"] != "Casey Client" || h[1].(map[string]any)["byName"] != "Adam Admin" {
+		t.Fatalf("history = %v", h)
+	}
+}
+
+// TestCorrectAnEmail (seed: "verify that the client user's email address is
+// correct in their profile"): an admin corrects a client user's email; their old
+// sign-in stops working, and only a sign-in with the new address, verified, gets
+// in. The correction is in the audit trail.
+func TestCorrectAnEmail(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	casey := e.Seed.Users["clientUser"]
+	path := "/v1/members/" + casey.UserID
+	const fixed = "casey.c@acme-outdoor.example"
+	t.Run("ErrTaken", func(t *testing.T) {
+		r := e.As("admin").Patch(path, map[string]any{"email": "admin@northwind.example"})
+		if r.Status != 409 || r.Problem(t).Code != "email_taken" {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("ErrNotAnEmail", func(t *testing.T) {
+		if r := e.As("admin").Patch(path, map[string]any{"email": "casey"}); r.Status != 422 || !hasField(r.Problem(t), "email") {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("ErrOwnEmail", func(t *testing.T) {
+		r := e.As("admin").Patch("/v1/members/"+e.Seed.Users["admin"].UserID, map[string]any{"email": "adam@northwind.example"})
+		if r.Status != 403 || r.Problem(t).Code != "self_change" {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("ErrManagerCannot", func(t *testing.T) {
+		if r := e.As("manager").Patch(path, map[string]any{"email": fixed}); r.Status != 403 {
+			t.Fatalf("%d", r.Status)
+		}
+	})
+	r := e.As("admin").Patch(path, map[string]any{"email": "Casey.C@Acme-Outdoor.example"})
+	if r.Status != 200 || r.Map(t)["email"] != fixed || r.Map(t)["status"] != "invited" {
+		t.Fatalf("correct: %d %s", r.Status, r.Body)
+	}
+	if me := e.With(casey.Token).Get("/v1/me"); me.Status != 403 || me.Problem(t).Code != "not_a_member" {
+		t.Fatalf("the old sign-in after the correction: %d %s", me.Status, me.Body)
+	}
+	unverified, err := e.Stack.Issuer.Mint(authn.TokenOpts{Subject: "idp|casey-new", Email: fixed, Extra: map[string]any{"email_verified": false}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if me := e.With(unverified).Get("/v1/me"); me.Status != 403 {
+		t.Fatalf("an unverified new address: %d %s", me.Status, me.Body)
+	}
+	me := e.With(e.Token("idp|casey-new", fixed)).Get("/v1/me")
+	if me.Status != 200 || me.Map(t)["memberId"] != casey.UserID {
+		t.Fatalf("a verified new address: %d %s", me.Status, me.Body)
+	}
+	if m := e.As("admin").Get(path).Map(t); m["status"] != "active" || m["email"] != fixed {
+		t.Fatalf("member = %v", m)
+	}
+	if err := e.Stack.DrainStreams(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var trail struct{ Items []map[string]any }
+	e.As("owner").Get("/v1/audit?action=member.email_change").JSON(t, &trail)
+	var entry map[string]any
+	for _, it := range trail.Items {
+		if it["entityType"] == "member" && it["entityId"] == casey.UserID {
+			entry = it
+		}
+	}
+	if entry == nil || entry["actorId"] != e.Seed.Users["admin"].UserID ||
+		entry["changes"].(map[string]any)["email"].(map[string]any)["after"] != fixed {
+		t.Fatalf("audit = %v", trail.Items)
+	}
+}

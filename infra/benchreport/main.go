@@ -167,7 +167,6 @@ func machine() string {
 	return fmt.Sprintf("%s, %d cores", cpu, runtime.NumCPU())
 }
 
-
 // armSize builds pkg as deployed (linux/arm64) and returns its size in MiB.
 func armSize(pkg, out string) float64 {
 	exe, _ := filepath.Abs(filepath.Join(out, "bootstrap"))

@@ -258,7 +258,7 @@ func TestStandardRequestAndReviews(t *testing.T) {
 		if r.Status != 422 || !hasField(r.Problem(t), "platformId") {
 			t.Errorf("unconfigured platform: %d %s", r.Status, r.Body)
 		}
-		if r := user.Get(base + "?status=denied"); r.Status != 422 {
+		if r := user.Get(base + "?status=refused"); r.Status != 422 {
 			t.Errorf("unknown status filter: %d", r.Status)
 		}
 	})

@@ -19,6 +19,18 @@ import (
 // Clock tells the time; tests set it.
 type Clock interface{ Now() time.Time }
 
+// ClockFunc is a clock from a function (a Lambda function's Now, which the local
+// stack's tests move), in UTC to the millisecond as SystemClock.
+type ClockFunc func() time.Time
+
+// Now tells the time.
+func (f ClockFunc) Now() time.Time {
+	if f == nil {
+		return SystemClock{}.Now()
+	}
+	return f().UTC().Truncate(time.Millisecond)
+}
+
 // SystemClock is the real clock, in UTC.
 type SystemClock struct{}
 

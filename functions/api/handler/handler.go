@@ -56,6 +56,7 @@ func Server(ctx context.Context, f lambdaenv.Function) (*httpapi.Server, error) 
 	}
 	db := dynamodb.NewFromConfig(f.AWS)
 	svc := service.New(service.Options{
+		Clock:   service.ClockFunc(f.Now),
 		Store:   dynamo.NewStore(db, vars["TABLE_NAME"]),
 		Audit:   dynamo.NewAuditTrail(db, vars["AUDIT_TABLE_NAME"]),
 		Vault:   vault.FromEnv(sm, f.Env),

@@ -22,6 +22,6 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap function: %w", err)
 	}
-	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log})
+	svc := service.New(service.Options{Clock: service.ClockFunc(f.Now), Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log})
 	return svc.CreateAgency, nil
 }

@@ -24,7 +24,7 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("expire-requests function: %w", err)
 	}
-	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
+	svc := service.New(service.Options{Clock: service.ClockFunc(f.Now), Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
 		Metrics: &metrics.EMF{W: f.Out, Stack: f.Env("METRICS_STACK")}})
 	return func(ctx context.Context, _ json.RawMessage) (service.SweepResult, error) {
 		res, err := svc.ExpireRequests(ctx, f.Now().UTC())

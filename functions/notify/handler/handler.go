@@ -40,7 +40,7 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify function: %w", err)
 	}
-	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
+	svc := service.New(service.Options{Clock: service.ClockFunc(f.Now), Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
 		Mail: &mail.SES{Client: sesv2.NewFromConfig(f.AWS), Sender: vars["EMAIL_SENDER"]}})
 	return (&Handler{Service: svc, Streams: dynamodbstreams.NewFromConfig(f.AWS)}).Invoke, nil
 }

@@ -25,7 +25,7 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("offboarding function: %w", err)
 	}
-	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
+	svc := service.New(service.Options{Clock: service.ClockFunc(f.Now), Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
 		Vault: vault.FromEnv(secretsmanager.NewFromConfig(f.AWS), f.Env),
 		Workflows: &stepfn.Workflows{Client: sfn.NewFromConfig(f.AWS),
 			Machines: map[string]string{ah.WorkflowProvisioning: vars["PROVISIONING_STATE_MACHINE_ARN"]}}})

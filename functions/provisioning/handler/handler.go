@@ -25,7 +25,7 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("provisioning function: %w", err)
 	}
-	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
+	svc := service.New(service.Options{Clock: service.ClockFunc(f.Now), Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
 		Vault: vault.FromEnv(secretsmanager.NewFromConfig(f.AWS), f.Env), WorkspaceDomain: f.Env("WORKSPACE_DOMAIN"),
 		Metrics: &metrics.EMF{W: f.Out, Stack: f.Env("METRICS_STACK")}})
 	return svc.StepHandler(ah.StepPrepare, ah.StepStoreSecret, ah.StepActivate, ah.StepMarkProvisioningFailed), nil

@@ -32,7 +32,7 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 	var once sync.Once
 	var dir *gworkspace.Client
 	var dirErr error
-	svc := service.New(service.Options{Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
+	svc := service.New(service.Options{Clock: service.ClockFunc(f.Now), Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
 		Vault: secrets, WorkspaceDomain: f.Env("WORKSPACE_DOMAIN"),
 		Workspace: func(ctx context.Context) (ah.Directory, error) {
 			once.Do(func() {

@@ -17,6 +17,10 @@ type Directory struct {
 	users  map[string]map[string]any
 	faults []fault
 	calls  int
+	// hold, while open, keeps every request waiting (Hold, Release); held counts
+	// the requests waiting.
+	hold chan struct{}
+	held int
 }
 
 type fault struct {
@@ -39,6 +43,44 @@ func (f *Directory) Clear() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.faults = nil
+}
+
+// Hold keeps every request from now on waiting until Release: a Workspace call
+// that hangs, as a provisioning step stuck mid-call sees it.
+func (f *Directory) Hold() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hold == nil {
+		f.hold = make(chan struct{})
+	}
+}
+
+// Release lets the held requests (and later ones) through.
+func (f *Directory) Release() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hold != nil {
+		close(f.hold)
+		f.hold = nil
+	}
+}
+
+// Held counts the requests waiting on Hold now.
+func (f *Directory) Held() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.held
+}
+
+// Users lists the stored users' addresses.
+func (f *Directory) Users() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, 0, len(f.users))
+	for k := range f.users {
+		out = append(out, k)
+	}
+	return out
 }
 
 // User returns a stored user.
@@ -66,6 +108,16 @@ func writeErr(w http.ResponseWriter, status int, msg string) {
 // ServeHTTP implements the users resource of Directory API v1.
 func (f *Directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
+	if h := f.hold; h != nil {
+		f.held++
+		f.mu.Unlock()
+		select {
+		case <-h:
+		case <-r.Context().Done():
+		}
+		f.mu.Lock()
+		f.held--
+	}
 	defer f.mu.Unlock()
 	f.calls++
 	if len(f.faults) > 0 {

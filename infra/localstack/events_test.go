@@ -347,7 +347,7 @@ func TestSampleEvents(t *testing.T) {
 			t.Fatalf("submit: %d %s", r.Status, r.Body)
 		}
 		expires, _ := time.Parse(time.RFC3339Nano, r.Map(t)["expiresAt"].(string))
-		e.Stack.Clock = func() time.Time { return expires.Add(time.Second) }
+		e.Stack.SetClock(func() time.Time { return expires.Add(time.Second) })
 		out, err := e.Stack.Invoke(ctx, "ExpireRequestsFunction", event(t, "expire-requests.json"))
 		if err != nil || !bytes.Contains(out, []byte(`"expired":1`)) {
 			t.Fatalf("sweep = %s, %v", out, err)

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -84,8 +85,10 @@ type Stack struct {
 	Calls *Calls
 	// StepFunctions runs the template's state machines.
 	StepFunctions *asl.Service
-	// Clock is what scheduled functions take as now; tests move it.
-	Clock func() time.Time
+	// Clock is what every function takes as now (set before Start); tests move
+	// it while the stack runs with SetClock.
+	Clock   func() time.Time
+	clockMu sync.RWMutex
 	// Directory is the fake Google Workspace Directory API the functions call.
 	Directory *fakedirectory.Directory
 
@@ -487,7 +490,18 @@ func randomHex(n int) string {
 }
 
 // Now is the stack's clock (functions built locally read it).
-func (s *Stack) Now() time.Time { return s.Clock() }
+func (s *Stack) Now() time.Time {
+	s.clockMu.RLock()
+	defer s.clockMu.RUnlock()
+	return s.Clock()
+}
+
+// SetClock moves the stack's clock (safe while functions run).
+func (s *Stack) SetClock(now func() time.Time) {
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	s.Clock = now
+}
 
 // SecretName is the full name of a secret the functions keep under the stack's
 // prefix (SECRETS_PREFIX), e.g. an identity's credential.

@@ -75,26 +75,35 @@ func (s *Store) UpdateClientIdentity(_ context.Context, i ah.ClientIdentity, pre
 	return nil
 }
 
-// RetryProvisioning starts a new attempt on a failed identity.
-func (s *Store) RetryProvisioning(_ context.Context, i ah.ClientIdentity, prevVersion int, now time.Time, actor string) error {
+// RetryProvisioning starts a new attempt on a failed or stuck identity.
+func (s *Store) RetryProvisioning(_ context.Context, r ah.ProvisioningRetry) error {
 	if err := s.enter("RetryProvisioning"); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
+	i := r.Identity
 	cd := s.client(i.AgencyID, i.ClientID)
-	conflict := ah.Conflict(ah.CodeVersionConflict, "the identity changed meanwhile or is not failed; read it again")
+	conflict := ah.Conflict(ah.CodeVersionConflict, "the identity changed meanwhile (its provisioning moved, or it is no longer failed); read it again")
 	if cd == nil {
 		return conflict
 	}
-	if cur, ok := cd.identities[i.ID]; !ok || cur.Version != prevVersion || cur.Status != ah.IdentityFailed {
+	cur, ok := cd.identities[i.ID]
+	switch {
+	case !ok || cur.Version != r.PrevVersion:
+		return conflict
+	case r.Stuck && (cur.Status != ah.IdentityProvisioning || cur.Provisioning.Attempt != r.PrevAttempt || !cur.UpdatedAt.Equal(r.PrevUpdatedAt)):
+		return conflict
+	case !r.Stuck && cur.Status != ah.IdentityFailed:
 		return conflict
 	}
-	if cd.client.Facts.FailedIdentities < 1 || !open(cd) {
+	if !open(cd) || (!r.Stuck && cd.client.Facts.FailedIdentities < 1) {
 		return errAccessClosed
 	}
 	cd.identities[i.ID] = clone(i)
-	cd.client.Facts.FailedIdentities--
-	bump(&cd.client.Meta, actor, "identity.retry", now)
+	if !r.Stuck {
+		cd.client.Facts.FailedIdentities--
+		bump(&cd.client.Meta, r.Actor, "identity.retry", r.Now)
+	}
 	if cp, ok := cd.platforms[i.PlatformID]; ok {
 		cp.ProvisioningStatus = ah.ProvisioningInProgress
 		cd.platforms[i.PlatformID] = cp

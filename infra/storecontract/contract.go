@@ -357,11 +357,31 @@ func provisioning(t *testing.T, f *fixture) {
 	}
 	retry := d.Identities[0]
 	retry.Status, retry.Version, retry.Provisioning.Attempt = ah.IdentityProvisioning, retry.Version+1, 2
-	expect(t, "a stale retry", f.s.RetryProvisioning(f.ctx, retry, retry.Version+4, f.now, "contract"), ah.CodeVersionConflict)
-	expect(t, "RetryProvisioning", f.s.RetryProvisioning(f.ctx, retry, d.Identities[0].Version, f.now, "contract"), "")
-	expect(t, "ActivateIdentity of the old attempt", f.s.ActivateIdentity(f.ctx, f.agencyID, c.ID, idn.ID, r.ID, f.platform.ID, 1, f.now), ah.CodeVersionConflict)
-	expect(t, "ActivateIdentity", f.s.ActivateIdentity(f.ctx, f.agencyID, c.ID, idn.ID, r.ID, f.platform.ID, 2, f.now), "")
-	expect(t, "ActivateIdentity redelivered", f.s.ActivateIdentity(f.ctx, f.agencyID, c.ID, idn.ID, r.ID, f.platform.ID, 2, f.now), "")
+	rt := ah.ProvisioningRetry{Identity: retry, PrevVersion: retry.Version + 4, Now: f.now, Actor: "contract"}
+	expect(t, "a stale retry", f.s.RetryProvisioning(f.ctx, rt), ah.CodeVersionConflict)
+	rt.PrevVersion, rt.Stuck, rt.PrevAttempt, rt.PrevUpdatedAt = d.Identities[0].Version, true, 1, d.Identities[0].UpdatedAt
+	expect(t, "a failed identity retried as stuck", f.s.RetryProvisioning(f.ctx, rt), ah.CodeVersionConflict)
+	rt.Stuck = false
+	expect(t, "RetryProvisioning", f.s.RetryProvisioning(f.ctx, rt), "")
+	// Attempt 2 gets stuck: a retry replaces it only at the progress it read.
+	cur, _ := f.s.GetClientIdentity(f.ctx, f.agencyID, c.ID, idn.ID)
+	moved := f.now.Add(time.Second)
+	expect(t, "attempt 2 moves", f.s.UpdateStep(f.ctx, ah.StepUpdate{AgencyID: f.agencyID, ClientID: c.ID, IdentityID: idn.ID, Attempt: 2,
+		Step: ah.StepPrepare, Status: ah.StepRunning, Now: moved}), "")
+	next3 := cur
+	next3.Provisioning.Attempt, next3.Version = 3, cur.Version+1
+	rs := ah.ProvisioningRetry{Identity: next3, PrevVersion: cur.Version, Stuck: true, PrevAttempt: 2, PrevUpdatedAt: cur.UpdatedAt, Now: f.now, Actor: "contract"}
+	expect(t, "a stuck retry after the attempt moved", f.s.RetryProvisioning(f.ctx, rs), ah.CodeVersionConflict)
+	rs.PrevUpdatedAt = moved
+	expect(t, "a stuck retry", f.s.RetryProvisioning(f.ctx, rs), "")
+	if d, _ := f.s.ReadClientAccess(f.ctx, f.agencyID, c.ID); d.Client.Facts.FailedIdentities != 0 || d.Identities[0].Provisioning.Attempt != 3 {
+		t.Fatalf("after a stuck retry: facts %+v attempt %d", d.Client.Facts, d.Identities[0].Provisioning.Attempt)
+	}
+	expect(t, "a step of the replaced attempt", f.s.UpdateStep(f.ctx, ah.StepUpdate{AgencyID: f.agencyID, ClientID: c.ID, IdentityID: idn.ID, Attempt: 2,
+		Step: ah.StepPrepare, Status: ah.StepDone, Now: moved}), ah.CodeVersionConflict)
+	expect(t, "ActivateIdentity of the old attempt", f.s.ActivateIdentity(f.ctx, f.agencyID, c.ID, idn.ID, r.ID, f.platform.ID, 2, f.now), ah.CodeVersionConflict)
+	expect(t, "ActivateIdentity", f.s.ActivateIdentity(f.ctx, f.agencyID, c.ID, idn.ID, r.ID, f.platform.ID, 3, f.now), "")
+	expect(t, "ActivateIdentity redelivered", f.s.ActivateIdentity(f.ctx, f.agencyID, c.ID, idn.ID, r.ID, f.platform.ID, 3, f.now), "")
 	req, _ := f.s.GetRequest(f.ctx, f.agencyID, c.ID, r.ID)
 	d, _ = f.s.ReadClientAccess(f.ctx, f.agencyID, c.ID)
 	if req.Status != ah.RequestProvisioned || len(req.History) != 2 || d.Identities[0].Status != ah.IdentityActive ||

@@ -214,6 +214,23 @@ type StepUpdate struct {
 	Now                            time.Time
 }
 
+// ProvisioningRetry replaces an identity's provisioning attempt with a new one.
+type ProvisioningRetry struct {
+	// Identity is the identity as the new attempt starts it (provisioning, the
+	// attempt number one more, the steps from the resumed one pending).
+	Identity    ClientIdentity
+	PrevVersion int
+	// Stuck: the attempt replaced had not failed but stopped moving. It is
+	// replaced only if it is still the attempt read, at the same last progress
+	// (PrevUpdatedAt), so a step that moved meanwhile wins and the retry is a
+	// conflict; the client's failed-identity count is not touched.
+	Stuck         bool
+	PrevAttempt   int
+	PrevUpdatedAt time.Time
+	Now           time.Time
+	Actor         string
+}
+
 // ErrStaleAttempt reports a provisioning write from an attempt that is no longer
 // current (a retry started meanwhile) or for an identity no longer provisioning.
 var ErrStaleAttempt = Conflict(CodeVersionConflict, "the identity is not provisioning this attempt")
@@ -340,8 +357,8 @@ type ClientIdentityStore interface {
 	GetClientIdentity(ctx context.Context, agencyID, clientID, identityID string) (ClientIdentity, error)
 	ListClientIdentities(ctx context.Context, agencyID, clientID string, page Page) ([]ClientIdentity, Keys, error)
 	UpdateClientIdentity(ctx context.Context, i ClientIdentity, prevVersion int) error
-	// RetryProvisioning starts a new attempt of a failed identity.
-	RetryProvisioning(ctx context.Context, i ClientIdentity, prevVersion int, now time.Time, actor string) error
+	// RetryProvisioning starts a new attempt of a failed or stuck identity.
+	RetryProvisioning(ctx context.Context, r ProvisioningRetry) error
 	// UpdateStep records a step's progress (ErrStaleAttempt).
 	UpdateStep(ctx context.Context, u StepUpdate) error
 	// ActivateIdentity makes the identity active and its request provisioned.

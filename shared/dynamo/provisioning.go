@@ -227,32 +227,49 @@ func (s *Store) MarkFailed(ctx context.Context, agencyID, clientID, identityID, 
 	return nil
 }
 
-// RetryProvisioning starts a new attempt on a failed identity: the failed step and
-// those after it become pending again (done and skipped steps stay), the client's
-// failed-identity count drops, its platform entry shows provisioning. The client
-// must still take access (not offboarding), checked in the same transaction.
-func (s *Store) RetryProvisioning(ctx context.Context, i ah.ClientIdentity, prevVersion int, now time.Time, actor string) error {
+// RetryProvisioning starts a new attempt on a failed or stuck identity: the step
+// it resumes at and those after it become pending again (done and skipped steps
+// stay), the client's platform entry shows provisioning, and for a failed identity
+// the client's failed-identity count drops. A stuck attempt is replaced only if it
+// has not moved since it was read (same attempt, same last progress): its later
+// writes then find a newer attempt and change nothing. The client must still take
+// access (not offboarding), checked in the same transaction.
+func (s *Store) RetryProvisioning(ctx context.Context, r ah.ProvisioningRetry) error {
 	const op = "dynamo.RetryProvisioning"
+	i := r.Identity
 	pk := clientPK(i.AgencyID, i.ClientID)
 	av, err := marshal(newClientIdentityItem(i))
 	if err != nil {
 		return ah.Internal(op, err)
 	}
 	stamp := func(m map[string]types.AttributeValue) map[string]types.AttributeValue {
-		m[":now"], m[":by"], m[":action"] = str(now.Format(time.RFC3339Nano)), str(actor), str("identity.retry")
+		m[":now"], m[":by"], m[":action"] = str(r.Now.Format(time.RFC3339Nano)), str(r.Actor), str("identity.retry")
 		return m
 	}
+	identity := &types.Put{TableName: &s.table, Item: av,
+		ConditionExpression:       aws.String("version = :prev AND #status = :failed"),
+		ExpressionAttributeNames:  map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":prev": num(r.PrevVersion), ":failed": str(string(ah.IdentityFailed))}}
+	client := &types.Update{TableName: &s.table, Key: key(pk, clientSK),
+		UpdateExpression:          aws.String("SET facts.failedIdentities = facts.failedIdentities - :one, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+		ConditionExpression:       aws.String("facts.failedIdentities >= :one AND " + clientOpen),
+		ExpressionAttributeValues: stamp(map[string]types.AttributeValue{":one": num(1), ":active": str(string(ah.ClientActive))})}
+	var clientWrite types.TransactWriteItem
+	if r.Stuck {
+		identity.ConditionExpression = aws.String("version = :prev AND #status = :provisioning AND #prov.#attempt = :attempt AND updatedAt = :updated")
+		identity.ExpressionAttributeNames = map[string]string{"#status": "status", "#prov": "provisioning", "#attempt": "attempt"}
+		identity.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": num(r.PrevVersion), ":provisioning": str(string(ah.IdentityProvisioning)),
+			":attempt": num(r.PrevAttempt), ":updated": str(r.PrevUpdatedAt.Format(time.RFC3339Nano))}
+		clientWrite = types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(pk, clientSK),
+			ConditionExpression:       aws.String(clientOpen),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":active": str(string(ah.ClientActive))}}}
+	} else {
+		clientWrite = types.TransactWriteItem{Update: client}
+	}
 	return s.transact(ctx, op, nil,
-		write{item: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
-			ConditionExpression:       aws.String("version = :prev AND #status = :failed"),
-			ExpressionAttributeNames:  map[string]string{"#status": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":prev": num(prevVersion), ":failed": str(string(ah.IdentityFailed))}}},
-			onConditionFailed: ah.Conflict(ah.CodeVersionConflict, "the identity changed meanwhile or is not failed; read it again")},
-		write{item: types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(pk, clientSK),
-			UpdateExpression:          aws.String("SET facts.failedIdentities = facts.failedIdentities - :one, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
-			ConditionExpression:       aws.String("facts.failedIdentities >= :one AND " + clientOpen),
-			ExpressionAttributeValues: stamp(map[string]types.AttributeValue{":one": num(1), ":active": str(string(ah.ClientActive))})}},
-			onConditionFailed: errAccessClosed},
+		write{item: types.TransactWriteItem{Put: identity},
+			onConditionFailed: ah.Conflict(ah.CodeVersionConflict, "the identity changed meanwhile (its provisioning moved, or it is no longer failed); read it again")},
+		write{item: clientWrite, onConditionFailed: errAccessClosed},
 		write{item: types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(pk, clientPlatformSK(i.PlatformID)),
 			UpdateExpression:          aws.String("SET provisioningStatus = :p, updatedAt = :now, updatedBy = :by, lastAction = :action"),
 			ExpressionAttributeValues: stamp(map[string]types.AttributeValue{":p": str(ah.ProvisioningInProgress)})}}},

@@ -33,7 +33,7 @@ func sweepJSON(t *testing.T, e *testenv.Env, at time.Time) map[string]any {
 
 func sweepRaw(t testing.TB, e *testenv.Env, at time.Time) []byte {
 	t.Helper()
-	e.Stack.Clock = func() time.Time { return at }
+	e.Stack.SetClock(func() time.Time { return at })
 	out, err := e.Stack.Invoke(context.Background(), "ExpireRequestsFunction", []byte(`{"source":"scheduler"}`))
 	if err != nil {
 		t.Fatalf("sweep: %v", err)

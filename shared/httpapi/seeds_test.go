@@ -7,6 +7,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accesshive/accesshive/infra/authn"
 	"github.com/accesshive/accesshive/infra/testenv"
@@ -191,4 +192,92 @@ func TestCorrectAnEmail(t *testing.T) {
 		entry["changes"].(map[string]any)["email"].(map[string]any)["after"] != fixed {
 		t.Fatalf("audit = %v", trail.Items)
 	}
+}
+
+// TestRetryStuckProvisioning (seed: "Use the Retry Provisioning button if it has
+// been more than a minute"): an identity whose Workspace call hangs cannot be
+// retried at once (409 identity_provisioning); after a minute without progress it
+// can, the stuck execution is stopped, and when the hung call later completes the
+// identity ends with one Workspace user, one stored credential and one "ready"
+// notification.
+func TestRetryStuckProvisioning(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	acme := e.Seed.ClientID
+	admin := e.As("admin")
+	e.Stack.Directory.Hold()
+	defer e.Stack.Directory.Release()
+	id := submit(t, e, e.Seed.Platforms["googleAds"], "managed")["id"].(string)
+	ar := admin.Post("/v1/clients/"+acme+"/access-requests/"+id+"/approve", nil)
+	identityID, _ := ar.Map(t)["identityId"].(string)
+	if ar.Status != 200 || identityID == "" {
+		t.Fatalf("approve: %d %s", ar.Status, ar.Body)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.Stack.Directory.Held() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the provisioning never called Workspace")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ipath := "/v1/clients/" + acme + "/identities/" + identityID
+	if st := stepStatuses(t, admin.Get(ipath).Map(t)); st["create_workspace_user"] != "running" {
+		t.Fatalf("steps while Workspace hangs: %v", st)
+	}
+	r := admin.Post(ipath+"/retry-provisioning", nil)
+	if r.Status != 409 || r.Problem(t).Code != "identity_provisioning" {
+		t.Fatalf("retry within the minute: %d %s", r.Status, r.Body)
+	}
+	later := time.Now().Add(time.Minute + time.Second)
+	e.Stack.SetClock(func() time.Time { return later })
+	r = admin.Post(ipath+"/retry-provisioning", nil)
+	if r.Status != 202 {
+		t.Fatalf("retry after a minute: %d %s", r.Status, r.Body)
+	}
+	if got := r.Map(t); got["status"] != "provisioning" || got["provisioning"].(map[string]any)["attempt"] != float64(2) {
+		t.Fatalf("after the retry: %v", got)
+	}
+	e.Stack.Directory.Release()
+	drain(t, e)
+	idn := admin.Get(ipath).Map(t)
+	if idn["status"] != "active" || idn["credentialStatus"] != "stored" || idn["provisioning"].(map[string]any)["attempt"] != float64(2) {
+		t.Fatalf("after the hung call completed: %v", idn)
+	}
+	var users []string
+	for _, u := range e.Stack.Directory.Users() {
+		if strings.Contains(u, strings.ReplaceAll(identityID, "_", "-")) {
+			users = append(users, u)
+		}
+	}
+	if len(users) != 1 {
+		t.Fatalf("Workspace users of the identity: %v", users)
+	}
+	var stopped int
+	for _, ex := range e.Stack.StepFunctions.Executions(e.Stack.MachineARN("ProvisioningStateMachine")) {
+		if ex.Status == "ABORTED" {
+			stopped++
+		}
+	}
+	if stopped != 1 {
+		t.Errorf("%d provisioning executions stopped, want the stuck one; logs: %s", stopped, grepLogs(e, "stuck"))
+	}
+	if got := kinds(t, e, "clientUser"); got != "access_request.approved,access_request.provisioned" {
+		t.Fatalf("requester notifications = %s", got)
+	}
+	if c := admin.Post(ipath+"/credentials/reveal", nil); c.Status != 200 {
+		t.Fatalf("reveal: %d %s", c.Status, c.Body)
+	} else if u, _ := e.Stack.Directory.User(c.Map(t)["username"].(string)); u["password"] != c.Map(t)["password"] {
+		t.Fatal("the stored credential is not the Workspace user's password")
+	}
+}
+
+// grepLogs returns the stack's log lines that contain s.
+func grepLogs(e *testenv.Env, s string) string {
+	var out []string
+	for _, l := range strings.Split(e.Logs.String(), "\n") {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

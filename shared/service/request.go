@@ -371,9 +371,19 @@ func newClientIdentity(r ah.AccessRequest, actor string, now time.Time) ah.Clien
 	return i
 }
 
-// RetryProvisioning starts a new attempt for a failed identity at the step that
-// failed: that step and the ones after it become pending again, earlier ones stay
-// done. The execution name carries the new attempt number.
+// StuckAfter is how long an identity's provisioning may go without progress before
+// Retry Provisioning may replace its attempt (the seed: "Use the Retry Provisioning
+// button if it has been more than a minute").
+const StuckAfter = time.Minute
+
+// RetryProvisioning starts a new attempt for a failed identity, or for one whose
+// provisioning has not moved for StuckAfter, at the step that failed or stalled:
+// that step and the ones after it become pending again, earlier ones stay done.
+// The execution name carries the new attempt number. A stalled attempt is fenced
+// off in the same write (its later step writes find a newer attempt and change
+// nothing) and its execution is stopped; the steps are idempotent, so one that was
+// mid-call when stopped cannot duplicate the Workspace user, the credential or the
+// requester's notification.
 func (s *Service) RetryProvisioning(ctx context.Context, p ah.Principal, clientID, identityID string) (ah.ClientIdentity, error) {
 	if err := clientScope(p, clientID); err != nil {
 		return ah.ClientIdentity{}, err
@@ -382,11 +392,18 @@ func (s *Service) RetryProvisioning(ctx context.Context, p ah.Principal, clientI
 	if err != nil {
 		return i, err
 	}
-	if i.Status != ah.IdentityFailed {
-		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityProvisioning, Current: i,
-			Message: fmt.Sprintf("only a failed identity can be retried; this one is %s", i.Status)}
+	now := s.clock.Now()
+	stuck := i.Status == ah.IdentityProvisioning && now.Sub(i.UpdatedAt) >= StuckAfter
+	if i.Status != ah.IdentityFailed && !stuck {
+		msg := fmt.Sprintf("only a failed identity, or one whose provisioning has not moved for a minute, can be retried; this one is %s", i.Status)
+		if i.Status == ah.IdentityProvisioning {
+			msg = fmt.Sprintf("this identity's provisioning last moved at %s; retry it if nothing has moved by %s",
+				i.UpdatedAt.Format(time.RFC3339), i.UpdatedAt.Add(StuckAfter).Format(time.RFC3339))
+		}
+		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityProvisioning, Current: i, Message: msg}
 	}
-	prev := i.Version
+	retry := ah.ProvisioningRetry{PrevVersion: i.Version, Stuck: stuck, PrevAttempt: i.Provisioning.Attempt, PrevUpdatedAt: i.UpdatedAt,
+		Now: now, Actor: p.MemberID}
 	resume := ""
 	for k, st := range i.Provisioning.Steps {
 		if resume == "" && (st.Status == ah.StepFailed || st.Status == ah.StepPending || st.Status == ah.StepRunning) {
@@ -401,10 +418,20 @@ func (s *Service) RetryProvisioning(ctx context.Context, p ah.Principal, clientI
 	}
 	i.Status = ah.IdentityProvisioning
 	i.Provisioning.Attempt++
-	now := s.clock.Now()
-	stampChange(&i.Meta, p.MemberID, "identity.retry", now)
-	if err := s.store.RetryProvisioning(ctx, i, prev, now, p.MemberID); err != nil {
+	action := "identity.retry"
+	if stuck {
+		action = "identity.retry_stuck"
+	}
+	stampChange(&i.Meta, p.MemberID, action, now)
+	retry.Identity = i
+	if err := s.store.RetryProvisioning(ctx, retry); err != nil {
 		return ah.ClientIdentity{}, err
+	}
+	if stuck {
+		if err := s.workflows.Stop(ctx, ah.WorkflowProvisioning, i.ID, retry.PrevAttempt); err != nil {
+			// Fenced off already: the old execution can change nothing; it ends on its own.
+			s.log.WarnContext(ctx, "stop a stuck provisioning", "identityId", i.ID, "attempt", retry.PrevAttempt, "error", err.Error())
+		}
 	}
 	in := ah.StepInput{AgencyID: p.AgencyID, ClientID: clientID, IdentityID: i.ID, RequestID: i.RequestID,
 		Attempt: i.Provisioning.Attempt, Managed: i.IdentityType == ah.IdentityManaged, ResumeFrom: resume}

@@ -168,7 +168,8 @@ func (s *Store) ActivateIdentity(_ context.Context, agencyID, clientID, identity
 	i, iok := cd.identities[identityID]
 	r, rok := cd.requests[requestID]
 	_, pok := cd.platforms[platformID]
-	if !iok || i.Provisioning.Attempt != attempt || i.Status != ah.IdentityProvisioning || !rok || r.Status != ah.RequestApproved || !pok {
+	awaiting := requestID == ""
+	if !iok || i.Provisioning.Attempt != attempt || i.Status != ah.IdentityProvisioning || (!awaiting && (!rok || r.Status != ah.RequestApproved)) || !pok {
 		if iok && i.Status == ah.IdentityActive && i.Provisioning.Attempt == attempt {
 			return nil
 		}
@@ -180,13 +181,47 @@ func (s *Store) ActivateIdentity(_ context.Context, agencyID, clientID, identity
 	i.Provisioning.Steps[idx].Attempts++
 	bump(&i.Meta, provisioningActor, "identity.activate", now)
 	cd.identities[identityID] = i
-	r.Status = ah.RequestProvisioned
-	r.History = append(r.History, ah.RequestEvent{At: now, By: provisioningActor, Action: "provisioned", Status: ah.RequestProvisioned})
-	bump(&r.Meta, provisioningActor, "identity.activate", now)
-	cd.requests[requestID] = r
 	cp := cd.platforms[platformID]
-	cp.ProvisioningStatus = ah.ProvisioningProvisioned
+	cp.ProvisioningStatus = ah.ProvisioningAwaitingCredential
+	if !awaiting {
+		r.Status = ah.RequestProvisioned
+		r.History = append(r.History, ah.RequestEvent{At: now, By: provisioningActor, Action: "provisioned", Status: ah.RequestProvisioned})
+		bump(&r.Meta, provisioningActor, "identity.activate", now)
+		cd.requests[requestID] = r
+		cp.ProvisioningStatus = ah.ProvisioningProvisioned
+	}
 	cd.platforms[platformID] = cp
+	return nil
+}
+
+// ProvideCredential records a standard identity's first credential and makes the
+// requests waiting on it provisioned.
+func (s *Store) ProvideCredential(_ context.Context, c ah.CredentialProvided) error {
+	if err := s.enter("ProvideCredential"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	i := c.Identity
+	cd := s.client(i.AgencyID, i.ClientID)
+	if cd == nil {
+		return errStale
+	}
+	if cur, ok := cd.identities[i.ID]; !ok || cur.Version != c.PrevVersion {
+		return errStale
+	}
+	for _, r := range c.Requests {
+		if cur, ok := cd.requests[r.ID]; !ok || cur.Version != r.Version-1 || cur.Status != ah.RequestApproved {
+			return errStale
+		}
+	}
+	cd.identities[i.ID] = clone(i)
+	for _, r := range c.Requests {
+		cd.requests[r.ID] = clone(r)
+	}
+	if cp, ok := cd.platforms[i.PlatformID]; ok {
+		cp.ProvisioningStatus = ah.ProvisioningProvisioned
+		cd.platforms[i.PlatformID] = cp
+	}
 	return nil
 }
 

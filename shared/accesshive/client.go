@@ -103,6 +103,9 @@ const (
 	ProvisioningInProgress  = "provisioning"
 	ProvisioningProvisioned = "provisioned"
 	ProvisioningFailed      = "failed"
+	// ProvisioningAwaitingCredential: the platform's standard identity is set up
+	// and waits for an admin to supply its credential.
+	ProvisioningAwaitingCredential = "awaiting_credential"
 )
 
 // ClientFacts are the stored facts a client's status is computed from. Every write

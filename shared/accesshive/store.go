@@ -231,6 +231,20 @@ type ProvisioningRetry struct {
 	Actor         string
 }
 
+// CredentialProvided is an admin supplying a standard identity's credential: the
+// identity as it is to be written (at PrevVersion), and the approved requests that
+// waited on it, each as it is to be written (provisioned, its version one more
+// than the stored one's). At most MaxWaitingRequests requests go in one write.
+type CredentialProvided struct {
+	Identity    ClientIdentity
+	PrevVersion int
+	Requests    []AccessRequest
+}
+
+// MaxWaitingRequests is how many waiting requests one credential write moves (a
+// transaction holds at most 100 items).
+const MaxWaitingRequests = 90
+
 // ErrStaleAttempt reports a provisioning write from an attempt that is no longer
 // current (a retry started meanwhile) or for an identity no longer provisioning.
 var ErrStaleAttempt = Conflict(CodeVersionConflict, "the identity is not provisioning this attempt")
@@ -361,8 +375,13 @@ type ClientIdentityStore interface {
 	RetryProvisioning(ctx context.Context, r ProvisioningRetry) error
 	// UpdateStep records a step's progress (ErrStaleAttempt).
 	UpdateStep(ctx context.Context, u StepUpdate) error
-	// ActivateIdentity makes the identity active and its request provisioned.
+	// ActivateIdentity makes the identity active and its request provisioned; with
+	// no request id (a standard identity without its credential yet) the request
+	// stays approved and the platform entry shows awaiting_credential.
 	ActivateIdentity(ctx context.Context, agencyID, clientID, identityID, requestID, platformID string, attempt int, now time.Time) error
+	// ProvideCredential records a standard identity's credential and moves the
+	// approved requests waiting on it to provisioned, in one transaction.
+	ProvideCredential(ctx context.Context, c CredentialProvided) error
 	// MarkFailed records a failed step; an identity already failed stays as it is.
 	MarkFailed(ctx context.Context, agencyID, clientID, identityID, platformID string, attempt int, step, errMsg string, now time.Time) error
 }

@@ -148,11 +148,14 @@ type Derivation struct {
 const (
 	AccessGranted      = "granted"      // live grant on an active identity
 	AccessProvisioning = "provisioning" // granted; the identity is being provisioned
-	AccessFailed       = "failed"       // granted; provisioning failed
-	AccessEndedPending = "expired_not_revoked"
-	AccessIdentity     = "identity_active"   // the identity itself (row for the identity)
-	AccessManage       = "manage_identities" // team member whose role includes identity access
-	AccessView         = "view"              // team member who sees the client only
+	// AccessAwaitingCredential: granted on a standard identity whose credential
+	// an admin has not supplied yet.
+	AccessAwaitingCredential = "awaiting_credential"
+	AccessFailed             = "failed" // granted; provisioning failed
+	AccessEndedPending       = "expired_not_revoked"
+	AccessIdentity           = "identity_active"   // the identity itself (row for the identity)
+	AccessManage             = "manage_identities" // team member whose role includes identity access
+	AccessView               = "view"              // team member who sees the client only
 )
 
 // AccessCell is one cell of the effective access matrix with its derivation.

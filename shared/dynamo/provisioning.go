@@ -152,24 +152,31 @@ func (s *Store) ActivateIdentity(ctx context.Context, agencyID, clientID, identi
 		}
 		return m
 	}
-	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: scoped([]types.TransactWriteItem{
+	platformStatus := ah.ProvisioningProvisioned
+	if requestID == "" {
+		platformStatus = ah.ProvisioningAwaitingCredential
+	}
+	items := []types.TransactWriteItem{
 		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientIdentitySK(identityID)),
 			UpdateExpression:         aws.String("SET #status = :active, " + step + ".#st = :done, " + step + ".#attempts = " + step + ".#attempts + :one, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
 			ConditionExpression:      aws.String("#prov.#attempt = :attempt AND #status = :provisioning"),
 			ExpressionAttributeNames: stepNames,
 			ExpressionAttributeValues: merge(map[string]types.AttributeValue{":active": str(string(ah.IdentityActive)), ":done": str(ah.StepDone),
 				":one": num(1), ":attempt": num(attempt), ":provisioning": str(string(ah.IdentityProvisioning))})}},
-		{Update: &types.Update{TableName: &s.table, Key: key(pk, requestSK(requestID)),
+		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientPlatformSK(platformID)),
+			UpdateExpression:          aws.String("SET provisioningStatus = :p, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ExpressionAttributeValues: merge(map[string]types.AttributeValue{":p": str(platformStatus)})}},
+	}
+	if requestID != "" {
+		items = append(items, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(pk, requestSK(requestID)),
 			UpdateExpression:         aws.String("SET #status = :provisioned, GSI2PK = :gsi2, history = list_append(history, :event), version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
 			ConditionExpression:      aws.String("#status = :approved"),
 			ExpressionAttributeNames: map[string]string{"#status": "status"},
 			ExpressionAttributeValues: merge(map[string]types.AttributeValue{":provisioned": str(string(ah.RequestProvisioned)), ":approved": str(string(ah.RequestApproved)),
-				":gsi2": str(requestsGSI2PK(agencyID, clientID, string(ah.RequestProvisioned))), ":event": event, ":one": num(1)})}},
-		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientPlatformSK(platformID)),
-			UpdateExpression:          aws.String("SET provisioningStatus = :p, updatedAt = :now, updatedBy = :by, lastAction = :action"),
-			ConditionExpression:       aws.String("attribute_exists(PK)"),
-			ExpressionAttributeValues: merge(map[string]types.AttributeValue{":p": str(ah.ProvisioningProvisioned)})}},
-	})})
+				":gsi2": str(requestsGSI2PK(agencyID, clientID, string(ah.RequestProvisioned))), ":event": event, ":one": num(1)})}})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: scoped(items)})
 	if err == nil {
 		return nil
 	}
@@ -274,4 +281,40 @@ func (s *Store) RetryProvisioning(ctx context.Context, r ah.ProvisioningRetry) e
 			UpdateExpression:          aws.String("SET provisioningStatus = :p, updatedAt = :now, updatedBy = :by, lastAction = :action"),
 			ExpressionAttributeValues: stamp(map[string]types.AttributeValue{":p": str(ah.ProvisioningInProgress)})}}},
 	)
+}
+
+// ProvideCredential records a standard identity's credential and, in the same
+// transaction, moves the approved requests that waited on it to provisioned and
+// the client's platform entry to provisioned. A request or identity changed
+// meanwhile fails the whole write (version_conflict).
+func (s *Store) ProvideCredential(ctx context.Context, c ah.CredentialProvided) error {
+	const op = "dynamo.ProvideCredential"
+	if len(c.Requests) > ah.MaxWaitingRequests {
+		return ah.Internal(op, fmt.Errorf("%d waiting requests in one write; at most %d", len(c.Requests), ah.MaxWaitingRequests))
+	}
+	i := c.Identity
+	av, err := marshal(newClientIdentityItem(i))
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	changed := ah.Conflict(ah.CodeVersionConflict, "the identity or a request waiting on it changed meanwhile; read it again")
+	writes := []write{putVersioned(s.table, av, c.PrevVersion, changed)}
+	for _, r := range c.Requests {
+		rv, err := marshal(newRequestItem(r))
+		if err != nil {
+			return ah.Internal(op, err)
+		}
+		writes = append(writes, write{item: types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: rv,
+			ConditionExpression:       aws.String("version = :prev AND #status = :approved"),
+			ExpressionAttributeNames:  map[string]string{"#status": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":prev": num(r.Version - 1), ":approved": str(string(ah.RequestApproved))}}},
+			onConditionFailed: changed})
+	}
+	writes = append(writes, write{item: types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
+		Key:                       key(clientPK(i.AgencyID, i.ClientID), clientPlatformSK(i.PlatformID)),
+		UpdateExpression:          aws.String("SET provisioningStatus = :p, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(ah.ProvisioningProvisioned), ":now": str(i.UpdatedAt.Format(time.RFC3339Nano)), ":by": str(i.UpdatedBy), ":action": str(i.LastAction)}}},
+		onConditionFailed: changed})
+	return s.transact(ctx, op, nil, writes...)
 }

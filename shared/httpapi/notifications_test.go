@@ -45,6 +45,14 @@ func TestRequestNotifications(t *testing.T) {
 	e.As("admin").Post(base+"/"+a+"/approve", nil)
 	e.As("admin").Post(base+"/"+b+"/reject", map[string]any{"reason": "Not this quarter"})
 	waitExecutions(t, e)
+	if got := kinds(t, e, "clientUser"); got != "access_request.approved,access_request.rejected" {
+		t.Fatalf("requester notifications before the credential = %s", got)
+	}
+	idn := e.As("admin").Get(base + "/" + a).Map(t)["identityId"].(string)
+	if r := e.As("admin").Send("PUT", "/v1/clients/"+e.Seed.ClientID+"/identities/"+idn+"/credentials",
+		map[string]any{"username": "ops@acme-outdoor.example", "password": "Str0ng-enough-pass!"}); r.Status != 200 {
+		t.Fatalf("supply the credential: %d %s", r.Status, r.Body)
+	}
 	if got := kinds(t, e, "clientUser"); got != "access_request.approved,access_request.provisioned,access_request.rejected" {
 		t.Fatalf("requester notifications = %s", got)
 	}

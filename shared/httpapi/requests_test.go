@@ -202,8 +202,8 @@ func TestStandardRequestAndReviews(t *testing.T) {
 		}
 		waitExecutions(t, e)
 		got := user.Get(base + "/" + id).Map(t)
-		if got["status"] != "provisioned" {
-			t.Fatalf("status %v", got["status"])
+		if got["status"] != "approved" {
+			t.Fatalf("status %v, want approved until the credential is supplied (TestStandardIdentityWaitsForItsCredential)", got["status"])
 		}
 		idn := admin.Get("/v1/clients/" + acme + "/identities/" + got["identityId"].(string)).Map(t)
 		st := stepStatuses(t, idn)

@@ -203,6 +203,13 @@ func (s *Server) routeTable() []route {
 			r, err := svc.CancelRequest(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("requestId"))
 			return reply{status: http.StatusOK, body: r, version: r.Version}, err
 		}},
+		{"clients.requests.credentials.reveal", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/credentials/reveal", clientUsers, "reveal the credential of your own access", func(c *call) (reply, error) {
+			if err := emptyOrObject(c); err != nil {
+				return reply{}, err
+			}
+			cr, err := svc.RevealMyCredential(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("requestId"))
+			return reply{status: http.StatusOK, body: cr}, err
+		}},
 		{"clients.governance.get", "GET", "/v1/clients/{clientId}/governance", staff, "read client governance", get("clientId", svc.GetGovernance)},
 		{"clients.governance.put", "PUT", "/v1/clients/{clientId}/governance", admins, "change client governance", patch("clientId", svc.PutGovernance)},
 		{"clients.effectiveAccess.get", "GET", "/v1/clients/{clientId}/effective-access", staff, "read effective access", get("clientId", svc.GetEffectiveAccess)},

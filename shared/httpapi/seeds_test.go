@@ -281,3 +281,86 @@ func grepLogs(e *testenv.Env, s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestStandardIdentityWaitsForItsCredential (seed: Provisioned is "The identity is
+// ready and credentials are available"): a standard request stays approved while
+// its identity has no credential (the platform shows awaiting_credential, the
+// Effective Access cell awaiting_credential); the admin's credential makes it
+// provisioned in the same write; then the requester, and only they, reveal it,
+// and the reveal is audited.
+func TestStandardIdentityWaitsForItsCredential(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	acme, meta := e.Seed.ClientID, e.Seed.Platforms["meta"]
+	base := "/v1/clients/" + acme + "/access-requests"
+	admin, user := e.As("admin"), e.As("clientUser")
+	id := submit(t, e, meta, "standard")["id"].(string)
+	if r := admin.Post(base+"/"+id+"/approve", nil); r.Status != 200 || r.Map(t)["status"] != "approved" {
+		t.Fatalf("approve: %d %s", r.Status, r.Body)
+	}
+	waitExecutions(t, e)
+	req := user.Get(base + "/" + id).Map(t)
+	idnID := req["identityId"].(string)
+	ipath := "/v1/clients/" + acme + "/identities/" + idnID
+	if req["status"] != "approved" {
+		t.Fatalf("request before the credential: %v", req["status"])
+	}
+	if idn := admin.Get(ipath).Map(t); idn["status"] != "active" || idn["credentialStatus"] != "none" {
+		t.Fatalf("identity before the credential: %v", idn)
+	}
+	platformStatus := func() any {
+		var list struct{ Items []map[string]any }
+		admin.Get("/v1/clients/" + acme + "/platforms").JSON(t, &list)
+		for _, p := range list.Items {
+			if p["platformId"] == meta {
+				return p["provisioningStatus"]
+			}
+		}
+		return nil
+	}
+	if got := platformStatus(); got != "awaiting_credential" {
+		t.Fatalf("platform before the credential: %v", got)
+	}
+	reveal := base + "/" + id + "/credentials/reveal"
+	if r := user.Post(reveal, nil); r.Status != 409 || r.Problem(t).Code != "access_not_active" {
+		t.Fatalf("reveal before the credential: %d %s", r.Status, r.Body)
+	}
+	if r := admin.Send("PUT", ipath+"/credentials", map[string]any{"username": "casey.meta@acme-outdoor.example", "password": "Str0ng-enough-pass!"}); r.Status != 200 {
+		t.Fatalf("supply the credential: %d %s", r.Status, r.Body)
+	}
+	req = user.Get(base + "/" + id).Map(t)
+	hist := req["history"].([]any)
+	last := hist[len(hist)-1].(map[string]any)
+	if req["status"] != "provisioned" || last["action"] != "provisioned" || last["byName"] != "Adam Admin" {
+		t.Fatalf("request after the credential: %v (last event %v)", req["status"], last)
+	}
+	if got := platformStatus(); got != "provisioned" {
+		t.Fatalf("platform after the credential: %v", got)
+	}
+	r := user.Post(reveal, nil)
+	if r.Status != 200 {
+		t.Fatalf("the requester reveals: %d %s", r.Status, r.Body)
+	}
+	if c := r.Map(t); c["username"] != "casey.meta@acme-outdoor.example" || c["password"] != "Str0ng-enough-pass!" {
+		t.Fatalf("revealed %v", c)
+	}
+	if idn := admin.Get(ipath).Map(t); idn["lastRevealedBy"] != e.Seed.Users["clientUser"].UserID {
+		t.Fatalf("the reveal is not recorded: %v", idn)
+	}
+	if r := e.As("manager").Post(reveal, nil); r.Status != 403 {
+		t.Fatalf("staff on the requester's route: %d %s", r.Status, r.Body)
+	}
+	if r := admin.Post("/v1/clients/"+acme+"/users", map[string]any{"email": "pat@acme-outdoor.example", "name": "Pat"}); r.Status != 201 {
+		t.Fatalf("invite: %d %s", r.Status, r.Body)
+	}
+	other := e.With(e.Token("idp|pat", "pat@acme-outdoor.example"))
+	if r := other.Post(reveal, nil); r.Status != 404 {
+		t.Fatalf("another client user reveals: %d %s", r.Status, r.Body)
+	}
+	drain(t, e)
+	var list struct{ Items []map[string]any }
+	admin.Get("/v1/clients/" + acme + "/activity?action=identity.credential.reveal_by_requester").JSON(t, &list)
+	if len(list.Items) != 1 || list.Items[0]["actorId"] != e.Seed.Users["clientUser"].UserID {
+		t.Fatalf("audit of the requester's reveal: %v", list.Items)
+	}
+}

@@ -42,6 +42,41 @@ func (s *Service) RevealCredential(ctx context.Context, p ah.Principal, clientID
 	if err != nil {
 		return ah.Credential{}, err
 	}
+	return s.reveal(ctx, p, i, "identity.credential.reveal")
+}
+
+// RevealMyCredential gives a client user the credential of the identity their own
+// live access runs on (the seed's flow ends with "access is ready" for them):
+// only for their request, only while it is provisioned, and recorded on the
+// identity like every reveal (the audit trail names them).
+func (s *Service) RevealMyCredential(ctx context.Context, p ah.Principal, clientID, requestID string) (ah.Credential, error) {
+	r, err := s.GetRequest(ctx, p, clientID, requestID)
+	if err != nil {
+		return ah.Credential{}, err
+	}
+	if r.RequesterID != p.MemberID {
+		return ah.Credential{}, ah.E(ah.KindForbidden, ah.CodeForbidden, "only the requester reveals the credential of their access")
+	}
+	if r.Status != ah.RequestProvisioned || r.IdentityID == "" {
+		return ah.Credential{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeAccessNotActive, Current: r,
+			Message: fmt.Sprintf("the request is %s; its credential can be revealed while its access is provisioned", r.Status)}
+	}
+	i, err := s.store.GetClientIdentity(ctx, r.AgencyID, r.ClientID, r.IdentityID)
+	if err != nil {
+		return ah.Credential{}, err
+	}
+	if i.Status != ah.IdentityActive {
+		return ah.Credential{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityNotActive,
+			Message: fmt.Sprintf("the identity is %s; ask your agency", i.Status)}
+	}
+	if s.vault == nil {
+		return ah.Credential{}, ah.Internal("service.credentials", fmt.Errorf("no vault configured"))
+	}
+	return s.reveal(ctx, p, i, "identity.credential.reveal_by_requester")
+}
+
+// reveal reads identity i's credential and records who revealed it.
+func (s *Service) reveal(ctx context.Context, p ah.Principal, i ah.ClientIdentity, action string) (ah.Credential, error) {
 	value, found, err := s.vault.Get(ctx, ah.CredentialSecretName(i.AgencyID, i.ClientID, i.ID))
 	if err != nil {
 		return ah.Credential{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the credential store did not answer; retry", Err: err}
@@ -60,7 +95,7 @@ func (s *Service) RevealCredential(ctx context.Context, p ah.Principal, clientID
 	now := s.clock.Now()
 	prev := i.Version
 	i.LastRevealedAt, i.LastRevealedBy = &now, p.MemberID
-	stampChange(&i.Meta, p.MemberID, "identity.credential.reveal", now)
+	stampChange(&i.Meta, p.MemberID, action, now)
 	if err := s.store.UpdateClientIdentity(ctx, i, prev); err != nil {
 		return ah.Credential{}, err
 	}
@@ -192,19 +227,51 @@ func (s *Service) ReplaceCredential(ctx context.Context, p ah.Principal, clientI
 		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the credential store did not answer; retry", Err: err}
 	}
 	status := ah.CredentialStored
-	if i.CredentialStatus == ah.CredentialStored || i.CredentialStatus == ah.CredentialRotated {
+	if hasCredential(i) {
 		status = ah.CredentialRotated
 	}
-	return s.recordCredentialChange(ctx, p, i, status, "identity.credential.replace")
-}
-
-func (s *Service) recordCredentialChange(ctx context.Context, p ah.Principal, i ah.ClientIdentity, status ah.CredentialStatus, action string) (ah.ClientIdentity, error) {
+	// The requests that waited for this credential become provisioned with it, in
+	// the same write.
+	waiting, err := s.waitingRequests(ctx, i)
+	if err != nil {
+		return ah.ClientIdentity{}, err
+	}
 	now := s.clock.Now()
 	prev := i.Version
 	i.CredentialStatus, i.CredentialChangedAt = status, &now
-	stampChange(&i.Meta, p.MemberID, action, now)
-	if err := s.store.UpdateClientIdentity(ctx, i, prev); err != nil {
+	stampChange(&i.Meta, p.MemberID, "identity.credential.replace", now)
+	for k, r := range waiting {
+		r.Status = ah.RequestProvisioned
+		r.History = append(r.History, ah.RequestEvent{At: now, By: p.MemberID, ByName: p.Name, Action: "provisioned", Status: ah.RequestProvisioned})
+		stampChange(&r.Meta, p.MemberID, "access_request.provisioned", now)
+		waiting[k] = r
+	}
+	if err := s.store.ProvideCredential(ctx, ah.CredentialProvided{Identity: i, PrevVersion: prev, Requests: waiting}); err != nil {
 		return ah.ClientIdentity{}, err
 	}
+	s.count(ah.MetricRequestsProvisioned, len(waiting))
 	return i, nil
+}
+
+// waitingRequests lists the client's approved requests granted on identity i (a
+// standard identity's requests wait for its credential), at most
+// ah.MaxWaitingRequests: more move with the next credential write.
+func (s *Service) waitingRequests(ctx context.Context, i ah.ClientIdentity) ([]ah.AccessRequest, error) {
+	var out []ah.AccessRequest
+	page := ah.Page{Limit: 100}
+	for {
+		items, next, err := s.store.ListRequests(ctx, i.AgencyID, i.ClientID, ah.RequestApproved, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range items {
+			if r.IdentityID == i.ID && len(out) < ah.MaxWaitingRequests {
+				out = append(out, r)
+			}
+		}
+		if len(next) == 0 || len(out) >= ah.MaxWaitingRequests {
+			return out, nil
+		}
+		page.After = next
+	}
 }

@@ -281,6 +281,8 @@ func EffectiveAccessOf(d ah.ClientDetail, idns []ah.ClientIdentity, now time.Tim
 			if i.Status == ah.IdentityProvisioning {
 				access = ah.AccessProvisioning
 			}
+		} else if ok && i.IdentityType == ah.IdentityStandard && !hasCredential(i) {
+			access = ah.AccessAwaitingCredential
 		}
 		if g.EndsAt != nil && !g.EndsAt.After(now) {
 			access = ah.AccessEndedPending

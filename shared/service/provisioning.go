@@ -95,8 +95,14 @@ func (s *Service) storeCredential(ctx context.Context, in ah.StepInput) (ah.Step
 		func(u *ah.StepUpdate) { u.CredentialStatus = ah.CredentialStored })
 }
 
+// hasCredential reports whether the identity has a usable stored credential.
+func hasCredential(i ah.ClientIdentity) bool {
+	return i.CredentialStatus == ah.CredentialStored || i.CredentialStatus == ah.CredentialRotated
+}
+
 // activateIdentity makes the identity active and the request provisioned (one
-// transaction).
+// transaction); a standard identity still waiting for its credential leaves the
+// request approved.
 func (s *Service) activateIdentity(ctx context.Context, in ah.StepInput) (ah.StepOutput, error) {
 	idn, err := s.store.GetClientIdentity(ctx, in.AgencyID, in.ClientID, in.IdentityID)
 	if err != nil {
@@ -105,11 +111,20 @@ func (s *Service) activateIdentity(ctx context.Context, in ah.StepInput) (ah.Ste
 	if idn.Status == ah.IdentityActive && idn.Provisioning.Attempt == in.Attempt {
 		return done(ah.StepActivate), nil // a redelivered step: counted once
 	}
-	err = s.store.ActivateIdentity(ctx, in.AgencyID, in.ClientID, in.IdentityID, in.RequestID, idn.PlatformID, in.Attempt, s.clock.Now())
+	// A standard identity without its credential is set up but not ready: its
+	// request stays approved until an admin supplies the credential (the seed's
+	// Provisioned is "ready and credentials are available").
+	requestID := in.RequestID
+	if idn.IdentityType == ah.IdentityStandard && !hasCredential(idn) {
+		requestID = ""
+	}
+	err = s.store.ActivateIdentity(ctx, in.AgencyID, in.ClientID, in.IdentityID, requestID, idn.PlatformID, in.Attempt, s.clock.Now())
 	if err != nil {
 		return ah.StepOutput{}, stale(err)
 	}
-	s.count(ah.MetricRequestsProvisioned, 1)
+	if requestID != "" {
+		s.count(ah.MetricRequestsProvisioned, 1)
+	}
 	return done(ah.StepActivate), nil
 }
 

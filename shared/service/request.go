@@ -303,8 +303,13 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 	}
 	if found {
 		r.IdentityID = existing.ID
-		r.Status = ah.RequestProvisioned
-		r.History = append(r.History, ah.RequestEvent{At: r.UpdatedAt, By: p.MemberID, ByName: p.Name, Action: "provisioned", Status: ah.RequestProvisioned})
+		// Onto the client's identity at once, if it is ready (a standard identity
+		// still waiting for its credential keeps the request approved until then).
+		ready := existing.IdentityType == ah.IdentityManaged || hasCredential(existing)
+		if ready {
+			r.Status = ah.RequestProvisioned
+			r.History = append(r.History, ah.RequestEvent{At: r.UpdatedAt, By: p.MemberID, ByName: p.Name, Action: "provisioned", Status: ah.RequestProvisioned})
+		}
 		t.Request, t.LeavePending, t.Grant = r, true, grant(existing.ID)
 		if existing.Status == ah.IdentityActive {
 			t.Grant.CountOnIdentity = true
@@ -318,7 +323,9 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 			return ah.AccessRequest{}, err
 		}
 		s.count(ah.MetricRequestsApproved, 1)
-		s.count(ah.MetricRequestsProvisioned, 1) // onto the client's identity at once
+		if ready {
+			s.count(ah.MetricRequestsProvisioned, 1)
+		}
 		return r, nil
 	}
 	idn := newClientIdentity(r, p.MemberID, r.UpdatedAt)

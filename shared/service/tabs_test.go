@@ -51,6 +51,18 @@ func TestEffectiveAccessThroughTheService(t *testing.T) {
 	for _, c := range ea.Cells {
 		found[c.Kind+"/"+c.PrincipalID+"/"+c.PlatformID] = c.Access
 	}
+	if found["client_user/"+w.ids["clientUser"]+"/"+w.platforms["ads"]] != ah.AccessAwaitingCredential {
+		t.Fatalf("requester cell of a standard identity without its credential: %v", found)
+	}
+	if _, err := w.svc.ReplaceCredential(w.ctx, w.as("admin"), w.clientID, idn.ID, ah.CredentialInput{Username: "ops@acme.test", Password: "S3cret-pass-word!"}); err != nil {
+		t.Fatal(err)
+	}
+	if ea, err = w.svc.GetEffectiveAccess(w.ctx, w.as("manager"), w.clientID); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ea.Cells {
+		found[c.Kind+"/"+c.PrincipalID+"/"+c.PlatformID] = c.Access
+	}
 	if found["client_user/"+w.ids["clientUser"]+"/"+w.platforms["ads"]] != ah.AccessGranted {
 		t.Fatalf("requester cell missing: %v", found)
 	}

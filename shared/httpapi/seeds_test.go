@@ -310,7 +310,7 @@ func TestStandardIdentityWaitsForItsCredential(t *testing.T) {
 	}
 	platformStatus := func() any {
 		var list struct{ Items []map[string]any }
-		admin.Get("/v1/clients/" + acme + "/platforms").JSON(t, &list)
+		admin.Get("/v1/clients/"+acme+"/platforms").JSON(t, &list)
 		for _, p := range list.Items {
 			if p["platformId"] == meta {
 				return p["provisioningStatus"]
@@ -359,7 +359,7 @@ func TestStandardIdentityWaitsForItsCredential(t *testing.T) {
 	}
 	drain(t, e)
 	var list struct{ Items []map[string]any }
-	admin.Get("/v1/clients/" + acme + "/activity?action=identity.credential.reveal_by_requester").JSON(t, &list)
+	admin.Get("/v1/clients/"+acme+"/activity?action=identity.credential.reveal_by_requester").JSON(t, &list)
 	if len(list.Items) != 1 || list.Items[0]["actorId"] != e.Seed.Users["clientUser"].UserID {
 		t.Fatalf("audit of the requester's reveal: %v", list.Items)
 	}

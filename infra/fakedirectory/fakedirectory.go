@@ -21,6 +21,8 @@ type Directory struct {
 	// the requests waiting.
 	hold chan struct{}
 	held int
+	// orgUnits are the organizational units users may be created in.
+	orgUnits map[string]bool
 }
 
 type fault struct {
@@ -29,7 +31,18 @@ type fault struct {
 }
 
 // New returns an empty directory.
-func New() *Directory { return &Directory{users: map[string]map[string]any{}} }
+func New() *Directory {
+	return &Directory{users: map[string]map[string]any{}, orgUnits: map[string]bool{"/": true}}
+}
+
+// AddOrgUnit creates an organizational unit (and its parents).
+func (f *Directory) AddOrgUnit(path string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for p := path; p != "" && p != "/"; p = p[:strings.LastIndex(p, "/")] {
+		f.orgUnits[p] = true
+	}
+}
 
 // Fail makes the next `times` requests answer status (after earlier faults).
 func (f *Directory) Fail(status, times int) {
@@ -141,6 +154,15 @@ func (f *Directory) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		email, _ := body["primaryEmail"].(string)
 		if email == "" || body["password"] == nil {
 			writeErr(w, http.StatusBadRequest, "Invalid Input: primaryEmail and password are required")
+			return
+		}
+		ou, _ := body["orgUnitPath"].(string)
+		if ou == "" {
+			ou = "/"
+			body["orgUnitPath"] = ou
+		}
+		if !f.orgUnits[ou] {
+			writeErr(w, http.StatusBadRequest, "Invalid Input: INVALID_OU_ID")
 			return
 		}
 		key := strings.ToLower(email)

@@ -203,6 +203,18 @@ func (s *Store) ClientExists(_ context.Context, agencyID, clientID string) (bool
 	return s.client(agencyID, clientID) != nil, nil
 }
 
+// GetClient reads one client.
+func (s *Store) GetClient(ctx context.Context, agencyID, clientID string) (ah.Client, error) {
+	cs, err := s.GetClients(ctx, agencyID, []string{clientID})
+	if err != nil {
+		return ah.Client{}, err
+	}
+	if len(cs) == 0 {
+		return ah.Client{}, ah.NotFound("client")
+	}
+	return cs[0], nil
+}
+
 // GetClients reads clients by id; missing ones are absent.
 func (s *Store) GetClients(_ context.Context, agencyID string, ids []string) ([]ah.Client, error) {
 	if err := s.enter("GetClients"); err != nil {
@@ -436,4 +448,19 @@ func (s *Store) SetClientPlatformHealth(_ context.Context, agencyID, clientID, p
 func bump(m *ah.Meta, by, action string, now time.Time) {
 	m.Version++
 	m.UpdatedAt, m.UpdatedBy, m.LastAction = now, by, action
+}
+
+// SetNonCompliant records the client's count of non-compliant identities.
+func (s *Store) SetNonCompliant(_ context.Context, agencyID, clientID string, n int, now time.Time, actor string) error {
+	if err := s.enter("SetNonCompliant"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	cd := s.client(agencyID, clientID)
+	if cd == nil {
+		return ah.NotFound("client")
+	}
+	cd.client.Facts.NonCompliantIdentities = n
+	bump(&cd.client.Meta, actor, "client.compliance", now)
+	return nil
 }

@@ -150,6 +150,10 @@ func (s *Store) UpdateStep(_ context.Context, u ah.StepUpdate) error {
 	if u.CredentialStatus != "" {
 		i.CredentialStatus = u.CredentialStatus
 	}
+	if u.Profile != nil {
+		p := *u.Profile
+		i.CredentialProfile = &p
+	}
 	cd.identities[u.IdentityID] = i
 	return nil
 }

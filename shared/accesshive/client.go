@@ -118,6 +118,9 @@ type ClientFacts struct {
 	Platforms         int                       `json:"platforms"`
 	PlatformHealth    map[string]PlatformStatus `json:"platformHealth"`
 	FailedIdentities  int                       `json:"failedIdentities"`
+	// NonCompliantIdentities counts the active identities whose credential does
+	// not meet the client's security policy as last evaluated.
+	NonCompliantIdentities int `json:"nonCompliantIdentities"`
 	// AccessEnds holds the end time of each live time-bound grant (by request id);
 	// a grant past its end that is still here has expired but is not yet revoked.
 	AccessEnds map[string]time.Time `json:"accessEnds,omitempty"`
@@ -173,6 +176,9 @@ func (c Client) Attention(now time.Time) []AttentionReason {
 	var out []AttentionReason
 	if n := c.Facts.FailedIdentities; n > 0 {
 		out = append(out, AttentionReason{Reason: "failed_provisioning", Detail: "identity provisioning failed; retry it from the identity", Count: n})
+	}
+	if n := c.Facts.NonCompliantIdentities; n > 0 {
+		out = append(out, AttentionReason{Reason: "noncompliant_identities", Detail: "identities' credentials do not meet the client's security policy; rotate or replace them", Count: n})
 	}
 	if n := c.ExpiredAccess(now); n > 0 {
 		out = append(out, AttentionReason{Reason: "expired_access", Detail: "access has passed its end time but is not yet revoked; the expiry sweep revokes it, or revoke it from the request", Count: n})

@@ -95,4 +95,8 @@ type DirectoryUser struct {
 	GivenName    string
 	FamilyName   string
 	Password     string
+	// OrgUnitPath is the organizational unit the user is created in ("": root).
+	OrgUnitPath string
+	// ChangePasswordAtNextLogin makes the user choose a password at first sign-in.
+	ChangePasswordAtNextLogin bool
 }

@@ -1,5 +1,7 @@
 package accesshive
 
+import "strings"
+
 // MFAEnforcement says whether multi-factor authentication is required.
 type MFAEnforcement string
 
@@ -24,17 +26,30 @@ type PasswordRules struct {
 	MaxAgeDays int `json:"maxAgeDays"`
 }
 
+// WorkspaceSettings apply a policy to the Google Workspace users of managed
+// identities. AccessHive creates the users in the organizational unit; the
+// Workspace admin enforces 2-Step Verification and session length on that unit
+// (Workspace sets both per organizational unit, not per user).
+type WorkspaceSettings struct {
+	// OrgUnitPath is the unit users are created in; "" or "/" is the root.
+	OrgUnitPath string `json:"orgUnitPath"`
+	// ChangePasswordAtNextLogin makes a new user choose their own password at
+	// first sign-in (the credential AccessHive stored then only opens that once).
+	ChangePasswordAtNextLogin bool `json:"changePasswordAtNextLogin"`
+}
+
 // SecurityPolicy controls password requirements, session length and MFA for the
 // clients it is assigned to. Exactly one policy per agency is the default.
 type SecurityPolicy struct {
-	ID                   string         `json:"id"`
-	AgencyID             string         `json:"agencyId"`
-	Name                 string         `json:"name"`
-	Description          string         `json:"description,omitempty"`
-	Password             PasswordRules  `json:"password"`
-	SessionLengthMinutes int            `json:"sessionLengthMinutes"`
-	MFA                  MFAEnforcement `json:"mfa"`
-	IsDefault            bool           `json:"isDefault"`
+	ID                   string            `json:"id"`
+	AgencyID             string            `json:"agencyId"`
+	Name                 string            `json:"name"`
+	Description          string            `json:"description,omitempty"`
+	Password             PasswordRules     `json:"password"`
+	SessionLengthMinutes int               `json:"sessionLengthMinutes"`
+	MFA                  MFAEnforcement    `json:"mfa"`
+	Workspace            WorkspaceSettings `json:"workspace"`
+	IsDefault            bool              `json:"isDefault"`
 	Meta
 }
 
@@ -57,11 +72,12 @@ const (
 
 // NewSecurityPolicyInput creates a security policy.
 type NewSecurityPolicyInput struct {
-	Name                 string         `json:"name"`
-	Description          string         `json:"description"`
-	Password             *PasswordRules `json:"password"`
-	SessionLengthMinutes int            `json:"sessionLengthMinutes"`
-	MFA                  MFAEnforcement `json:"mfa"`
+	Name                 string             `json:"name"`
+	Description          string             `json:"description"`
+	Password             *PasswordRules     `json:"password"`
+	SessionLengthMinutes int                `json:"sessionLengthMinutes"`
+	MFA                  MFAEnforcement     `json:"mfa"`
+	Workspace            *WorkspaceSettings `json:"workspace"`
 }
 
 // Validate checks the input.
@@ -76,6 +92,9 @@ func (in NewSecurityPolicyInput) Validate() error {
 	}
 	checkSession(&v, in.SessionLengthMinutes)
 	checkMFA(&v, in.MFA)
+	if in.Workspace != nil {
+		checkWorkspace(&v, *in.Workspace)
+	}
 	return v.Err()
 }
 
@@ -83,12 +102,13 @@ func (in NewSecurityPolicyInput) Validate() error {
 // to true makes this the agency default (the previous default stops being one);
 // false is refused: choose another default instead.
 type SecurityPolicyPatch struct {
-	Name                 *string         `json:"name"`
-	Description          *string         `json:"description"`
-	Password             *PasswordRules  `json:"password"`
-	SessionLengthMinutes *int            `json:"sessionLengthMinutes"`
-	MFA                  *MFAEnforcement `json:"mfa"`
-	IsDefault            *bool           `json:"isDefault"`
+	Name                 *string            `json:"name"`
+	Description          *string            `json:"description"`
+	Password             *PasswordRules     `json:"password"`
+	SessionLengthMinutes *int               `json:"sessionLengthMinutes"`
+	MFA                  *MFAEnforcement    `json:"mfa"`
+	Workspace            *WorkspaceSettings `json:"workspace"`
+	IsDefault            *bool              `json:"isDefault"`
 }
 
 // Validate checks the patch's values.
@@ -109,10 +129,13 @@ func (p SecurityPolicyPatch) Validate() error {
 	if p.MFA != nil {
 		checkMFA(&v, *p.MFA)
 	}
+	if p.Workspace != nil {
+		checkWorkspace(&v, *p.Workspace)
+	}
 	if p.IsDefault != nil && !*p.IsDefault {
 		v.Add("isDefault", CodeDefaultPolicy, "an agency always has one default policy: make another policy the default instead")
 	}
-	if p.Name == nil && p.Description == nil && p.Password == nil && p.SessionLengthMinutes == nil && p.MFA == nil && p.IsDefault == nil {
+	if p.Name == nil && p.Description == nil && p.Password == nil && p.SessionLengthMinutes == nil && p.MFA == nil && p.Workspace == nil && p.IsDefault == nil {
 		v.Add("", FieldRequired, "the patch changes nothing: name at least one field")
 	}
 	return v.Err()
@@ -135,4 +158,10 @@ func checkMFA(v *Validation, m MFAEnforcement) {
 	case !m.Valid():
 		v.Add("mfa", FieldUnknown, "mfa must be one of off, optional, required")
 	}
+}
+
+func checkWorkspace(v *Validation, w WorkspaceSettings) {
+	ou := w.OrgUnitPath
+	v.Check(ou == "" || (strings.HasPrefix(ou, "/") && !strings.Contains(ou, "//") && len(ou) <= 400 && !strings.ContainsAny(ou, "\x00\n\r")),
+		"workspace.orgUnitPath", FieldInvalid, "workspace.orgUnitPath must be an organizational unit path such as /AccessHive/Clients")
 }

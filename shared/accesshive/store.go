@@ -211,7 +211,9 @@ type StepUpdate struct {
 	CountAttempt                   bool // a new try of the step
 	Email                          string
 	CredentialStatus               CredentialStatus
-	Now                            time.Time
+	// Profile, when set, is the profile of the credential the step set.
+	Profile *CredentialProfile
+	Now     time.Time
 }
 
 // ProvisioningRetry replaces an identity's provisioning attempt with a new one.
@@ -321,11 +323,16 @@ type ClientStore interface {
 	ListClients(ctx context.Context, agencyID string, lifecycle ClientLifecycle, page Page) ([]Client, Keys, error)
 	// ClientExists reports whether the agency has the client (a read of its key only).
 	ClientExists(ctx context.Context, agencyID, clientID string) (bool, error)
+	// GetClient reads the client item alone (one GetItem).
+	GetClient(ctx context.Context, agencyID, clientID string) (Client, error)
 	// GetClients reads clients by id (up to 100; missing ones are absent).
 	GetClients(ctx context.Context, agencyID string, ids []string) ([]Client, error)
 	// CreateClient: CodeClientNameTaken, *MissingError, *Replay.
 	CreateClient(ctx context.Context, c ClientCreation, idem *Idempotency) error
 	UpdateClient(ctx context.Context, u ClientUpdate) error
+	// SetNonCompliant records how many of the client's active identities do not
+	// meet its security policy (the client's facts; its status follows).
+	SetNonCompliant(ctx context.Context, agencyID, clientID string, n int, now time.Time, actor string) error
 	PutContact(ctx context.Context, c ClientChange, ct Contact) error
 	DeleteContact(ctx context.Context, c ClientChange, contactID string) error
 	// PutTeamMember: the member must be enabled agency staff (*MissingError).

@@ -93,7 +93,11 @@ type ClientIdentity struct {
 	// ActiveGrants counts the live grants using the identity; when the last one
 	// ends the identity is deactivated.
 	ActiveGrants int `json:"activeGrants"`
-	Provisioning struct {
+	// CredentialProfile is what is known of the current credential (length,
+	// classes, when set); Compliance is computed from it when the identity is read.
+	CredentialProfile *CredentialProfile `json:"credentialProfile,omitempty"`
+	Compliance        *Compliance        `json:"compliance,omitempty"`
+	Provisioning      struct {
 		Attempt int                `json:"attempt"`
 		Steps   []ProvisioningStep `json:"steps"`
 	} `json:"provisioning"`
@@ -137,7 +141,7 @@ func (g Governance) ETagVersion() int { return g.Version }
 
 // Derivation is one fact a cell of the effective access matrix rests on.
 type Derivation struct {
-	Source string     `json:"source"` // access_request, approval, policy, role_template, identity, team_assignment, team_group, client_owner
+	Source string     `json:"source"` // access_request, approval, policy, security_policy, role_template, identity, team_assignment, team_group, client_owner
 	ID     string     `json:"id,omitempty"`
 	By     string     `json:"by,omitempty"`
 	At     *time.Time `json:"at,omitempty"`
@@ -160,12 +164,15 @@ const (
 
 // AccessCell is one cell of the effective access matrix with its derivation.
 type AccessCell struct {
-	PlatformID  string       `json:"platformId,omitempty"` // empty: every platform of the client (team roles)
-	PrincipalID string       `json:"principalId"`
-	Kind        string       `json:"kind"` // identity, client_user, team_member
-	Access      string       `json:"access"`
-	Until       *time.Time   `json:"until,omitempty"`
-	Derivation  []Derivation `json:"derivation"`
+	PlatformID  string     `json:"platformId,omitempty"` // empty: every platform of the client (team roles)
+	PrincipalID string     `json:"principalId"`
+	Kind        string     `json:"kind"` // identity, client_user, team_member
+	Access      string     `json:"access"`
+	Until       *time.Time `json:"until,omitempty"`
+	// Compliant, on identity cells, says whether the identity's credential meets
+	// the client's security policy (absent: no credential to judge).
+	Compliant  *bool        `json:"compliant,omitempty"`
+	Derivation []Derivation `json:"derivation"`
 }
 
 // EffectiveAccess is the client's Effective Access tab: platforms × principals.

@@ -14,6 +14,8 @@ const (
 	FieldInvalid  = "invalid"
 	FieldOutRange = "out_of_range"
 	FieldUnknown  = "unknown_value"
+	// FieldPasswordPolicy: a password the security policy does not allow.
+	FieldPasswordPolicy = "password_policy"
 )
 
 // NormalizeEmail trims and lowercases an address for comparison and uniqueness.

@@ -167,6 +167,23 @@ func (s *Store) ClientExists(ctx context.Context, agencyID, clientID string) (bo
 	return out.Item != nil, nil
 }
 
+// GetClient reads the client item alone (one GetItem).
+func (s *Store) GetClient(ctx context.Context, agencyID, clientID string) (ah.Client, error) {
+	const op = "dynamo.GetClient"
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(clientPK(agencyID, clientID), clientSK)})
+	if err != nil {
+		return ah.Client{}, mapErr(op, err)
+	}
+	if out.Item == nil {
+		return ah.Client{}, ah.NotFound("client")
+	}
+	var it clientItem
+	if err := unmarshal(out.Item, &it); err != nil {
+		return ah.Client{}, ah.Internal(op, err)
+	}
+	return it.client(), nil
+}
+
 // GetClients reads clients by id in one BatchGetItem (up to 100; missing ones are
 // absent): a member's clients come from the teams on their principal.
 func (s *Store) GetClients(ctx context.Context, agencyID string, ids []string) ([]ah.Client, error) {
@@ -559,6 +576,22 @@ func (s *Store) SetClientPlatformHealth(ctx context.Context, agencyID, clientID,
 	})})
 	if err != nil {
 		return mapErr(op, err)
+	}
+	return nil
+}
+
+// SetNonCompliant records the client's count of non-compliant identities.
+func (s *Store) SetNonCompliant(ctx context.Context, agencyID, clientID string, n int, now time.Time, actor string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodbUpdate{TableName: &s.table, Key: key(clientPK(agencyID, clientID), clientSK),
+		UpdateExpression:    aws.String("SET facts.nonCompliantIdentities = :n, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+		ConditionExpression: aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": num(n), ":one": num(1), ":now": str(now.Format(time.RFC3339Nano)),
+			":by": str(actor), ":action": str("client.compliance")}})
+	if isConditionFailed(err) {
+		return ah.NotFound("client")
+	}
+	if err != nil {
+		return mapErr("dynamo.SetNonCompliant", err)
 	}
 	return nil
 }

@@ -115,6 +115,14 @@ func (s *Store) UpdateStep(ctx context.Context, u ah.StepUpdate) error {
 		expr += ", credentialStatus = :cs"
 		vals[":cs"] = str(string(u.CredentialStatus))
 	}
+	if u.Profile != nil {
+		pv, err := marshalList(*u.Profile)
+		if err != nil {
+			return ah.Internal(op, err)
+		}
+		expr += ", credentialProfile = :profile"
+		vals[":profile"] = pv
+	}
 	cond := "#prov.#attempt = :attempt AND (#status = :provisioning OR #status = :active)"
 	_, err = s.db.UpdateItem(ctx, &dynamodbUpdate{
 		TableName: &s.table, Key: key(clientPK(u.AgencyID, u.ClientID), clientIdentitySK(u.IdentityID)),

@@ -48,6 +48,7 @@ type clientIdentityItem struct {
 }
 
 func newClientIdentityItem(i ah.ClientIdentity) clientIdentityItem {
+	i.Compliance = nil // computed when read, never stored
 	return clientIdentityItem{keys: keys{PK: clientPK(i.AgencyID, i.ClientID), SK: clientIdentitySK(i.ID), Type: typeClientIdentity}, ClientIdentity: i}
 }
 

@@ -40,7 +40,8 @@ func (c *Client) EnsureUser(ctx context.Context, u ah.DirectoryUser) (created bo
 		PrimaryEmail:              u.PrimaryEmail,
 		Name:                      &admin.UserName{GivenName: u.GivenName, FamilyName: u.FamilyName},
 		Password:                  u.Password,
-		ChangePasswordAtNextLogin: false,
+		OrgUnitPath:               u.OrgUnitPath,
+		ChangePasswordAtNextLogin: u.ChangePasswordAtNextLogin,
 	}).Context(ctx).Do()
 	if isStatus(err, http.StatusConflict) {
 		return false, nil

@@ -39,7 +39,7 @@ func benchOverride(e *testenv.Env, f fixtures, live map[string]string) map[strin
 	return map[string]callFunc{
 		"clients.identities.get":      fixed("GET", c+"/identities/"+live["identity"], nil),
 		"clients.requests.get":        fixed("GET", c+"/access-requests/"+live["request"], nil),
-		"clients.credentials.replace": fixed("PUT", c+"/identities/"+live["identity"]+"/credentials", map[string]any{"username": "bench", "password": "a long bench password"}),
+		"clients.credentials.replace": fixed("PUT", c+"/identities/"+live["identity"]+"/credentials", map[string]any{"username": "bench", "password": "A-long-bench-passw0rd!"}),
 		"clients.credentials.reveal":  fixed("POST", c+"/identities/"+live["identity"]+"/credentials/reveal", nil),
 		"clients.requests.revoke": func(e *testenv.Env, f fixtures) (string, string, any) {
 			id := liveGrant(e)

@@ -86,19 +86,19 @@ func TestCredentials(t *testing.T) {
 		if r := admin.Send("PUT", standard+"/credentials", map[string]any{"username": "acme-meta", "password": "short"}); r.Status != 422 {
 			t.Fatalf("short password: %d", r.Status)
 		}
-		r := admin.Send("PUT", standard+"/credentials", map[string]any{"username": "acme-meta", "password": "correct horse battery"})
+		r := admin.Send("PUT", standard+"/credentials", map[string]any{"username": "acme-meta", "password": "Correct-horse-battery-9"})
 		if r.Status != 200 || r.Map(t)["credentialStatus"] != "stored" {
 			t.Fatalf("replace: %d %s", r.Status, r.Body)
 		}
 		c := reveal(standard)
-		if c["username"] != "acme-meta" || c["password"] != "correct horse battery" {
+		if c["username"] != "acme-meta" || c["password"] != "Correct-horse-battery-9" {
 			t.Fatalf("revealed %v", c)
 		}
-		r = admin.Send("PUT", standard+"/credentials", map[string]any{"username": "acme-meta", "password": "another long secret"})
+		r = admin.Send("PUT", standard+"/credentials", map[string]any{"username": "acme-meta", "password": "Another-long-secret-7"})
 		if r.Map(t)["credentialStatus"] != "rotated" {
 			t.Fatalf("second replace: %s", r.Body)
 		}
-		if strings.Contains(string(admin.Get(standard).Body), "another long secret") {
+		if strings.Contains(string(admin.Get(standard).Body), "Another-long-secret-7") {
 			t.Fatal("credential in an identity response")
 		}
 	})

@@ -5,6 +5,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -363,4 +364,134 @@ func TestStandardIdentityWaitsForItsCredential(t *testing.T) {
 	if len(list.Items) != 1 || list.Items[0]["actorId"] != e.Seed.Users["clientUser"].UserID {
 		t.Fatalf("audit of the requester's reveal: %v", list.Items)
 	}
+}
+
+// attention returns a client's attention reasons by name with their counts.
+func attention(t *testing.T, e *testenv.Env, clientID string) map[string]any {
+	t.Helper()
+	out := map[string]any{}
+	for _, a := range e.As("admin").Get("/v1/clients/" + clientID).Map(t)["attention"].([]any) {
+		a := a.(map[string]any)
+		out[a["reason"].(string)] = a["count"]
+	}
+	return out
+}
+
+// TestSecurityPolicyApplied (seed: "The security policy controls password
+// requirements, session length, and multi-factor authentication (MFA)
+// enforcement for this client's access"): a supplied credential the policy does
+// not allow is refused naming the rules; generated passwords have the policy's
+// length; Workspace users are created in the policy's organizational unit and
+// asked to change their password; a stricter policy flags the identities on the
+// Identities and Effective Access tabs and the client needs attention until their
+// credentials are replaced.
+func TestSecurityPolicyApplied(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	acme := e.Seed.ClientID
+	admin, owner := e.As("admin"), e.As("owner")
+	e.Stack.Directory.AddOrgUnit("/AccessHive/Acme")
+	pr := admin.Post("/v1/security-policies", map[string]any{"name": "Acme strict", "sessionLengthMinutes": 60, "mfa": "required",
+		"password":  map[string]any{"minLength": 32, "requireUppercase": true, "requireLowercase": true, "requireNumber": true, "requireSymbol": true},
+		"workspace": map[string]any{"orgUnitPath": "/AccessHive/Acme", "changePasswordAtNextLogin": true}})
+	if pr.Status != 201 {
+		t.Fatalf("create policy: %d %s", pr.Status, pr.Body)
+	}
+	policyID := pr.Map(t)["id"].(string)
+	if r := admin.Send("PATCH", "/v1/clients/"+acme, map[string]any{"securityPolicyId": policyID}); r.Status != 200 {
+		t.Fatalf("assign policy: %d %s", r.Status, r.Body)
+	}
+	base := "/v1/clients/" + acme + "/access-requests"
+	std := submit(t, e, e.Seed.Platforms["meta"], "standard")["id"].(string)
+	mgd := submit(t, e, e.Seed.Platforms["googleAds"], "managed")["id"].(string)
+	for _, id := range []string{std, mgd} {
+		if r := admin.Post(base+"/"+id+"/approve", nil); r.Status != 200 {
+			t.Fatalf("approve: %d %s", r.Status, r.Body)
+		}
+	}
+	waitExecutions(t, e)
+	stdPath := "/v1/clients/" + acme + "/identities/" + admin.Get(base + "/" + std).Map(t)["identityId"].(string)
+	mgdPath := "/v1/clients/" + acme + "/identities/" + admin.Get(base + "/" + mgd).Map(t)["identityId"].(string)
+
+	t.Run("SuppliedCredentialChecked", func(t *testing.T) {
+		r := admin.Send("PUT", stdPath+"/credentials", map[string]any{"username": "ops@acme-outdoor.example", "password": "password"})
+		p := r.Problem(t)
+		if r.Status != 422 || p.Code != "policy_violation" || len(p.Errors) != 1 || p.Errors[0].Field != "password" || p.Errors[0].Code != "password_policy" ||
+			!strings.Contains(p.Errors[0].Message, "at least 32 characters") || !strings.Contains(p.Errors[0].Message, "a symbol") || strings.Contains(p.Errors[0].Message, "lower-case") {
+			t.Fatalf("weak credential: %d %s", r.Status, r.Body)
+		}
+		if idn := admin.Get(stdPath).Map(t); idn["credentialStatus"] != "none" {
+			t.Fatalf("a refused credential was stored: %v", idn["credentialStatus"])
+		}
+		r = admin.Send("PUT", stdPath+"/credentials", map[string]any{"username": "ops@acme-outdoor.example", "password": "Correct-Horse-Battery-Staple-2026!"})
+		if r.Status != 200 || r.Map(t)["compliance"].(map[string]any)["compliant"] != true {
+			t.Fatalf("strong credential: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("GeneratedPasswordAndWorkspaceUser", func(t *testing.T) {
+		rv := admin.Post(mgdPath+"/credentials/reveal", nil)
+		c := rv.Map(t)
+		if rv.Status != 200 {
+			t.Fatalf("reveal: %d %s; identity %s; logs %s", rv.Status, rv.Body, admin.Get(mgdPath).Body, grepLogs(e, "error"))
+		}
+		if n := len(c["password"].(string)); n != 32 {
+			t.Fatalf("generated password of %d characters under a 32-character policy", n)
+		}
+		u, _ := e.Stack.Directory.User(c["username"].(string))
+		if u["orgUnitPath"] != "/AccessHive/Acme" || u["changePasswordAtNextLogin"] != true {
+			t.Fatalf("Workspace user: %v", u)
+		}
+		if idn := admin.Get(mgdPath).Map(t); idn["compliance"].(map[string]any)["compliant"] != true {
+			t.Fatalf("managed identity compliance: %v", idn["compliance"])
+		}
+		if a := attention(t, e, acme); a["noncompliant_identities"] != nil {
+			t.Fatalf("attention while compliant: %v", a)
+		}
+	})
+	t.Run("StricterPolicyFlags", func(t *testing.T) {
+		r := owner.Send("PATCH", "/v1/security-policies/"+policyID, map[string]any{"password": map[string]any{"minLength": 40,
+			"requireUppercase": true, "requireLowercase": true, "requireNumber": true, "requireSymbol": true}})
+		if r.Status != 200 {
+			t.Fatalf("tighten the policy: %d %s", r.Status, r.Body)
+		}
+		if a := attention(t, e, acme); a["noncompliant_identities"] != 2.0 {
+			t.Fatalf("attention after the policy changed: %v", a)
+		}
+		if c := admin.Get("/v1/clients/" + acme).Map(t); c["status"] != "needs_attention" {
+			t.Fatalf("client status %v", c["status"])
+		}
+		comp := admin.Get(stdPath).Map(t)["compliance"].(map[string]any)
+		if comp["compliant"] != false || comp["policyVersion"] != 2.0 || !strings.Contains(fmt.Sprint(comp["reasons"]), "at least 40 characters") {
+			t.Fatalf("standard identity compliance: %v", comp)
+		}
+		var ea struct{ Cells []map[string]any }
+		admin.Get("/v1/clients/"+acme+"/effective-access").JSON(t, &ea)
+		flagged := 0
+		for _, c := range ea.Cells {
+			if c["kind"] == "identity" && c["compliant"] == false && strings.Contains(fmt.Sprint(c["derivation"]), "security_policy") {
+				flagged++
+			}
+		}
+		if flagged != 2 {
+			t.Fatalf("%d identity cells flagged on Effective Access: %v", flagged, ea.Cells)
+		}
+	})
+	t.Run("NewCredentialsComply", func(t *testing.T) {
+		if r := admin.Post(mgdPath+"/credentials/rotate", nil); r.Status != 200 || r.Map(t)["compliance"].(map[string]any)["compliant"] != true {
+			t.Fatalf("rotate: %d %s", r.Status, r.Body)
+		}
+		if c := admin.Post(mgdPath+"/credentials/reveal", nil).Map(t); len(c["password"].(string)) != 40 {
+			t.Fatalf("rotated password of %d characters", len(c["password"].(string)))
+		}
+		if a := attention(t, e, acme); a["noncompliant_identities"] != 1.0 {
+			t.Fatalf("attention after the rotation: %v", a)
+		}
+		if r := admin.Send("PUT", stdPath+"/credentials", map[string]any{"username": "ops@acme-outdoor.example",
+			"password": "Correct-Horse-Battery-Staple-And-More-2026!"}); r.Status != 200 {
+			t.Fatalf("replace: %d %s", r.Status, r.Body)
+		}
+		if a := attention(t, e, acme); a["noncompliant_identities"] != nil {
+			t.Fatalf("attention after both were replaced: %v", a)
+		}
+	})
 }

@@ -272,6 +272,13 @@ func (s *Service) UpdateClient(ctx context.Context, p ah.Principal, clientID str
 		return ah.ClientView{}, missingField(err, unknownPolicy)
 	}
 	d.Client = u.Client
+	if u.PolicyChanged {
+		// The client's identities are judged against the policy it now has.
+		s.reevaluateLogged(ctx, p.AgencyID, clientID, p.MemberID)
+		if nd, err := s.store.GetClientDetail(ctx, p.AgencyID, clientID); err == nil {
+			d = nd
+		}
+	}
 	return s.detailView(d), nil
 }
 

@@ -148,7 +148,8 @@ func (s *Service) RotateCredential(ctx context.Context, p ah.Principal, clientID
 		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Err: err,
 			Message: "the password could not be rotated; the old one stays in force. Retry shortly"}
 	}
-	return s.store.GetClientIdentity(ctx, i.AgencyID, i.ClientID, i.ID)
+	s.reevaluateLogged(ctx, i.AgencyID, i.ClientID, p.MemberID)
+	return s.GetClientIdentity(ctx, p, i.ClientID, i.ID)
 }
 
 // releaseRotation frees an identity a failed rotation held (if it still holds it).
@@ -186,7 +187,11 @@ func (s *Service) rotateCredentialStep(ctx context.Context, in ah.StepInput) (ah
 	if err != nil || !found {
 		return ah.StepOutput{}, ah.Transient("the current credential could not be read: %v", err)
 	}
-	pw, err := ah.NewPassword(24)
+	pol, err := s.clientPolicy(ctx, i.AgencyID, i.ClientID)
+	if err != nil {
+		return ah.StepOutput{}, ah.Transient("read the client's security policy: %w", err)
+	}
+	pw, err := ah.NewPassword(pol.Password.GeneratedLength())
 	if err != nil {
 		return ah.StepOutput{}, err
 	}
@@ -203,6 +208,8 @@ func (s *Service) rotateCredentialStep(ctx context.Context, in ah.StepInput) (ah
 	prev := i.Version
 	i.RotationStartedAt = nil
 	i.CredentialStatus, i.CredentialChangedAt = ah.CredentialRotated, &now
+	profile := ah.ProfileOf(pw, now)
+	i.CredentialProfile = &profile
 	stampChange(&i.Meta, i.UpdatedBy, "identity.credential.rotate", now)
 	if err := s.store.UpdateClientIdentity(ctx, i, prev); err != nil {
 		return ah.StepOutput{}, err
@@ -222,6 +229,13 @@ func (s *Service) ReplaceCredential(ctx context.Context, p ah.Principal, clientI
 	if i.IdentityType != ah.IdentityStandard {
 		return ah.ClientIdentity{}, errCredential(ah.CodeNotStandard, "a managed identity's credential is generated; rotate it instead")
 	}
+	pol, err := s.clientPolicy(ctx, i.AgencyID, i.ClientID)
+	if err != nil {
+		return ah.ClientIdentity{}, err
+	}
+	if err := pol.Password.CheckPassword("password", in.Password, pol.Name, s.clock.Now()); err != nil {
+		return ah.ClientIdentity{}, err
+	}
 	body, _ := json.Marshal(standardSecret(in))
 	if err := s.vault.Put(ctx, ah.CredentialSecretName(i.AgencyID, i.ClientID, i.ID), string(body)); err != nil {
 		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the credential store did not answer; retry", Err: err}
@@ -239,6 +253,8 @@ func (s *Service) ReplaceCredential(ctx context.Context, p ah.Principal, clientI
 	now := s.clock.Now()
 	prev := i.Version
 	i.CredentialStatus, i.CredentialChangedAt = status, &now
+	profile := ah.ProfileOf(in.Password, now)
+	i.CredentialProfile = &profile
 	stampChange(&i.Meta, p.MemberID, "identity.credential.replace", now)
 	for k, r := range waiting {
 		r.Status = ah.RequestProvisioned
@@ -250,6 +266,8 @@ func (s *Service) ReplaceCredential(ctx context.Context, p ah.Principal, clientI
 		return ah.ClientIdentity{}, err
 	}
 	s.count(ah.MetricRequestsProvisioned, len(waiting))
+	s.reevaluateLogged(ctx, i.AgencyID, i.ClientID, p.MemberID)
+	judge(&i, pol, now)
 	return i, nil
 }
 

@@ -50,19 +50,19 @@ func TestCredentials(t *testing.T) {
 		if _, err := w.svc.RevealCredential(w.ctx, admin, w.clientID, standard.ID); code(err) != ah.CodeNoCredential {
 			t.Fatalf("= %v, want no_credential", err)
 		}
-		got, err := w.svc.ReplaceCredential(w.ctx, admin, w.clientID, standard.ID, ah.CredentialInput{Username: "ops@acme.test", Password: "S3cret-pass"})
+		got, err := w.svc.ReplaceCredential(w.ctx, admin, w.clientID, standard.ID, ah.CredentialInput{Username: "ops@acme.test", Password: "S3cret-pass-word!"})
 		if err != nil || got.CredentialStatus != ah.CredentialStored {
 			t.Fatalf("replace = %+v, %v", got, err)
 		}
 		c, err := w.svc.RevealCredential(w.ctx, admin, w.clientID, standard.ID)
-		if err != nil || c.Username != "ops@acme.test" || c.Password != "S3cret-pass" {
+		if err != nil || c.Username != "ops@acme.test" || c.Password != "S3cret-pass-word!" {
 			t.Fatalf("reveal = %+v, %v", c, err)
 		}
 		idn, _ := w.store.GetClientIdentity(w.ctx, w.agencyID, w.clientID, standard.ID)
 		if idn.LastRevealedBy != w.ids["admin"] || idn.LastRevealedAt == nil {
 			t.Fatalf("the reveal was not recorded: %+v", idn)
 		}
-		again, _ := w.svc.ReplaceCredential(w.ctx, admin, w.clientID, standard.ID, ah.CredentialInput{Username: "ops@acme.test", Password: "Other-pass1"})
+		again, _ := w.svc.ReplaceCredential(w.ctx, admin, w.clientID, standard.ID, ah.CredentialInput{Username: "ops@acme.test", Password: "Other-pass-word-1!"})
 		if again.CredentialStatus != ah.CredentialRotated {
 			t.Fatalf("second replace = %s, want rotated", again.CredentialStatus)
 		}

@@ -230,7 +230,17 @@ func (s *Service) GetEffectiveAccess(ctx context.Context, p ah.Principal, client
 	if err != nil {
 		return ah.EffectiveAccess{}, err
 	}
-	ea := EffectiveAccessOf(d, d.Identities, s.clock.Now())
+	now := s.clock.Now()
+	if needsJudging(d.Identities) {
+		pol, err := s.policyOf(ctx, d.Client)
+		if err != nil {
+			return ah.EffectiveAccess{}, err
+		}
+		for k := range d.Identities {
+			judge(&d.Identities[k], pol, now)
+		}
+	}
+	ea := EffectiveAccessOf(d, d.Identities, now)
 	if !p.HasIdentityAccess(clientID) {
 		ea.Cells = withoutIdentities(ea.Cells)
 	}
@@ -268,11 +278,21 @@ func EffectiveAccessOf(d ah.ClientDetail, idns []ah.ClientIdentity, now time.Tim
 			continue
 		}
 		at := i.CreatedAt
-		cells = append(cells, ah.AccessCell{PlatformID: i.PlatformID, PrincipalID: i.ID, Kind: "identity", Access: identityAccessLevel(i.Status),
+		cell := ah.AccessCell{PlatformID: i.PlatformID, PrincipalID: i.ID, Kind: "identity", Access: identityAccessLevel(i.Status),
 			Derivation: []ah.Derivation{
 				{Source: "identity", ID: i.ID, At: &at, Detail: fmt.Sprintf("%s identity, %d live grant(s)", i.IdentityType, i.ActiveGrants)},
 				{Source: "access_request", ID: i.RequestID, Detail: "the request whose approval created the identity"},
-			}})
+			}}
+		if c := i.Compliance; c != nil {
+			ok := c.Compliant
+			cell.Compliant = &ok
+			detail := fmt.Sprintf("the credential meets security policy version %d", c.PolicyVersion)
+			if !ok {
+				detail = fmt.Sprintf("the credential does not meet security policy version %d: %s", c.PolicyVersion, strings.Join(c.Reasons, "; "))
+			}
+			cell.Derivation = append(cell.Derivation, ah.Derivation{Source: "security_policy", ID: c.PolicyID, Detail: detail})
+		}
+		cells = append(cells, cell)
 	}
 	for _, g := range d.Grants {
 		access := ah.AccessGranted

@@ -12,6 +12,9 @@ func newPolicy(agencyID string, in ah.NewSecurityPolicyInput, actor string, now 
 	pol := ah.SecurityPolicy{ID: NewID("pol"), AgencyID: agencyID, Name: strings.TrimSpace(in.Name),
 		Description: strings.TrimSpace(in.Description), Password: *in.Password,
 		SessionLengthMinutes: in.SessionLengthMinutes, MFA: in.MFA}
+	if in.Workspace != nil {
+		pol.Workspace = *in.Workspace
+	}
 	stampNew(&pol.Meta, actor, "security_policy.create", now)
 	return pol
 }
@@ -50,7 +53,7 @@ func (s *Service) UpdateSecurityPolicy(ctx context.Context, p ah.Principal, poli
 	if err := checkIfMatch(ifMatch, pol.Version, pol); err != nil {
 		return ah.SecurityPolicy{}, err
 	}
-	rulesChanged := patch.Name != nil || patch.Description != nil || patch.Password != nil || patch.SessionLengthMinutes != nil || patch.MFA != nil
+	rulesChanged := patch.Name != nil || patch.Description != nil || patch.Password != nil || patch.SessionLengthMinutes != nil || patch.MFA != nil || patch.Workspace != nil
 	if rulesChanged {
 		prev := pol.Version
 		if patch.Name != nil {
@@ -68,9 +71,20 @@ func (s *Service) UpdateSecurityPolicy(ctx context.Context, p ah.Principal, poli
 		if patch.MFA != nil {
 			pol.MFA = *patch.MFA
 		}
+		if patch.Workspace != nil {
+			pol.Workspace = *patch.Workspace
+		}
 		stampChange(&pol.Meta, p.MemberID, "security_policy.update", s.clock.Now())
 		if err := s.store.UpdateSecurityPolicy(ctx, pol, prev); err != nil {
 			return ah.SecurityPolicy{}, err
+		}
+		if patch.Password != nil {
+			// The policy's clients' identities are judged again under the new rules.
+			// The change stands either way; a client missed here is recounted
+			// at its next credential change.
+			if err := s.reevaluatePolicy(ctx, p, pol); err != nil {
+				s.log.WarnContext(ctx, "re-evaluate compliance after a policy change", "policyId", pol.ID, "error", err.Error())
+			}
 		}
 	}
 	if patch.IsDefault != nil && *patch.IsDefault && !pol.IsDefault {

@@ -62,7 +62,14 @@ func (s *Service) createWorkspaceUser(ctx context.Context, in ah.StepInput) (ah.
 	if err != nil {
 		return fail(err)
 	}
-	pw, err := ah.NewPassword(24)
+	// The client's security policy as it is now: the password's length, the
+	// organizational unit (where Workspace enforces 2-Step Verification and
+	// session length) and whether the user picks a password at first sign-in.
+	pol, err := s.clientPolicy(ctx, in.AgencyID, in.ClientID)
+	if err != nil {
+		return fail(err)
+	}
+	pw, err := ah.NewPassword(pol.Password.GeneratedLength())
 	if err != nil {
 		return fail(err)
 	}
@@ -71,11 +78,13 @@ func (s *Service) createWorkspaceUser(ctx context.Context, in ah.StepInput) (ah.
 	if err != nil {
 		return fail(ah.Transient("store the credential: %w", err))
 	}
-	user := ah.DirectoryUser{PrimaryEmail: ManagedEmail(in.IdentityID, s.workspaceDomain), GivenName: "AccessHive", FamilyName: in.IdentityID, Password: pw}
+	user := ah.DirectoryUser{PrimaryEmail: ManagedEmail(in.IdentityID, s.workspaceDomain), GivenName: "AccessHive", FamilyName: in.IdentityID, Password: pw,
+		OrgUnitPath: pol.Workspace.OrgUnitPath, ChangePasswordAtNextLogin: pol.Workspace.ChangePasswordAtNextLogin}
 	if _, err := dir.EnsureUser(ctx, user); err != nil {
 		return fail(err)
 	}
-	return done(ah.StepWorkspaceUser), s.markStep(ctx, in, ah.StepWorkspaceUser, ah.StepDone, "", false, nil)
+	profile := ah.ProfileOf(pw, s.clock.Now())
+	return done(ah.StepWorkspaceUser), s.markStep(ctx, in, ah.StepWorkspaceUser, ah.StepDone, "", false, func(u *ah.StepUpdate) { u.Profile = &profile })
 }
 
 // storeCredential confirms a managed identity's stored credential; a standard

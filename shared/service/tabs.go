@@ -31,6 +31,9 @@ func (s *Service) ListClientIdentities(ctx context.Context, p ah.Principal, clie
 	if err == nil {
 		err = s.confirmClient(ctx, p, clientID, len(items) == 0 && len(page.After) == 0)
 	}
+	if err == nil {
+		err = s.judgeAll(ctx, p.AgencyID, clientID, items)
+	}
 	return items, next, err
 }
 
@@ -40,7 +43,13 @@ func (s *Service) GetClientIdentity(ctx context.Context, p ah.Principal, clientI
 	if err := identityAccess(p, clientID); err != nil {
 		return ah.ClientIdentity{}, err
 	}
-	return s.store.GetClientIdentity(ctx, p.AgencyID, clientID, identityID)
+	i, err := s.store.GetClientIdentity(ctx, p.AgencyID, clientID, identityID)
+	if err != nil {
+		return i, err
+	}
+	one := []ah.ClientIdentity{i}
+	err = s.judgeAll(ctx, p.AgencyID, clientID, one)
+	return one[0], err
 }
 
 // ListActivity lists the client's audit trail, newest first (one Query a page).

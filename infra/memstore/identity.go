@@ -252,6 +252,8 @@ func (s *Store) MarkFailed(_ context.Context, agencyID, clientID, identityID, pl
 	i.Status = ah.IdentityFailed
 	i.Provisioning.Steps[idx].Status = ah.StepFailed
 	i.Provisioning.Steps[idx].Error = errMsg
+	at := now
+	i.FailedAt, i.EscalatedAt = &at, nil
 	bump(&i.Meta, provisioningActor, "identity.fail", now)
 	cd.identities[identityID] = i
 	cd.client.Facts.FailedIdentities++
@@ -260,4 +262,50 @@ func (s *Store) MarkFailed(_ context.Context, agencyID, clientID, identityID, pl
 	cp.ProvisioningStatus = ah.ProvisioningFailed
 	cd.platforms[platformID] = cp
 	return nil
+}
+
+// DueEscalations calls fn for each failed identity not escalated that failed
+// before the given time.
+func (s *Store) DueEscalations(_ context.Context, failedBefore time.Time, fn func(ah.ClientIdentity) error) error {
+	if err := s.enter("DueEscalations"); err != nil {
+		return err
+	}
+	var due []ah.ClientIdentity
+	for _, a := range s.agencies {
+		for _, cd := range a.clients {
+			for _, i := range cd.identities {
+				if i.Status == ah.IdentityFailed && i.EscalatedAt == nil && i.FailedAt != nil && i.FailedAt.Before(failedBefore) {
+					due = append(due, clone(i))
+				}
+			}
+		}
+	}
+	s.mu.Unlock()
+	for _, i := range due {
+		if err := fn(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MarkEscalated records that a failed attempt was escalated (once).
+func (s *Store) MarkEscalated(_ context.Context, i ah.ClientIdentity, now time.Time) (bool, error) {
+	if err := s.enter("MarkEscalated"); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	cd := s.client(i.AgencyID, i.ClientID)
+	if cd == nil {
+		return false, nil
+	}
+	cur, ok := cd.identities[i.ID]
+	if !ok || cur.Status != ah.IdentityFailed || cur.Provisioning.Attempt != i.Provisioning.Attempt || cur.EscalatedAt != nil {
+		return false, nil
+	}
+	at := now
+	cur.EscalatedAt = &at
+	bump(&cur.Meta, "system:escalation", "identity.escalate", now)
+	cd.identities[i.ID] = cur
+	return true, nil
 }

@@ -37,6 +37,25 @@ type Settings struct {
 	DefaultGovernancePolicyID string `json:"defaultGovernancePolicyId"`
 	// AuditRetentionDays is how long the audit trail keeps an entry.
 	AuditRetentionDays int `json:"auditRetentionDays"`
+	// EscalationMinutes is how long a failed provisioning waits for an admin
+	// (a retry) before the client's technical contacts are told (0: the default).
+	EscalationMinutes int `json:"escalationMinutes"`
+}
+
+// Escalation limits and default, in minutes.
+const (
+	DefaultEscalationMinutes = 60
+	MinEscalationMinutes     = 5
+	MaxEscalationMinutes     = 7 * 24 * 60
+)
+
+// EscalateAfter is how long a failed provisioning waits before escalation.
+func (s Settings) EscalateAfter() time.Duration {
+	m := s.EscalationMinutes
+	if m == 0 {
+		m = DefaultEscalationMinutes
+	}
+	return time.Duration(m) * time.Minute
 }
 
 // Retention is how long the agency's audit entries are kept (the default for an
@@ -65,6 +84,7 @@ type SettingsPatch struct {
 	DefaultSecurityPolicyID    *string `json:"defaultSecurityPolicyId"`
 	DefaultGovernancePolicyID  *string `json:"defaultGovernancePolicyId"`
 	AuditRetentionDays         *int    `json:"auditRetentionDays"`
+	EscalationMinutes          *int    `json:"escalationMinutes"`
 }
 
 // Validate checks the patch's values.
@@ -87,8 +107,13 @@ func (p SettingsPatch) Validate() error {
 		v.Check(d >= MinAuditRetentionDays && d <= MaxAuditRetentionDays, "auditRetentionDays", FieldOutRange,
 			"auditRetentionDays must be between %d and %d", MinAuditRetentionDays, MaxAuditRetentionDays)
 	}
+	if p.EscalationMinutes != nil {
+		m := *p.EscalationMinutes
+		v.Check(m >= MinEscalationMinutes && m <= MaxEscalationMinutes, "escalationMinutes", FieldOutRange,
+			"escalationMinutes must be between %d and %d", MinEscalationMinutes, MaxEscalationMinutes)
+	}
 	if p.AgencyName == nil && p.AccessRequestExpiryMinutes == nil && p.DefaultSecurityPolicyID == nil && p.DefaultGovernancePolicyID == nil &&
-		p.AuditRetentionDays == nil {
+		p.AuditRetentionDays == nil && p.EscalationMinutes == nil {
 		v.Add("", FieldRequired, "the patch changes nothing: name at least one field")
 	}
 	return v.Err()

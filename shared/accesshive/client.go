@@ -446,12 +446,13 @@ const (
 	StepRevokeAccess          = "revoke_access"
 	StepSuspendWorkspaceUsers = "suspend_workspace_users"
 	StepDeleteCredentials     = "delete_credentials"
+	StepDisableClientUsers    = "disable_client_users"
 	StepArchiveClient         = "archive_client"
 )
 
 // OffboardingSteps lists the steps of offboarding.
 var OffboardingSteps = []string{StepDeactivateIdentities, StepRejectPendingRequests, StepRevokeAccess,
-	StepSuspendWorkspaceUsers, StepDeleteCredentials, StepArchiveClient}
+	StepSuspendWorkspaceUsers, StepDeleteCredentials, StepDisableClientUsers, StepArchiveClient}
 
 // Offboarding is a client's offboarding progress.
 type Offboarding struct {

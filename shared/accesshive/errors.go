@@ -39,6 +39,7 @@ const (
 	CodeValidation             = "validation_failed"
 	CodeUnauthenticated        = "unauthenticated"
 	CodeNotAMember             = "not_a_member"
+	CodeMemberDisabled         = "member_disabled"
 	CodeForbidden              = "forbidden"
 	CodeNotFound               = "not_found"
 	CodeRouteNotFound          = "route_not_found"

@@ -389,6 +389,12 @@ type ClientIdentityStore interface {
 	// ProvideCredential records a standard identity's credential and moves the
 	// approved requests waiting on it to provisioned, in one transaction.
 	ProvideCredential(ctx context.Context, c CredentialProvided) error
+	// DueEscalations calls fn for each failed identity, not yet escalated, that
+	// failed before failedBefore.
+	DueEscalations(ctx context.Context, failedBefore time.Time, fn func(ClientIdentity) error) error
+	// MarkEscalated records that an identity's failure was escalated; false when
+	// it was already, or the identity moved on (retried, deactivated).
+	MarkEscalated(ctx context.Context, i ClientIdentity, now time.Time) (bool, error)
 	// MarkFailed records a failed step; an identity already failed stays as it is.
 	MarkFailed(ctx context.Context, agencyID, clientID, identityID, platformID string, attempt int, step, errMsg string, now time.Time) error
 }

@@ -90,6 +90,10 @@ type ClientIdentity struct {
 	// RotationStartedAt is set while a rotation holds the identity: one rotation at a
 	// time, taken before the password changes anywhere.
 	RotationStartedAt *time.Time `json:"rotationStartedAt,omitempty"`
+	// FailedAt is when provisioning last failed; EscalatedAt when that failure,
+	// unanswered, was escalated to the client's technical contacts.
+	FailedAt    *time.Time `json:"failedAt,omitempty"`
+	EscalatedAt *time.Time `json:"escalatedAt,omitempty"`
 	// ActiveGrants counts the live grants using the identity; when the last one
 	// ends the identity is deactivated.
 	ActiveGrants int `json:"activeGrants"`

@@ -360,6 +360,40 @@ func RequestOfImage(img map[string]events.DynamoDBAttributeValue) (r ah.AccessRe
 	return it.AccessRequest, true, nil
 }
 
+// ClientOfImage decodes a stream image of a client item; ok is false for any
+// other item.
+func ClientOfImage(img map[string]events.DynamoDBAttributeValue) (c ah.Client, ok bool, err error) {
+	if t, found := img["type"]; !found || t.DataType() != events.DataTypeString || t.String() != typeClient {
+		return c, false, nil
+	}
+	av, err := streamImage(img)
+	if err != nil {
+		return c, false, err
+	}
+	var it clientItem
+	if err := unmarshal(av, &it); err != nil {
+		return c, false, fmt.Errorf("decode client image: %w", err)
+	}
+	return it.client(), true, nil
+}
+
+// ClientIdentityOfImage decodes a stream image of a client identity item; ok is
+// false for any other item.
+func ClientIdentityOfImage(img map[string]events.DynamoDBAttributeValue) (i ah.ClientIdentity, ok bool, err error) {
+	if t, found := img["type"]; !found || t.DataType() != events.DataTypeString || t.String() != typeClientIdentity {
+		return i, false, nil
+	}
+	av, err := streamImage(img)
+	if err != nil {
+		return i, false, err
+	}
+	var it clientIdentityItem
+	if err := unmarshal(av, &it); err != nil {
+		return i, false, fmt.Errorf("decode identity image: %w", err)
+	}
+	return it.ClientIdentity, true, nil
+}
+
 // streamImage converts a Lambda stream image to SDK attribute values.
 func streamImage(img map[string]events.DynamoDBAttributeValue) (map[string]types.AttributeValue, error) {
 	out := make(map[string]types.AttributeValue, len(img))

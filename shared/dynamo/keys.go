@@ -210,6 +210,9 @@ func grantEndGSI3PK(shard int) string { return "GRANTEND" + sep + itoa(shard) }
 // is still to be told its access ends soon.
 func grantNoticeGSI3PK(shard int) string { return "GRANTNOTICE" + sep + itoa(shard) }
 
+// escalateGSI3PK is the sparse index shard of a failed identity not yet escalated.
+func escalateGSI3PK(shard int) string { return "ESCALATE" + sep + itoa(shard) }
+
 // timedGSI3SK orders a time-keyed GSI3 entry by its time, then names its item.
 func timedGSI3SK(at time.Time, agencyID, clientID, requestID string) string {
 	return sortableTime(at) + sep + agencyID + sep + clientID + sep + requestID

@@ -219,11 +219,13 @@ func (s *Store) MarkFailed(ctx context.Context, agencyID, clientID, identityID, 
 	}
 	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: scoped([]types.TransactWriteItem{
 		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientIdentitySK(identityID)),
-			UpdateExpression:         aws.String("SET #status = :failed, " + sp + ".#st = :failedStep, " + sp + ".#err = :err, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+			UpdateExpression: aws.String("SET #status = :failed, " + sp + ".#st = :failedStep, " + sp + ".#err = :err, failedAt = :now, GSI3PK = :g3pk, GSI3SK = :g3sk, " +
+				"version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action REMOVE escalatedAt"),
 			ConditionExpression:      aws.String("#prov.#attempt = :attempt AND #status = :provisioning"),
 			ExpressionAttributeNames: stepNames,
 			ExpressionAttributeValues: with(map[string]types.AttributeValue{":failed": str(string(ah.IdentityFailed)), ":failedStep": str(ah.StepFailed),
-				":err": str(errMsg), ":attempt": num(attempt), ":provisioning": str(string(ah.IdentityProvisioning))})}},
+				":err": str(errMsg), ":attempt": num(attempt), ":provisioning": str(string(ah.IdentityProvisioning)),
+				":g3pk": str(escalateGSI3PK(shardOf(identityID, sweepShards))), ":g3sk": str(timedGSI3SK(now, agencyID, clientID, identityID))})}},
 		{Update: &types.Update{TableName: &s.table, Key: key(pk, clientSK),
 			UpdateExpression:          aws.String("SET facts.failedIdentities = facts.failedIdentities + :one, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
 			ConditionExpression:       aws.String("attribute_exists(PK)"),
@@ -325,4 +327,29 @@ func (s *Store) ProvideCredential(ctx context.Context, c ah.CredentialProvided) 
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(ah.ProvisioningProvisioned), ":now": str(i.UpdatedAt.Format(time.RFC3339Nano)), ":by": str(i.UpdatedBy), ":action": str(i.LastAction)}}},
 		onConditionFailed: changed})
 	return s.transact(ctx, op, nil, writes...)
+}
+
+// DueEscalations calls fn for every failed identity not yet escalated that failed
+// before failedBefore (the sparse GSI3: only failed identities are in it).
+func (s *Store) DueEscalations(ctx context.Context, failedBefore time.Time, fn func(ah.ClientIdentity) error) error {
+	return eachDue(ctx, s, "dynamo.DueEscalations", escalateGSI3PK, failedBefore, func(it clientIdentityItem) error { return fn(it.ClientIdentity) })
+}
+
+// MarkEscalated records the escalation of an identity's failed attempt and takes
+// it out of the escalation index, once: an identity retried, deactivated or
+// escalated meanwhile is left alone (false).
+func (s *Store) MarkEscalated(ctx context.Context, i ah.ClientIdentity, now time.Time) (bool, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodbUpdate{TableName: &s.table, Key: key(clientPK(i.AgencyID, i.ClientID), clientIdentitySK(i.ID)),
+		UpdateExpression:         aws.String("SET escalatedAt = :now, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action REMOVE GSI3PK, GSI3SK"),
+		ConditionExpression:      aws.String("#status = :failed AND #prov.#attempt = :attempt AND attribute_not_exists(escalatedAt)"),
+		ExpressionAttributeNames: map[string]string{"#status": "status", "#prov": "provisioning", "#attempt": "attempt"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": str(now.Format(time.RFC3339Nano)), ":one": num(1), ":by": str("system:escalation"),
+			":action": str("identity.escalate"), ":failed": str(string(ah.IdentityFailed)), ":attempt": num(i.Provisioning.Attempt)}})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, mapErr("dynamo.MarkEscalated", err)
+	}
+	return true, nil
 }

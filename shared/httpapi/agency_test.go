@@ -100,7 +100,7 @@ func TestMembers(t *testing.T) {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 		r := e.As("member").Get("/v1/me")
-		if r.Status != 403 || r.Problem(t).Code != "not_a_member" {
+		if r.Status != 403 || r.Problem(t).Code != "member_disabled" {
 			t.Fatalf("disabled member: %d %s", r.Status, r.Body)
 		}
 		if r := admin.Patch("/v1/members/"+id, map[string]any{"status": "active"}); r.Status != 200 || r.Map(t)["status"] != "active" {

@@ -168,8 +168,9 @@ func TestSweepReadsOnlyExpired(t *testing.T) {
 			queries++
 		}
 	}
-	// One per shard of each sparse partition: pending requests, grant ends, end notices.
-	if queries != 12 {
-		t.Fatalf("%d Queries, want one per shard of each of the three partitions (12)", queries)
+	// One per shard of each sparse partition: pending requests, grant ends, end
+	// notices, failed provisionings to escalate.
+	if queries != 16 {
+		t.Fatalf("%d Queries, want one per shard of each of the four partitions (16)", queries)
 	}
 }

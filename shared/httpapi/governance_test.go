@@ -332,6 +332,12 @@ func TestTimeBoundAccess(t *testing.T) {
 		if i := identity(); i["status"] != "deactivated" || i["activeGrants"] != 0.0 {
 			t.Fatalf("identity = %v", i)
 		}
+		// The client's contacts hear that access expired (issue 15, item 4).
+		for name, kinds := range contactNotices(t, e, e.Seed.ClientID) {
+			if !strings.Contains(kinds, "client.access_expired") {
+				t.Errorf("contact %s was not told the access expired: %s", name, kinds)
+			}
+		}
 		var revoked struct{ Items []map[string]any }
 		e.As("owner").Get(base+"?status=revoked").JSON(t, &revoked)
 		if len(revoked.Items) != 1 || revoked.Items[0]["id"] != id {

@@ -6,12 +6,15 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/accesshive/accesshive/infra/authn"
 	"github.com/accesshive/accesshive/infra/testenv"
+	ah "github.com/accesshive/accesshive/shared/accesshive"
+	"github.com/accesshive/accesshive/shared/dynamo"
 )
 
 // staffMember invites a member of agency staff as the owner and signs them in.
@@ -494,4 +497,133 @@ func TestSecurityPolicyApplied(t *testing.T) {
 			t.Fatalf("attention after both were replaced: %v", a)
 		}
 	})
+}
+
+// contactNotices drains the stream and returns, per contact name, the kinds of the
+// notifications stored for the client's contacts (contacts are not members: their
+// notices are read from the table).
+func contactNotices(t *testing.T, e *testenv.Env, clientID string) map[string]string {
+	t.Helper()
+	drain(t, e)
+	var c struct{ Contacts []map[string]any }
+	e.As("owner").Get("/v1/clients/"+clientID).JSON(t, &c)
+	store := dynamo.NewStore(e.Stack.DB, e.Stack.Tables["Table"])
+	out := map[string]string{}
+	for _, ct := range c.Contacts {
+		items, _, err := store.ListNotifications(context.Background(), e.Seed.AgencyID, "contact:"+ct["id"].(string), ah.Page{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, n := range items {
+			if n.EmailStatus != ah.EmailSent {
+				t.Errorf("notice %s to %s: email %s", n.ID, ct["name"], n.EmailStatus)
+			}
+			kinds = append(kinds, n.Kind)
+		}
+		sort.Strings(kinds)
+		out[ct["name"].(string)] = strings.Join(kinds, ",")
+	}
+	return out
+}
+
+// TestContactsHearWhatConcernsTheClient (seed: "These contacts receive
+// notifications and are used for escalation"): both contacts hear when the client
+// needs attention (a failed provisioning, a platform not operational); a failure
+// nobody retried within the agency's escalation time goes to the technical
+// contact, once.
+func TestContactsHearWhatConcernsTheClient(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	acme := e.Seed.ClientID
+	admin := e.As("admin")
+	if r := e.As("owner").Patch("/v1/settings", map[string]any{"escalationMinutes": 30}); r.Status != 200 || r.Map(t)["escalationMinutes"] != 30.0 {
+		t.Fatalf("settings: %d %s", r.Status, r.Body)
+	}
+	e.Stack.Directory.Fail(403, 1)
+	id := submit(t, e, e.Seed.Platforms["googleAds"], "managed")["id"].(string)
+	if r := admin.Post("/v1/clients/"+acme+"/access-requests/"+id+"/approve", nil); r.Status != 200 {
+		t.Fatalf("approve: %d %s", r.Status, r.Body)
+	}
+	waitExecutions(t, e)
+	got := contactNotices(t, e, acme)
+	for _, name := range []string{"Tara Tech", "Ben Business"} {
+		if got[name] != "client.needs_attention" {
+			t.Fatalf("%s after the failed provisioning: %q (all: %v)", name, got[name], got)
+		}
+	}
+	if r := admin.Patch("/v1/platforms/"+e.Seed.Platforms["meta"], map[string]any{"status": "degraded"}); r.Status != 200 {
+		t.Fatalf("platform: %d %s", r.Status, r.Body)
+	}
+	if got := contactNotices(t, e, acme); got["Ben Business"] != "client.needs_attention,client.needs_attention" {
+		t.Fatalf("after a platform degraded: %v", got)
+	}
+	failedAt := time.Now()
+	if s := sweepJSON(t, e, failedAt.Add(29*time.Minute)); s["escalated"] != 0.0 {
+		t.Fatalf("escalated before the agency's 30 minutes: %v", s)
+	}
+	if s := sweepJSON(t, e, failedAt.Add(31*time.Minute)); s["escalated"] != 1.0 {
+		t.Fatalf("sweep after 31 minutes: %v", s)
+	}
+	if s := sweepJSON(t, e, failedAt.Add(40*time.Minute)); s["escalated"] != 0.0 {
+		t.Fatalf("escalated twice: %v", s)
+	}
+	got = contactNotices(t, e, acme)
+	if !strings.Contains(got["Tara Tech"], "client.provisioning_escalated") || strings.Contains(got["Ben Business"], "escalated") {
+		t.Fatalf("escalation went to %v, want the technical contact alone", got)
+	}
+	if n := strings.Count(got["Tara Tech"], "escalated"); n != 1 {
+		t.Fatalf("%d escalations", n)
+	}
+}
+
+// TestOffboardingDisablesClientUsers (issue 15, item 9): offboarding disables the
+// client's users (403 member_disabled) and tells them and the contacts that it
+// started and finished.
+func TestOffboardingDisablesClientUsers(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	acme := e.Seed.ClientID
+	user := e.As("clientUser")
+	if r := user.Get("/v1/me"); r.Status != 200 {
+		t.Fatalf("before: %d", r.Status)
+	}
+	if r := e.As("admin").Post("/v1/clients/"+acme+"/offboarding", map[string]any{"confirmName": "Acme Outdoor"}); r.Status != 202 {
+		t.Fatalf("offboard: %d %s", r.Status, r.Body)
+	}
+	waitExecutions(t, e)
+	c := e.As("admin").Get("/v1/clients/" + acme).Map(t)
+	if c["lifecycle"] != "archived" {
+		t.Fatalf("client after offboarding: %v", c["offboarding"])
+	}
+	steps := map[string]string{}
+	for _, st := range c["offboarding"].(map[string]any)["steps"].([]any) {
+		st := st.(map[string]any)
+		steps[st["name"].(string)] = st["status"].(string)
+	}
+	if steps["disable_client_users"] != "done" {
+		t.Fatalf("steps: %v", steps)
+	}
+	e.Stack.SetClock(func() time.Time { return time.Now().Add(10 * time.Second) }) // past the API's principal cache
+	if r := user.Get("/v1/me"); r.Status != 403 || r.Problem(t).Code != "member_disabled" {
+		t.Fatalf("the client user after offboarding: %d %s", r.Status, r.Body)
+	}
+	for name, kinds := range contactNotices(t, e, acme) {
+		if kinds != "client.offboarding_finished,client.offboarding_started" {
+			t.Errorf("contact %s heard %q", name, kinds)
+		}
+	}
+	store := dynamo.NewStore(e.Stack.DB, e.Stack.Tables["Table"])
+	items, _, err := store.ListNotifications(context.Background(), e.Seed.AgencyID, e.Seed.Users["clientUser"].UserID, ah.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, n := range items {
+		kinds = append(kinds, n.Kind)
+	}
+	sort.Strings(kinds)
+	if got := strings.Join(kinds, ","); got != "client.offboarding_finished,client.offboarding_started" {
+		t.Fatalf("the client user heard %q", got)
+	}
 }

@@ -91,6 +91,9 @@ func (s *Service) UpdateSettings(ctx context.Context, p ah.Principal, patch ah.S
 	if patch.AuditRetentionDays != nil {
 		a.Settings.AuditRetentionDays = *patch.AuditRetentionDays
 	}
+	if patch.EscalationMinutes != nil {
+		a.Settings.EscalationMinutes = *patch.EscalationMinutes
+	}
 	if id := patch.DefaultSecurityPolicyID; id != nil && *id != a.Settings.DefaultSecurityPolicyID {
 		newDef, err := s.store.GetSecurityPolicy(ctx, p.AgencyID, *id)
 		if ah.KindOf(err) == ah.KindNotFound {

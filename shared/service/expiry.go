@@ -20,6 +20,9 @@ type SweepResult struct {
 	GrantsRead  int `json:"grantsRead"`
 	AccessEnded int `json:"accessEnded"`
 	NoticesSent int `json:"noticesSent"`
+	// Failed provisionings no admin retried within the agency's escalation time,
+	// escalated to the client's technical contacts.
+	Escalated int `json:"escalated"`
 }
 
 // ExpireRequests expires every pending request whose expiry is before now, then
@@ -54,5 +57,41 @@ func (s *Service) ExpireRequests(ctx context.Context, now time.Time) (SweepResul
 	if err != nil {
 		return res, fmt.Errorf("expire requests: %w", err)
 	}
-	return res, s.endAccess(ctx, now, &res)
+	if err := s.endAccess(ctx, now, &res); err != nil {
+		return res, err
+	}
+	return res, s.escalate(ctx, now, &res)
+}
+
+// escalate marks the failed provisionings that waited their agency's escalation
+// time without a retry; the notifications function tells the client's technical
+// contacts (once: the mark takes the identity out of the index). Reads only the
+// sparse index of failed identities past the shortest escalation time.
+func (s *Service) escalate(ctx context.Context, now time.Time, res *SweepResult) error {
+	settings := map[string]ah.Settings{}
+	err := s.store.DueEscalations(ctx, now.Add(-ah.MinEscalationMinutes*time.Minute), func(i ah.ClientIdentity) error {
+		st, ok := settings[i.AgencyID]
+		if !ok {
+			a, err := s.store.GetAgency(ctx, i.AgencyID)
+			if err != nil {
+				return fmt.Errorf("escalate %s: %w", i.ID, err)
+			}
+			st, settings[i.AgencyID] = a.Settings, a.Settings
+		}
+		if i.FailedAt == nil || now.Sub(*i.FailedAt) < st.EscalateAfter() {
+			return nil
+		}
+		marked, err := s.store.MarkEscalated(ctx, i, now)
+		if err != nil {
+			return fmt.Errorf("escalate %s: %w", i.ID, err)
+		}
+		if marked {
+			res.Escalated++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("escalate: %w", err)
+	}
+	return nil
 }

@@ -129,6 +129,13 @@ func (s *Service) NotifyRequestChange(ctx context.Context, old, cur *ah.AccessRe
 			}
 		}
 	}
+	if old != nil && old.Status != ah.RequestRevoked && cur.Status == ah.RequestRevoked && lastAction(cur) == "access_ended" {
+		n := clientNotice{kind: "access_expired", id: cur.ID, title: "Access expired",
+			body: fmt.Sprintf("Access granted by request %s (for %s) reached its end time and was revoked.", cur.ID, cur.RequesterName)}
+		if err := s.notifyClient(ctx, cur.AgencyID, cur.ClientID, cur.UpdatedAt, []clientNotice{n}); err != nil {
+			failed = append(failed, err)
+		}
+	}
 	return errors.Join(failed...)
 }
 
@@ -159,4 +166,122 @@ func (s *Service) deliver(ctx context.Context, to ah.Member, n ah.Notification) 
 		return fmt.Errorf("email %s about %s: %w", to.ID, n.ID, mailErr)
 	}
 	return nil
+}
+
+// Client notices: what a client's contacts and client users hear (the seed:
+// "These contacts receive notifications and are used for escalation"). Contacts
+// are not members: their notices are stored like members' (under "contact:" and
+// the contact's id), so a redelivered change sends no email twice, and emailed.
+
+// clientNotice is one notification a client's change calls for.
+type clientNotice struct {
+	kind, title, body string
+	id                string // distinguishes repeated notices of one kind ("" for once-only ones)
+	technical         bool   // to technical contacts only
+	clientUsers       bool   // also to the client's users
+}
+
+// contactMember is a contact as a notification's recipient.
+func contactMember(agencyID string, c ah.Contact) ah.Member {
+	return ah.Member{ID: "contact:" + c.ID, AgencyID: agencyID, Email: c.Email, Name: c.Name}
+}
+
+// clientNotices are the notifications a client's change from old (nil: new) to
+// cur calls for: the client newly needs attention, its offboarding started, its
+// offboarding finished.
+func clientNotices(old, cur *ah.Client) []clientNotice {
+	var out []clientNotice
+	if cur.Offboarding != nil && cur.Offboarding.Attempt == 1 && cur.Offboarding.Status == "running" && (old == nil || old.Offboarding == nil) {
+		out = append(out, clientNotice{kind: "offboarding_started", title: cur.Name + " is being offboarded", clientUsers: true,
+			body: fmt.Sprintf("%s is being offboarded by your agency: its identities are deactivated, pending requests rejected, access revoked, stored credentials deleted and client users' sign-ins disabled. You will hear when it is finished.", cur.Name)})
+	}
+	if old != nil && old.Lifecycle != ah.ClientArchived && cur.Lifecycle == ah.ClientArchived {
+		out = append(out, clientNotice{kind: "offboarding_finished", title: cur.Name + " was offboarded", clientUsers: true,
+			body: fmt.Sprintf("%s was offboarded: every access your agency managed for it is revoked and its client users can no longer sign in.", cur.Name)})
+	}
+	if old == nil || cur.Lifecycle != ah.ClientActive || cur.Offboarding != nil {
+		return out
+	}
+	had := map[string]bool{}
+	for _, a := range old.Attention(cur.UpdatedAt) {
+		had[a.Reason+"/"+a.PlatformID] = true
+	}
+	for _, a := range cur.Attention(cur.UpdatedAt) {
+		if had[a.Reason+"/"+a.PlatformID] {
+			continue
+		}
+		out = append(out, clientNotice{kind: "needs_attention", id: a.Reason + "-" + a.PlatformID + "-" + fmt.Sprint(cur.Version),
+			title: cur.Name + " needs attention", body: fmt.Sprintf("%s needs attention: %s. Your agency has been told as well.", cur.Name, a.Detail)})
+	}
+	return out
+}
+
+// NotifyClientChange tells a client's contacts (and for offboarding its client
+// users) what its change calls for. Like NotifyRequestChange, an email that fails
+// is recorded and returned after the rest is delivered.
+func (s *Service) NotifyClientChange(ctx context.Context, old, cur *ah.Client) error {
+	notices := clientNotices(old, cur)
+	if len(notices) == 0 {
+		return nil
+	}
+	return s.notifyClient(ctx, cur.AgencyID, cur.ID, cur.UpdatedAt, notices)
+}
+
+// NotifyIdentityChange escalates a failed provisioning nobody retried to the
+// client's technical contacts, when the expiry sweep marks it escalated.
+func (s *Service) NotifyIdentityChange(ctx context.Context, old, cur *ah.ClientIdentity) error {
+	if cur.EscalatedAt == nil || (old != nil && old.EscalatedAt != nil) {
+		return nil
+	}
+	step, reason := "", ""
+	for _, st := range cur.Provisioning.Steps {
+		if st.Status == ah.StepFailed {
+			step, reason = st.Name, st.Error
+		}
+	}
+	n := clientNotice{kind: "provisioning_escalated", id: cur.ID + "-" + fmt.Sprint(cur.Provisioning.Attempt), technical: true,
+		title: "Provisioning failed and is waiting for your agency",
+		body: fmt.Sprintf("Setting up access on a platform failed at step %s and nobody at your agency has retried it yet (identity %s): %s. Please contact your agency.", step, cur.ID, reason)}
+	return s.notifyClient(ctx, cur.AgencyID, cur.ClientID, *cur.EscalatedAt, []clientNotice{n})
+}
+
+// notifyClient delivers client notices to the client's contacts and users.
+func (s *Service) notifyClient(ctx context.Context, agencyID, clientID string, at time.Time, notices []clientNotice) error {
+	d, err := s.store.GetClientDetail(ctx, agencyID, clientID)
+	if err != nil {
+		return err
+	}
+	var users []ah.Member
+	for _, n := range notices {
+		if n.clientUsers {
+			if users, err = s.clientUsers(ctx, agencyID, clientID); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	var failed []error
+	for _, n := range notices {
+		var to []ah.Member
+		for _, c := range d.Contacts {
+			if !n.technical || c.Kind == ah.ContactTechnical {
+				to = append(to, contactMember(agencyID, c))
+			}
+		}
+		if n.clientUsers {
+			to = append(to, users...)
+		}
+		for _, m := range to {
+			id := "ntf_" + clientID + "-" + n.kind
+			if n.id != "" {
+				id += "-" + n.id
+			}
+			note := ah.Notification{ID: id + "-" + m.ID, AgencyID: agencyID, MemberID: m.ID, Kind: "client." + n.kind, Title: n.title,
+				Body: n.body, ClientID: clientID, CreatedAt: at}
+			if err := s.deliver(ctx, m, note); err != nil {
+				failed = append(failed, err)
+			}
+		}
+	}
+	return errors.Join(failed...)
 }

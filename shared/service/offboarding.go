@@ -112,10 +112,19 @@ func (s *Service) confirmOffboarding(ctx context.Context, p ah.Principal, client
 		attempt = c.Offboarding.Attempt + 1
 		steps = c.Offboarding.Steps
 	}
-	if steps == nil {
-		for _, name := range ah.OffboardingSteps {
-			steps = append(steps, ah.ProvisioningStep{Name: name, Status: ah.StepPending})
+	// The steps of this version of offboarding, each as the last attempt left it
+	// (an attempt recorded before a step was added gets it, pending).
+	prevSteps := map[string]ah.ProvisioningStep{}
+	for _, st := range steps {
+		prevSteps[st.Name] = st
+	}
+	steps = nil
+	for _, name := range ah.OffboardingSteps {
+		st, ok := prevSteps[name]
+		if !ok {
+			st = ah.ProvisioningStep{Name: name, Status: ah.StepPending}
 		}
+		steps = append(steps, st)
 	}
 	for i := range steps {
 		if steps[i].Status != ah.StepDone {
@@ -359,6 +368,43 @@ func (s *Service) deleteCredentials(ctx context.Context, in ah.StepInput) error 
 		}
 	}
 	return nil
+}
+
+// disableClientUsers disables the client's users: their sign-ins answer 403
+// member_disabled from then on (within the principal cache's lifetime). They and
+// the client's contacts hear of the offboarding from the notifications function.
+func (s *Service) disableClientUsers(ctx context.Context, in ah.StepInput) error {
+	users, err := s.clientUsers(ctx, in.AgencyID, in.ClientID)
+	if err != nil {
+		return err
+	}
+	for _, m := range users {
+		if m.Status == ah.MemberDisabled {
+			continue
+		}
+		prev := m.Version
+		m.Status = ah.MemberDisabled
+		stampChange(&m.Meta, offboardingActor, "member.disable", s.clock.Now())
+		if err := s.store.UpdateMember(ctx, m, prev, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clientUsers lists a client's client users.
+func (s *Service) clientUsers(ctx context.Context, agencyID, clientID string) ([]ah.Member, error) {
+	all, err := allPages(func(pg ah.Page) ([]ah.Member, ah.Keys, error) { return s.store.ListMembers(ctx, agencyID, pg) })
+	if err != nil {
+		return nil, err
+	}
+	var out []ah.Member
+	for _, m := range all {
+		if m.Role == ah.RoleClientUser && m.ClientID == clientID {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // archiveClient has no work of its own: the archive is written with the step's

@@ -35,7 +35,8 @@ func (s *Service) ResolvePrincipal(ctx context.Context, c Claims) (ah.Principal,
 		return ah.Principal{}, err
 	}
 	if m.Status == ah.MemberDisabled {
-		return ah.Principal{}, &ah.Error{Kind: ah.KindForbidden, Code: ah.CodeNotAMember, Message: "your membership is disabled"}
+		return ah.Principal{}, &ah.Error{Kind: ah.KindForbidden, Code: ah.CodeMemberDisabled,
+			Message: "your membership is disabled (by an admin, or when your client was offboarded); ask your agency"}
 	}
 	p := ah.Principal{AgencyID: m.AgencyID, MemberID: m.ID, Subject: m.Subject, Email: m.Email, Name: m.Name, Role: m.Role, ClientID: m.ClientID, Teams: m.Teams}
 	s.principals.put(c.Subject, p)
@@ -83,9 +84,10 @@ func (s *Service) memberFor(ctx context.Context, c Claims) (ah.Member, error) {
 
 // principalCache remembers resolved principals for a short time.
 type principalCache struct {
-	ttl time.Duration
-	mu  sync.Mutex
-	m   map[string]cachedPrincipal
+	ttl   time.Duration
+	mu    sync.Mutex
+	m     map[string]cachedPrincipal
+	clock Clock
 }
 
 type cachedPrincipal struct {
@@ -93,8 +95,8 @@ type cachedPrincipal struct {
 	expires time.Time
 }
 
-func newPrincipalCache(ttl time.Duration) *principalCache {
-	return &principalCache{ttl: ttl, m: map[string]cachedPrincipal{}}
+func newPrincipalCache(ttl time.Duration, clock Clock) *principalCache {
+	return &principalCache{ttl: ttl, m: map[string]cachedPrincipal{}, clock: clock}
 }
 
 func (c *principalCache) get(subject string) (ah.Principal, bool) {
@@ -104,7 +106,7 @@ func (c *principalCache) get(subject string) (ah.Principal, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[subject]
-	if !ok || time.Now().After(e.expires) {
+	if !ok || c.clock.Now().After(e.expires) {
 		delete(c.m, subject)
 		return ah.Principal{}, false
 	}
@@ -120,7 +122,7 @@ func (c *principalCache) put(subject string, p ah.Principal) {
 	if len(c.m) > 10000 { // bound memory in a long-lived container
 		c.m = map[string]cachedPrincipal{}
 	}
-	c.m[subject] = cachedPrincipal{p: p, expires: time.Now().Add(c.ttl)}
+	c.m[subject] = cachedPrincipal{p: p, expires: c.clock.Now().Add(c.ttl)}
 }
 
 // forget drops a cached principal so a change made through this instance applies at

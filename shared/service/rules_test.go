@@ -134,7 +134,7 @@ func TestMemberRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := w.svc.ResolvePrincipal(w.ctx, claims("member", w.emails["member"]))
-		if code(err) != ah.CodeNotAMember {
+		if code(err) != ah.CodeMemberDisabled {
 			t.Fatalf("disabled member signs in: %v", err)
 		}
 	})

@@ -89,7 +89,7 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL), workflows: o.Workflows, mail: o.Mail,
+	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL, o.Clock), workflows: o.Workflows, mail: o.Mail,
 		vault: o.Vault, audit: o.Audit, workspace: o.Workspace, workspaceDomain: o.WorkspaceDomain, log: o.Logger, metrics: o.Metrics}
 }
 

@@ -23,6 +23,7 @@ func (s *Service) steps() map[string]Step {
 		ah.StepRevokeAccess:           s.offboardingStep(ah.StepRevokeAccess, s.revokeAccess),
 		ah.StepSuspendWorkspaceUsers:  s.offboardingStep(ah.StepSuspendWorkspaceUsers, s.suspendWorkspaceUsers),
 		ah.StepDeleteCredentials:      s.offboardingStep(ah.StepDeleteCredentials, s.deleteCredentials),
+		ah.StepDisableClientUsers:     s.offboardingStep(ah.StepDisableClientUsers, s.disableClientUsers),
 		ah.StepArchiveClient:          s.offboardingStep(ah.StepArchiveClient, s.archiveClient),
 		ah.StepMarkOffboardingFailed:  s.markOffboardingFailed,
 		ah.StepRotateCredential:       s.rotateCredentialStep,

@@ -25,6 +25,8 @@ import (
 // Notifier is what the handler asks of the service.
 type Notifier interface {
 	NotifyRequestChange(ctx context.Context, old, cur *ah.AccessRequest) error
+	NotifyClientChange(ctx context.Context, old, cur *ah.Client) error
+	NotifyIdentityChange(ctx context.Context, old, cur *ah.ClientIdentity) error
 }
 
 // Handler delivers the notifications of a batch of changes.
@@ -65,7 +67,7 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 		}
 		var changes []events.DynamoDBEventRecord
 		for _, r := range recs {
-			if _, isRequest, _ := dynamo.RequestOfImage(r.Change.NewImage); isRequest && r.EventName != "REMOVE" {
+			if notifiable(r.Change.NewImage) && r.EventName != "REMOVE" {
 				changes = append(changes, r)
 			}
 		}
@@ -90,20 +92,74 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
 	for _, rec := range ev.Records {
-		cur, ok, err := dynamo.RequestOfImage(rec.Change.NewImage)
-		if err != nil || !ok {
-			return resp, fmt.Errorf("stream record %s (sequence number %s) is not an access request change: %v", rec.EventID, rec.Change.SequenceNumber, err)
+		notify, err := h.change(rec)
+		if err != nil {
+			return resp, fmt.Errorf("stream record %s (sequence number %s): %w", rec.EventID, rec.Change.SequenceNumber, err)
 		}
-		var old *ah.AccessRequest
-		if prev, ok, err := dynamo.RequestOfImage(rec.Change.OldImage); err != nil {
-			return resp, fmt.Errorf("stream record %s: %w", rec.EventID, err)
-		} else if ok {
-			old = &prev
-		}
-		if err := h.Service.NotifyRequestChange(ctx, old, &cur); err != nil {
+		if err := notify(ctx); err != nil {
 			resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: rec.Change.SequenceNumber}}
 			return resp, nil
 		}
 	}
 	return resp, nil
+}
+
+// notifiable reports whether an image is of an item whose changes notify someone
+// (what the template's filter passes).
+func notifiable(img map[string]events.DynamoDBAttributeValue) bool {
+	t, ok := img["type"]
+	if !ok || t.DataType() != events.DataTypeString {
+		return false
+	}
+	switch t.String() {
+	case "access_request", "client", "client_identity":
+		return true
+	}
+	return false
+}
+
+// change decodes a record into the notification it calls for: an access
+// request's (requester, reviewers, contacts), a client's (contacts, client users)
+// or a client identity's (escalation to technical contacts).
+func (h *Handler) change(rec events.DynamoDBEventRecord) (func(context.Context) error, error) {
+	img, oldImg := rec.Change.NewImage, rec.Change.OldImage
+	if cur, ok, err := dynamo.RequestOfImage(img); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		old, _, err := dynamo.RequestOfImage(oldImg)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error { return h.Service.NotifyRequestChange(ctx, ptrIf(old, len(oldImg) > 0), &cur) }, nil
+	}
+	if cur, ok, err := dynamo.ClientOfImage(img); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		old, _, err := dynamo.ClientOfImage(oldImg)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error { return h.Service.NotifyClientChange(ctx, ptrIf(old, len(oldImg) > 0), &cur) }, nil
+	}
+	if cur, ok, err := dynamo.ClientIdentityOfImage(img); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		old, _, err := dynamo.ClientIdentityOfImage(oldImg)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error { return h.Service.NotifyIdentityChange(ctx, ptrIf(old, len(oldImg) > 0), &cur) }, nil
+	}
+	return nil, fmt.Errorf("not an access request, client or identity change")
+}
+
+// ptrIf is &v when present, nil otherwise.
+func ptrIf[T any](v T, present bool) *T {
+	if !present {
+		return nil
+	}
+	return &v
 }

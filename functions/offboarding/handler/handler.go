@@ -30,5 +30,5 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 		Workflows: &stepfn.Workflows{Client: sfn.NewFromConfig(f.AWS),
 			Machines: map[string]string{ah.WorkflowProvisioning: vars["PROVISIONING_STATE_MACHINE_ARN"]}}})
 	return svc.StepHandler(ah.StepDeactivateIdentities, ah.StepRejectPendingRequests, ah.StepRevokeAccess,
-		ah.StepDeleteCredentials, ah.StepArchiveClient, ah.StepMarkOffboardingFailed), nil
+		ah.StepDeleteCredentials, ah.StepDisableClientUsers, ah.StepArchiveClient, ah.StepMarkOffboardingFailed), nil
 }

@@ -241,7 +241,7 @@ func (s *Service) NotifyIdentityChange(ctx context.Context, old, cur *ah.ClientI
 	}
 	n := clientNotice{kind: "provisioning_escalated", id: cur.ID + "-" + fmt.Sprint(cur.Provisioning.Attempt), technical: true,
 		title: "Provisioning failed and is waiting for your agency",
-		body: fmt.Sprintf("Setting up access on a platform failed at step %s and nobody at your agency has retried it yet (identity %s): %s. Please contact your agency.", step, cur.ID, reason)}
+		body:  fmt.Sprintf("Setting up access on a platform failed at step %s and nobody at your agency has retried it yet (identity %s): %s. Please contact your agency.", step, cur.ID, reason)}
 	return s.notifyClient(ctx, cur.AgencyID, cur.ClientID, *cur.EscalatedAt, []clientNotice{n})
 }
 

@@ -131,7 +131,9 @@ func (h *Handler) change(rec events.DynamoDBEventRecord) (func(context.Context) 
 		if err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context) error { return h.Service.NotifyRequestChange(ctx, ptrIf(old, len(oldImg) > 0), &cur) }, nil
+		return func(ctx context.Context) error {
+			return h.Service.NotifyRequestChange(ctx, ptrIf(old, len(oldImg) > 0), &cur)
+		}, nil
 	}
 	if cur, ok, err := dynamo.ClientOfImage(img); err != nil || ok {
 		if err != nil {
@@ -141,7 +143,9 @@ func (h *Handler) change(rec events.DynamoDBEventRecord) (func(context.Context) 
 		if err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context) error { return h.Service.NotifyClientChange(ctx, ptrIf(old, len(oldImg) > 0), &cur) }, nil
+		return func(ctx context.Context) error {
+			return h.Service.NotifyClientChange(ctx, ptrIf(old, len(oldImg) > 0), &cur)
+		}, nil
 	}
 	if cur, ok, err := dynamo.ClientIdentityOfImage(img); err != nil || ok {
 		if err != nil {
@@ -151,7 +155,9 @@ func (h *Handler) change(rec events.DynamoDBEventRecord) (func(context.Context) 
 		if err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context) error { return h.Service.NotifyIdentityChange(ctx, ptrIf(old, len(oldImg) > 0), &cur) }, nil
+		return func(ctx context.Context) error {
+			return h.Service.NotifyIdentityChange(ctx, ptrIf(old, len(oldImg) > 0), &cur)
+		}, nil
 	}
 	return nil, fmt.Errorf("not an access request, client or identity change")
 }

@@ -238,7 +238,8 @@ func (d *Directory) EnsureUser(_ context.Context, u ah.DirectoryUser) (bool, err
 		return false, err
 	}
 	k := strings.ToLower(u.PrimaryEmail)
-	if _, ok := d.users[k]; ok {
+	if cur, ok := d.users[k]; ok {
+		cur.Password, cur.Suspended = u.Password, false
 		return false, nil
 	}
 	d.users[k] = &DirUser{Password: u.Password}

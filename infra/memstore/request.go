@@ -377,6 +377,10 @@ func (s *Store) EndGrant(_ context.Context, e ah.GrantEnd) error {
 			i.ActiveGrants = max(e.IdentityGrants-1, 0)
 			if e.Deactivate {
 				i.Status = ah.IdentityDeactivated
+				if e.Deprovision != nil {
+					d := *e.Deprovision
+					i.Deprovisioning = &d
+				}
 			}
 			bump(&i.Meta, r.UpdatedBy, r.LastAction, r.UpdatedAt)
 			cd.identities[id] = i

@@ -20,7 +20,9 @@ type Workflows interface {
 
 // Directory is the Google Workspace users AccessHive manages.
 type Directory interface {
-	// EnsureUser creates the user; one that exists already (a retried step) is success.
+	// EnsureUser creates the user; one that exists already (a retried step, or a
+	// user suspended when its identity's last grant ended) is made active with
+	// the given password.
 	EnsureUser(ctx context.Context, u DirectoryUser) (created bool, err error)
 	SetPassword(ctx context.Context, email, password string) error
 	// Suspend suspends the user; a missing user is success.

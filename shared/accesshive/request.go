@@ -59,8 +59,12 @@ var ProvisioningSteps = []string{StepPrepare, StepWorkspaceUser, StepStoreSecret
 // rotation's one step.
 const (
 	StepMarkProvisioningFailed = "mark_provisioning_failed"
-	StepMarkOffboardingFailed  = "mark_offboarding_failed"
-	StepRotateCredential       = "rotate_credential"
+	// Deprovisioning (the provisioning machine's other branch): a managed
+	// identity's last grant ended.
+	StepDeprovisionWorkspaceUser = "deprovision_workspace_user"
+	StepMarkDeprovisioningFailed = "mark_deprovisioning_failed"
+	StepMarkOffboardingFailed    = "mark_offboarding_failed"
+	StepRotateCredential         = "rotate_credential"
 )
 
 // Step statuses.

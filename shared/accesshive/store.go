@@ -192,6 +192,9 @@ type GrantEnd struct {
 	// identity goes with this, its last grant.
 	IdentityGrants int
 	Deactivate     bool
+	// Deprovision, with Deactivate, records the deprovisioning the end starts (a
+	// managed identity's Workspace user is suspended).
+	Deprovision *Deprovisioning
 }
 
 // EndedGrant is a grant past its end with its agency.

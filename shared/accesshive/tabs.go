@@ -92,8 +92,11 @@ type ClientIdentity struct {
 	RotationStartedAt *time.Time `json:"rotationStartedAt,omitempty"`
 	// FailedAt is when provisioning last failed; EscalatedAt when that failure,
 	// unanswered, was escalated to the client's technical contacts.
-	FailedAt    *time.Time `json:"failedAt,omitempty"`
-	EscalatedAt *time.Time `json:"escalatedAt,omitempty"`
+	// Deprovisioning is the last suspension of the identity's Workspace user (a
+	// managed identity whose last grant ended).
+	Deprovisioning *Deprovisioning `json:"deprovisioning,omitempty"`
+	FailedAt       *time.Time      `json:"failedAt,omitempty"`
+	EscalatedAt    *time.Time      `json:"escalatedAt,omitempty"`
 	// ActiveGrants counts the live grants using the identity; when the last one
 	// ends the identity is deactivated.
 	ActiveGrants int `json:"activeGrants"`
@@ -106,6 +109,24 @@ type ClientIdentity struct {
 		Steps   []ProvisioningStep `json:"steps"`
 	} `json:"provisioning"`
 	Meta
+}
+
+// Deprovisioning statuses.
+const (
+	DeprovisioningRunning = "running"
+	DeprovisioningDone    = "done"
+	DeprovisioningFailed  = "failed"
+)
+
+// Deprovisioning is one suspension of a managed identity's Workspace user when
+// its last grant ended: the user suspended and its password replaced with one
+// nobody has seen, retried by the state machine; the next approved grant
+// provisions it again with a fresh password.
+type Deprovisioning struct {
+	Attempt   int       `json:"attempt"`
+	Status    string    `json:"status"`
+	StartedAt time.Time `json:"startedAt"`
+	Error     string    `json:"error,omitempty"`
 }
 
 // PolicyAssignment assigns a governance policy to a client (scope "client") or to

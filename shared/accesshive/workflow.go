@@ -15,6 +15,9 @@ const (
 	WorkflowProvisioning = "provision"
 	WorkflowOffboarding  = "offboard"
 	WorkflowRotation     = "rotate"
+	// WorkflowDeprovisioning runs on the provisioning state machine (its
+	// deprovisioning branch), under its own execution names.
+	WorkflowDeprovisioning = "deprovision"
 )
 
 // ExecutionName is the deterministic name of one attempt of a workflow on one

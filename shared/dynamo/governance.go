@@ -276,6 +276,14 @@ func (s *Store) EndGrant(ctx context.Context, e ah.GrantEnd) error {
 			upd += ", #status = :deactivated"
 			vals[":deactivated"], vals[":active"] = str(string(ah.IdentityDeactivated)), str(string(ah.IdentityActive))
 			names["#status"] = "status"
+			if e.Deprovision != nil {
+				dv, err := marshalList(*e.Deprovision)
+				if err != nil {
+					return ah.Internal(op, err)
+				}
+				upd += ", deprovisioning = :dep"
+				vals[":dep"] = dv
+			}
 		}
 		cond := "(activeGrants = :n OR (attribute_not_exists(activeGrants) AND :n = :zero))"
 		vals[":zero"] = num(0)

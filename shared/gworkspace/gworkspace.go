@@ -44,7 +44,11 @@ func (c *Client) EnsureUser(ctx context.Context, u ah.DirectoryUser) (created bo
 		ChangePasswordAtNextLogin: u.ChangePasswordAtNextLogin,
 	}).Context(ctx).Do()
 	if isStatus(err, http.StatusConflict) {
-		return false, nil
+		// It exists: a retried step, or a user deprovisioned when its identity's
+		// last grant ended. Either way it ends active with this password.
+		_, err = c.users.Update(u.PrimaryEmail, &admin.User{Suspended: false, Password: u.Password, OrgUnitPath: u.OrgUnitPath,
+			ChangePasswordAtNextLogin: u.ChangePasswordAtNextLogin, ForceSendFields: []string{"Suspended"}}).Context(ctx).Do()
+		return false, classify("reactivate user "+u.PrimaryEmail, err)
 	}
 	return err == nil, classify("create user "+u.PrimaryEmail, err)
 }

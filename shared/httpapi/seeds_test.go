@@ -627,3 +627,104 @@ func TestOffboardingDisablesClientUsers(t *testing.T) {
 		t.Fatalf("the client user heard %q", got)
 	}
 }
+
+// TestEndedAccessEndsAtTheTarget (issue 15, item 10): when a managed identity's
+// last grant ends, its Workspace user is suspended and its password replaced with
+// one nobody saw (through the provisioning machine's deprovisioning branch); an
+// approval meanwhile waits (409); the next approval provisions the user again,
+// unsuspended, with a fresh password that the vault and Workspace agree on.
+func TestEndedAccessEndsAtTheTarget(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	acme, ads := e.Seed.ClientID, e.Seed.Platforms["googleAds"]
+	base := "/v1/clients/" + acme + "/access-requests"
+	admin := e.As("admin")
+	first := submit(t, e, ads, "managed")["id"].(string)
+	if r := admin.Post(base+"/"+first+"/approve", nil); r.Status != 200 {
+		t.Fatalf("approve: %d %s", r.Status, r.Body)
+	}
+	waitExecutions(t, e)
+	ipath := "/v1/clients/" + acme + "/identities/" + admin.Get(base + "/" + first).Map(t)["identityId"].(string)
+	seen := admin.Post(ipath+"/credentials/reveal", nil).Map(t)
+	email, seenPassword := seen["username"].(string), seen["password"].(string)
+
+	e.Stack.Directory.Hold()
+	if r := admin.Post(base+"/"+first+"/revoke", map[string]any{"reason": "Campaign over"}); r.Status != 200 {
+		t.Fatalf("revoke: %d %s", r.Status, r.Body)
+	}
+	second := submit(t, e, ads, "managed")["id"].(string)
+	if r := admin.Post(base+"/"+second+"/approve", nil); r.Status != 409 || r.Problem(t).Code != "identity_provisioning" {
+		t.Fatalf("approve while the user is being suspended: %d %s", r.Status, r.Body)
+	}
+	e.Stack.Directory.Release()
+	waitExecutions(t, e)
+	u, _ := e.Stack.Directory.User(email)
+	if u["suspended"] != true || u["password"] == seenPassword {
+		t.Fatalf("Workspace user after the last grant ended: suspended %v, password changed %v", u["suspended"], u["password"] != seenPassword)
+	}
+	idn := admin.Get(ipath).Map(t)
+	dep, _ := idn["deprovisioning"].(map[string]any)
+	if idn["status"] != "deactivated" || idn["credentialStatus"] != "revoked" || dep["status"] != "done" || dep["attempt"] != 1.0 {
+		t.Fatalf("identity after deprovisioning: %v", idn)
+	}
+	drain(t, e)
+	var act struct{ Items []map[string]any }
+	admin.Get("/v1/clients/" + acme + "/activity?action=identity.deprovision").JSON(t, &act)
+	if len(act.Items) != 1 {
+		t.Fatalf("audit of the deprovisioning: %v", act.Items)
+	}
+
+	r := admin.Post(base+"/"+second+"/approve", nil)
+	if r.Status != 200 || r.Map(t)["status"] != "approved" {
+		t.Fatalf("approve again: %d %s", r.Status, r.Body)
+	}
+	waitExecutions(t, e)
+	if got := admin.Get(base + "/" + second).Map(t)["status"]; got != "provisioned" {
+		t.Fatalf("the new request: %v", got)
+	}
+	idn = admin.Get(ipath).Map(t)
+	if idn["status"] != "active" || idn["credentialStatus"] != "stored" || idn["activeGrants"] != 1.0 {
+		t.Fatalf("identity provisioned again: %v", idn)
+	}
+	fresh := admin.Post(ipath+"/credentials/reveal", nil).Map(t)["password"].(string)
+	u, _ = e.Stack.Directory.User(email)
+	if u["suspended"] != false || fresh == seenPassword || u["password"] != fresh {
+		t.Fatalf("Workspace user provisioned again: suspended %v, fresh password %v, matches the vault %v", u["suspended"], fresh != seenPassword, u["password"] == fresh)
+	}
+	var users []string
+	for _, x := range e.Stack.Directory.Users() {
+		if x == strings.ToLower(email) {
+			users = append(users, x)
+		}
+	}
+	if len(users) != 1 {
+		t.Fatalf("Workspace users: %v", users)
+	}
+}
+
+// TestExpiredAccessEndsAtTheTarget: access that reaches its end time (the expiry
+// sweep, another function with its own permissions) deprovisions the managed
+// identity's Workspace user too.
+func TestExpiredAccessEndsAtTheTarget(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	base := "/v1/clients/" + e.Seed.ClientID + "/access-requests"
+	timed := policy(t, e, map[string]any{"name": "Timed", "duration": map[string]any{"maxMinutes": 240, "defaultMinutes": 60, "noticeMinutes": 15}})
+	assign(t, e, map[string]any{"policyId": timed, "scope": "client"})
+	id := submit(t, e, e.Seed.Platforms["googleAds"], "managed")["id"].(string)
+	approved := e.As("admin").Post(base+"/"+id+"/approve", nil).Map(t)
+	ends := timeField(t, approved, "accessEndsAt")
+	waitExecutions(t, e)
+	ipath := "/v1/clients/" + e.Seed.ClientID + "/identities/" + approved["identityId"].(string)
+	email := e.As("admin").Get(ipath).Map(t)["email"].(string)
+	if s := runSweepFull(t, e, ends.Add(time.Millisecond)); s.AccessEnded != 1 {
+		t.Fatalf("sweep = %+v", s)
+	}
+	waitExecutions(t, e)
+	if u, _ := e.Stack.Directory.User(email); u["suspended"] != true {
+		t.Fatalf("Workspace user after the access expired: %v; logs %s", u, grepLogs(e, "deprovision"))
+	}
+	if idn := e.As("admin").Get(ipath).Map(t); idn["deprovisioning"].(map[string]any)["status"] != "done" {
+		t.Fatalf("identity: %v", idn)
+	}
+}

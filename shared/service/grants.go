@@ -53,6 +53,7 @@ func (s *Service) endGrant(ctx context.Context, by ah.Principal, r ah.AccessRequ
 		return r, errAccessNotActive
 	}
 	e := ah.GrantEnd{PrevVersion: r.Version, PrevStatus: r.Status, Grant: g}
+	now := s.clock.Now()
 	if g.IdentityID != "" {
 		i, err := s.store.GetClientIdentity(ctx, r.AgencyID, r.ClientID, g.IdentityID)
 		if err != nil {
@@ -60,14 +61,32 @@ func (s *Service) endGrant(ctx context.Context, by ah.Principal, r ah.AccessRequ
 		}
 		e.IdentityGrants = i.ActiveGrants
 		e.Deactivate = i.Status == ah.IdentityActive && i.ActiveGrants <= 1
+		// Ended access must end where it is used: a managed identity's Workspace
+		// user is suspended with its last grant (offboarding suspends every user
+		// in its own step).
+		if e.Deactivate && i.IdentityType == ah.IdentityManaged && i.Email != "" && actor != offboardingActor && s.workflows != nil {
+			attempt := 1
+			if i.Deprovisioning != nil {
+				attempt = i.Deprovisioning.Attempt + 1
+			}
+			e.Deprovision = &ah.Deprovisioning{Attempt: attempt, Status: ah.DeprovisioningRunning, StartedAt: now}
+		}
 	}
-	now := s.clock.Now()
 	r.Status, r.Reason = ah.RequestRevoked, reason
 	r.History = append(r.History, ah.RequestEvent{At: now, By: actor, ByName: by.Name, Action: action, Status: ah.RequestRevoked, Reason: reason})
 	stampChange(&r.Meta, actor, "access_request."+action, now)
 	e.Request = r
 	if err := s.store.EndGrant(ctx, e); err != nil {
 		return ah.AccessRequest{}, err
+	}
+	if d := e.Deprovision; d != nil {
+		in := ah.StepInput{AgencyID: r.AgencyID, ClientID: r.ClientID, IdentityID: g.IdentityID, Attempt: d.Attempt, Managed: true,
+			ResumeFrom: ah.StepDeprovisionWorkspaceUser}
+		if err := s.workflows.Start(ctx, ah.WorkflowDeprovisioning, in); err != nil {
+			// The access has ended either way; the identity shows the failure.
+			s.log.ErrorContext(ctx, "start deprovisioning", "identityId", g.IdentityID, "error", err.Error())
+			s.finishDeprovisioning(ctx, in, "the deprovisioning did not start: "+err.Error())
+		}
 	}
 	return r, nil
 }

@@ -74,7 +74,17 @@ func (s *Service) createWorkspaceUser(ctx context.Context, in ah.StepInput) (ah.
 		return fail(err)
 	}
 	name := ah.CredentialSecretName(in.AgencyID, in.ClientID, in.IdentityID)
-	pw, err = s.vault.Create(ctx, name, pw, "AccessHive client-dedicated identity "+in.IdentityID)
+	idn, err := s.store.GetClientIdentity(ctx, in.AgencyID, in.ClientID, in.IdentityID)
+	if err != nil {
+		return fail(err)
+	}
+	if idn.CredentialStatus == ah.CredentialRevoked {
+		// Provisioned again after a deprovisioning: the old password was seen and
+		// is void; a fresh one (stored first, so a retry sets what is stored).
+		err = s.vault.Put(ctx, name, pw)
+	} else {
+		pw, err = s.vault.Create(ctx, name, pw, "AccessHive client-dedicated identity "+in.IdentityID)
+	}
 	if err != nil {
 		return fail(ah.Transient("store the credential: %w", err))
 	}
@@ -165,4 +175,64 @@ func (s *Service) markProvisioningFailed(ctx context.Context, in ah.StepInput) (
 	}
 	s.count(ah.MetricProvisioningFailures, 1)
 	return ah.StepOutput{Step: step, Status: ah.StepFailed}, nil
+}
+
+// deprovisionWorkspaceUser suspends a deactivated managed identity's Workspace user
+// and replaces its password with one nobody sees (never stored): the credential
+// admins and the requester revealed stops working where it is used. A step of an
+// attempt that is no longer current (the identity was granted again) does nothing.
+func (s *Service) deprovisionWorkspaceUser(ctx context.Context, in ah.StepInput) (ah.StepOutput, error) {
+	i, err := s.store.GetClientIdentity(ctx, in.AgencyID, in.ClientID, in.IdentityID)
+	if err != nil {
+		return ah.StepOutput{}, err
+	}
+	if d := i.Deprovisioning; d == nil || d.Attempt != in.Attempt || i.Status != ah.IdentityDeactivated {
+		return ah.StepOutput{Step: ah.StepDeprovisionWorkspaceUser, Status: ah.StepSkipped}, nil
+	} else if d.Status == ah.DeprovisioningDone {
+		return done(ah.StepDeprovisionWorkspaceUser), nil // a redelivered step
+	}
+	dir, err := s.directory(ctx)
+	if err != nil {
+		return ah.StepOutput{}, err
+	}
+	if err := dir.Suspend(ctx, i.Email); err != nil {
+		return ah.StepOutput{}, err
+	}
+	pw, err := ah.NewPassword(32)
+	if err != nil {
+		return ah.StepOutput{}, err
+	}
+	if err := dir.SetPassword(ctx, i.Email, pw); err != nil {
+		return ah.StepOutput{}, err
+	}
+	return done(ah.StepDeprovisionWorkspaceUser), s.finishDeprovisioning(ctx, in, "")
+}
+
+// markDeprovisioningFailed records the caught error on the identity.
+func (s *Service) markDeprovisioningFailed(ctx context.Context, in ah.StepInput) (ah.StepOutput, error) {
+	return ah.StepOutput{Step: ah.StepMarkDeprovisioningFailed, Status: ah.StepDone}, s.finishDeprovisioning(ctx, in, in.Error.String())
+}
+
+// finishDeprovisioning records a deprovisioning attempt's end on the identity: done
+// (the stored credential no longer opens anything: revoked) or failed with why.
+func (s *Service) finishDeprovisioning(ctx context.Context, in ah.StepInput, failure string) error {
+	i, err := s.store.GetClientIdentity(ctx, in.AgencyID, in.ClientID, in.IdentityID)
+	if err != nil {
+		return err
+	}
+	if i.Deprovisioning == nil || i.Deprovisioning.Attempt != in.Attempt || i.Status != ah.IdentityDeactivated {
+		return nil // granted again meanwhile: that attempt owns the identity now
+	}
+	prev := i.Version
+	d := *i.Deprovisioning
+	action := "identity.deprovision"
+	if failure != "" {
+		d.Status, d.Error, action = ah.DeprovisioningFailed, failure, "identity.deprovision_fail"
+	} else {
+		d.Status, d.Error = ah.DeprovisioningDone, ""
+		i.CredentialStatus = ah.CredentialRevoked
+	}
+	i.Deprovisioning = &d
+	stampChange(&i.Meta, "provisioning", action, s.clock.Now())
+	return s.store.UpdateClientIdentity(ctx, i, prev)
 }

@@ -301,6 +301,13 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 			RequesterID: r.RequesterID, IdentityType: r.IdentityType, RoleTemplateID: r.RoleTemplateID, Policy: r.Policy,
 			Approvals: r.Approvals, GrantedAt: r.UpdatedAt, EndsAt: r.AccessEndsAt}}
 	}
+	if found && existing.Status == ah.IdentityDeactivated && existing.Deprovisioning != nil {
+		if existing.Deprovisioning.Status == ah.DeprovisioningRunning {
+			return ah.AccessRequest{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityProvisioning, Current: existing,
+				Message: "this client's identity on the platform is being deprovisioned (its last grant ended); approve in a moment"}
+		}
+		return s.reprovision(ctx, p, r, t, approval, existing, grant(existing.ID))
+	}
 	if found {
 		r.IdentityID = existing.ID
 		// Onto the client's identity at once, if it is ready (a standard identity
@@ -341,6 +348,35 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 	// The approval stands even if the execution does not start: the identity is
 	// then failed at its first step, and Retry Provisioning starts it again.
 	_ = s.startProvisioning(ctx, in2, idn.PlatformID)
+	return r, nil
+}
+
+// reprovision grants a request on a managed identity whose Workspace user was
+// deprovisioned when its last grant ended: the identity provisions again from its
+// Workspace user (unsuspended, with a fresh password nobody has seen), and the
+// request stays approved until it is active.
+func (s *Service) reprovision(ctx context.Context, p ah.Principal, r ah.AccessRequest, t ah.RequestTransition, approval ah.Approval,
+	existing ah.ClientIdentity, g *ah.NewGrant) (ah.AccessRequest, error) {
+	r.IdentityID = existing.ID
+	t.Request, t.LeavePending, t.Grant = r, true, g
+	prev := existing.Version
+	existing.Status, existing.ActiveGrants, existing.RequestID = ah.IdentityProvisioning, 1, r.ID
+	existing.Provisioning.Attempt++
+	resume := ah.StepWorkspaceUser
+	for k, st := range existing.Provisioning.Steps {
+		if st.Name != ah.StepPrepare && st.Status != ah.StepSkipped {
+			existing.Provisioning.Steps[k].Status, existing.Provisioning.Steps[k].Error = ah.StepPending, ""
+		}
+	}
+	stampChange(&existing.Meta, p.MemberID, "identity.reprovision", r.UpdatedAt)
+	t.Grant.Reactivate, t.Grant.ReactivatePrev = &existing, prev
+	if err := s.store.TransitionRequest(ctx, t); err != nil {
+		return ah.AccessRequest{}, err
+	}
+	s.count(ah.MetricRequestsApproved, 1)
+	in := ah.StepInput{AgencyID: p.AgencyID, ClientID: r.ClientID, IdentityID: existing.ID, RequestID: r.ID, Attempt: existing.Provisioning.Attempt,
+		Managed: true, ResumeFrom: resume}
+	_ = s.startProvisioning(ctx, in, existing.PlatformID)
 	return r, nil
 }
 

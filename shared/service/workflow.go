@@ -13,20 +13,22 @@ type Step func(ctx context.Context, in ah.StepInput) (ah.StepOutput, error)
 // steps is every workflow step by name: one function each.
 func (s *Service) steps() map[string]Step {
 	return map[string]Step{
-		ah.StepPrepare:                s.prepareIdentity,
-		ah.StepWorkspaceUser:          s.createWorkspaceUser,
-		ah.StepStoreSecret:            s.storeCredential,
-		ah.StepActivate:               s.activateIdentity,
-		ah.StepMarkProvisioningFailed: s.markProvisioningFailed,
-		ah.StepDeactivateIdentities:   s.offboardingStep(ah.StepDeactivateIdentities, s.deactivateIdentities),
-		ah.StepRejectPendingRequests:  s.offboardingStep(ah.StepRejectPendingRequests, s.rejectPendingRequests),
-		ah.StepRevokeAccess:           s.offboardingStep(ah.StepRevokeAccess, s.revokeAccess),
-		ah.StepSuspendWorkspaceUsers:  s.offboardingStep(ah.StepSuspendWorkspaceUsers, s.suspendWorkspaceUsers),
-		ah.StepDeleteCredentials:      s.offboardingStep(ah.StepDeleteCredentials, s.deleteCredentials),
-		ah.StepDisableClientUsers:     s.offboardingStep(ah.StepDisableClientUsers, s.disableClientUsers),
-		ah.StepArchiveClient:          s.offboardingStep(ah.StepArchiveClient, s.archiveClient),
-		ah.StepMarkOffboardingFailed:  s.markOffboardingFailed,
-		ah.StepRotateCredential:       s.rotateCredentialStep,
+		ah.StepPrepare:                  s.prepareIdentity,
+		ah.StepWorkspaceUser:            s.createWorkspaceUser,
+		ah.StepStoreSecret:              s.storeCredential,
+		ah.StepActivate:                 s.activateIdentity,
+		ah.StepMarkProvisioningFailed:   s.markProvisioningFailed,
+		ah.StepDeprovisionWorkspaceUser: s.deprovisionWorkspaceUser,
+		ah.StepMarkDeprovisioningFailed: s.markDeprovisioningFailed,
+		ah.StepDeactivateIdentities:     s.offboardingStep(ah.StepDeactivateIdentities, s.deactivateIdentities),
+		ah.StepRejectPendingRequests:    s.offboardingStep(ah.StepRejectPendingRequests, s.rejectPendingRequests),
+		ah.StepRevokeAccess:             s.offboardingStep(ah.StepRevokeAccess, s.revokeAccess),
+		ah.StepSuspendWorkspaceUsers:    s.offboardingStep(ah.StepSuspendWorkspaceUsers, s.suspendWorkspaceUsers),
+		ah.StepDeleteCredentials:        s.offboardingStep(ah.StepDeleteCredentials, s.deleteCredentials),
+		ah.StepDisableClientUsers:       s.offboardingStep(ah.StepDisableClientUsers, s.disableClientUsers),
+		ah.StepArchiveClient:            s.offboardingStep(ah.StepArchiveClient, s.archiveClient),
+		ah.StepMarkOffboardingFailed:    s.markOffboardingFailed,
+		ah.StepRotateCredential:         s.rotateCredentialStep,
 	}
 }
 

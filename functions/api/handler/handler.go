@@ -63,9 +63,10 @@ func Server(ctx context.Context, f lambdaenv.Function) (*httpapi.Server, error) 
 		Logger:  f.Log,
 		Metrics: &metrics.EMF{W: f.Out, Stack: f.Env("METRICS_STACK")},
 		Workflows: &stepfn.Workflows{Client: sfn.NewFromConfig(f.AWS), Machines: map[string]string{
-			ah.WorkflowProvisioning: vars["PROVISIONING_STATE_MACHINE_ARN"],
-			ah.WorkflowOffboarding:  vars["OFFBOARDING_STATE_MACHINE_ARN"],
-			ah.WorkflowRotation:     vars["ROTATION_STATE_MACHINE_ARN"],
+			ah.WorkflowProvisioning:   vars["PROVISIONING_STATE_MACHINE_ARN"],
+			ah.WorkflowDeprovisioning: vars["PROVISIONING_STATE_MACHINE_ARN"],
+			ah.WorkflowOffboarding:    vars["OFFBOARDING_STATE_MACHINE_ARN"],
+			ah.WorkflowRotation:       vars["ROTATION_STATE_MACHINE_ARN"],
 		}},
 	})
 	return httpapi.New(httpapi.Options{Service: svc, Cursor: codec, Logger: f.Log}), nil

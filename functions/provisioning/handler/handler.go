@@ -28,5 +28,5 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 	svc := service.New(service.Options{Clock: service.ClockFunc(f.Now), Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
 		Vault: vault.FromEnv(secretsmanager.NewFromConfig(f.AWS), f.Env), WorkspaceDomain: f.Env("WORKSPACE_DOMAIN"),
 		Metrics: &metrics.EMF{W: f.Out, Stack: f.Env("METRICS_STACK")}})
-	return svc.StepHandler(ah.StepPrepare, ah.StepStoreSecret, ah.StepActivate, ah.StepMarkProvisioningFailed), nil
+	return svc.StepHandler(ah.StepPrepare, ah.StepStoreSecret, ah.StepActivate, ah.StepMarkProvisioningFailed, ah.StepMarkDeprovisioningFailed), nil
 }

@@ -46,5 +46,5 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 			}
 			return dir, nil
 		}})
-	return svc.StepHandler(ah.StepWorkspaceUser, ah.StepSuspendWorkspaceUsers, ah.StepRotateCredential), nil
+	return svc.StepHandler(ah.StepWorkspaceUser, ah.StepSuspendWorkspaceUsers, ah.StepRotateCredential, ah.StepDeprovisionWorkspaceUser), nil
 }

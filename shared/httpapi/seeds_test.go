@@ -669,7 +669,7 @@ func TestEndedAccessEndsAtTheTarget(t *testing.T) {
 	}
 	drain(t, e)
 	var act struct{ Items []map[string]any }
-	admin.Get("/v1/clients/" + acme + "/activity?action=identity.deprovision").JSON(t, &act)
+	admin.Get("/v1/clients/"+acme+"/activity?action=identity.deprovision").JSON(t, &act)
 	if len(act.Items) != 1 {
 		t.Fatalf("audit of the deprovisioning: %v", act.Items)
 	}

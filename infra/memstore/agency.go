@@ -508,3 +508,8 @@ func (s *Store) ChangeMemberEmail(_ context.Context, c ah.MemberEmailChange) err
 	})
 	return s.commit(nil, t)
 }
+
+// UpdateIdentity writes a changed agency identity.
+func (s *Store) UpdateIdentity(_ context.Context, i ah.Identity, prev int) error {
+	return replaceIn(s, "UpdateIdentity", i.AgencyID, i.ID, i, prev, func(x ah.Identity) int { return x.Version }, identitiesOf, nil)
+}

@@ -39,7 +39,7 @@ func (s *Store) clientTx(c ah.Client, prevVersion int) *clientTx {
 	ct.t.apply(func() {
 		if a.clients[c.ID] == nil {
 			a.clients[c.ID] = &clientData{contacts: map[string]ah.Contact{}, team: map[string]ah.TeamAssignment{},
-				platforms: map[string]ah.ClientPlatform{}, grants: map[string]ah.AccessGrant{}, identities: map[string]ah.ClientIdentity{},
+				platforms: map[string]ah.ClientPlatform{}, grants: map[string]ah.AccessGrant{}, identities: map[string]ah.ClientIdentity{}, links: map[string]ah.IdentityLink{},
 				identityFor: map[string]string{}, pending: map[string]ah.PendingRequest{}, requests: map[string]ah.AccessRequest{}}
 		}
 		a.clients[c.ID].client = ct.c
@@ -122,6 +122,16 @@ func (ct *clientTx) putPlatform(cp ah.ClientPlatform) {
 	ct.t.apply(func() { ct.data().platforms[cp.PlatformID] = cp })
 }
 
+func (ct *clientTx) putLink(l ah.IdentityLink) {
+	ct.t.check(func() error {
+		if i, ok := ct.a.identities[l.IdentityID]; !ok || i.Status != ah.IdentityActive {
+			return &ah.MissingError{What: "identity", ID: l.IdentityID}
+		}
+		return nil
+	})
+	ct.t.apply(func() { ct.data().links[l.IdentityID] = l })
+}
+
 func (ct *clientTx) requirePolicy(id string) {
 	ct.t.check(func() error {
 		if _, ok := ct.a.secPolicies[id]; !ok {
@@ -168,7 +178,7 @@ func (s *Store) detail(agencyID, clientID string, access bool) (ah.ClientDetail,
 		return ah.ClientDetail{}, ah.NotFound("client")
 	}
 	d := ah.ClientDetail{Client: cloneClient(cd.client), Contacts: sorted(cd.contacts), Team: sorted(cd.team),
-		Platforms: sorted(cd.platforms), Grants: sorted(cd.grants)}
+		Platforms: sorted(cd.platforms), Grants: sorted(cd.grants), Links: sorted(cd.links)}
 	if access {
 		d.Identities = sorted(cd.identities)
 		d.Pending = sorted(cd.pending)
@@ -244,6 +254,9 @@ func (s *Store) CreateClient(_ context.Context, c ah.ClientCreation, idem *ah.Id
 	for i, ta := range c.Team {
 		ct.putTeam(ta, i)
 	}
+	for _, l := range c.Links {
+		ct.putLink(l)
+	}
 	if c.Client.SecurityPolicyID != "" {
 		ct.requirePolicy(c.Client.SecurityPolicyID)
 	}
@@ -274,6 +287,28 @@ func (s *Store) PutContact(_ context.Context, c ah.ClientChange, x ah.Contact) e
 	defer s.mu.Unlock()
 	ct := s.clientTx(c.Client, c.PrevVersion)
 	ct.putContact(x)
+	return s.commit(nil, ct.t)
+}
+
+// PutIdentityLink links an active agency identity to the client.
+func (s *Store) PutIdentityLink(_ context.Context, c ah.ClientChange, l ah.IdentityLink) error {
+	if err := s.enter("PutIdentityLink"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	ct := s.clientTx(c.Client, c.PrevVersion)
+	ct.putLink(l)
+	return s.commit(nil, ct.t)
+}
+
+// DeleteIdentityLink unlinks an agency identity.
+func (s *Store) DeleteIdentityLink(_ context.Context, c ah.ClientChange, identityID string) error {
+	if err := s.enter("DeleteIdentityLink"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	ct := s.clientTx(c.Client, c.PrevVersion)
+	ct.t.apply(func() { delete(ct.data().links, identityID) })
 	return s.commit(nil, ct.t)
 }
 

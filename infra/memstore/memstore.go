@@ -59,6 +59,7 @@ type clientData struct {
 	platforms   map[string]ah.ClientPlatform
 	grants      map[string]ah.AccessGrant
 	identities  map[string]ah.ClientIdentity
+	links       map[string]ah.IdentityLink
 	identityFor map[string]string // platform id -> client identity id
 	pending     map[string]ah.PendingRequest
 	requests    map[string]ah.AccessRequest

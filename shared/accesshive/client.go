@@ -324,6 +324,9 @@ type NewClientInput struct {
 	SecurityPolicyID string         `json:"securityPolicyId"`
 	Contacts         []ContactInput `json:"contacts"`
 	Team             []TeamInput    `json:"team"`
+	// IdentityIDs links existing agency identities to the new client (the seed:
+	// "If you plan to assign identities during setup, create them first").
+	IdentityIDs []string `json:"identityIds"`
 }
 
 // Validate checks every step's data.
@@ -345,6 +348,14 @@ func (in NewClientInput) Validate() error {
 			v.Add(p+"memberId", FieldInvalid, "member %s is listed twice", t.MemberID)
 		}
 		seen[t.MemberID] = true
+	}
+	v.Check(len(in.IdentityIDs) <= MaxLinksOnCreate, "identityIds", FieldTooLong, "at most %d identities when creating; link more afterwards", MaxLinksOnCreate)
+	linked := map[string]bool{}
+	for i, id := range in.IdentityIDs {
+		f := "identityIds[" + itoa(i) + "]"
+		v.Check(id != "", f, FieldRequired, "an identity id is required")
+		v.Check(!linked[id], f, FieldInvalid, "identity %s is listed twice", id)
+		linked[id] = true
 	}
 	return v.Err()
 }

@@ -1,5 +1,7 @@
 package accesshive
 
+import "time"
+
 // IdentityScope says what an agency identity is for.
 type IdentityScope string
 
@@ -58,8 +60,60 @@ type Identity struct {
 	IdentityType     IdentityType     `json:"identityType"`
 	Status           IdentityStatus   `json:"status"`
 	CredentialStatus CredentialStatus `json:"credentialStatus"`
+	// Credential bookkeeping, as on client-dedicated identities.
+	LastRevealedAt      *time.Time         `json:"lastRevealedAt,omitempty"`
+	LastRevealedBy      string             `json:"lastRevealedBy,omitempty"`
+	CredentialChangedAt *time.Time         `json:"credentialChangedAt,omitempty"`
+	RotationStartedAt   *time.Time         `json:"rotationStartedAt,omitempty"`
+	CredentialProfile   *CredentialProfile `json:"credentialProfile,omitempty"`
 	Meta
 }
+
+// IdentityPatch changes an agency identity; nil fields stay unchanged. Status
+// deactivates (or reactivates) it: a deactivated identity cannot be linked and
+// its credential cannot be revealed.
+type IdentityPatch struct {
+	DisplayName *string         `json:"displayName"`
+	Status      *IdentityStatus `json:"status"`
+}
+
+// Validate checks the patch.
+func (p IdentityPatch) Validate() error {
+	var v Validation
+	if p.DisplayName != nil {
+		checkText(&v, "displayName", *p.DisplayName, true, 120)
+	}
+	if p.Status != nil {
+		v.Check(*p.Status == IdentityActive || *p.Status == IdentityDeactivated, "status", FieldUnknown, "status must be active or deactivated")
+	}
+	if p.DisplayName == nil && p.Status == nil {
+		v.Add("", FieldRequired, "the patch changes nothing: name at least one field")
+	}
+	return v.Err()
+}
+
+// AgencyCredentialSecretName is the vault name of an agency identity's credential.
+func AgencyCredentialSecretName(agencyID, identityID string) string {
+	return "identities/" + agencyID + "/agency/" + identityID
+}
+
+// IdentityLink links an agency identity to a client: the client's team uses it
+// there, and the client's Effective Access shows it ("agency identity, linked by").
+type IdentityLink struct {
+	IdentityID   string    `json:"identityId"`
+	LinkedAt     time.Time `json:"linkedAt"`
+	LinkedBy     string    `json:"linkedBy"`
+	LinkedByName string    `json:"linkedByName"`
+}
+
+// LinkedIdentity is a link with the agency identity it names.
+type LinkedIdentity struct {
+	IdentityLink
+	Identity Identity `json:"identity"`
+}
+
+// MaxLinksOnCreate is how many agency identities one client create may link.
+const MaxLinksOnCreate = 20
 
 // NewIdentityInput creates an agency identity.
 type NewIdentityInput struct {

@@ -85,7 +85,7 @@ func (p Principal) ManagesClient(clientID string) bool {
 // AuditIdentityTypes are the audit entry types that describe a client's
 // dedicated identities (their email, status, provisioning, credential reveals and
 // rotations): read with identity access only, like the Identities tab.
-var AuditIdentityTypes = []string{"client_identity", "client_identity_guard"}
+var AuditIdentityTypes = []string{"client_identity", "client_identity_guard", "client_identity_link"}
 
 // MaySeeAuditEntry is the one rule for who may read an audit entry: the rule of
 // the resource it describes. An entry of a client is read by those who see the

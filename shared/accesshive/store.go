@@ -74,9 +74,14 @@ type ClientDetail struct {
 	Team      []TeamAssignment
 	Platforms []ClientPlatform
 	Grants    []AccessGrant
+	// Links are the agency identities linked to the client.
+	Links []IdentityLink
 	// Identities and Pending are read by ReadClientAccess only.
 	Identities []ClientIdentity
 	Pending    []PendingRequest
+	// Linked is filled by the service (the linked identities themselves) where
+	// a reader needs them.
+	Linked []LinkedIdentity
 }
 
 // TeamRole returns the member's team role, or "" when not on the team.
@@ -121,6 +126,8 @@ type ClientCreation struct {
 	Client   Client
 	Contacts []Contact
 	Team     []TeamAssignment
+	// Links link existing, active agency identities (*MissingError otherwise).
+	Links []IdentityLink
 }
 
 // ClientUpdate changes a client's basic information; the name stays unique in the
@@ -337,6 +344,9 @@ type ClientStore interface {
 	// meet its security policy (the client's facts; its status follows).
 	SetNonCompliant(ctx context.Context, agencyID, clientID string, n int, now time.Time, actor string) error
 	PutContact(ctx context.Context, c ClientChange, ct Contact) error
+	// PutIdentityLink links an active agency identity (*MissingError otherwise).
+	PutIdentityLink(ctx context.Context, c ClientChange, l IdentityLink) error
+	DeleteIdentityLink(ctx context.Context, c ClientChange, identityID string) error
 	DeleteContact(ctx context.Context, c ClientChange, contactID string) error
 	// PutTeamMember: the member must be enabled agency staff (*MissingError).
 	PutTeamMember(ctx context.Context, c ClientChange, t TeamAssignment) error
@@ -421,6 +431,8 @@ type IdentityStore interface {
 	CreateIdentity(ctx context.Context, i Identity, idem *Idempotency) error
 	GetIdentity(ctx context.Context, agencyID, identityID string) (Identity, error)
 	ListIdentities(ctx context.Context, agencyID string, page Page) ([]Identity, Keys, error)
+	// UpdateIdentity writes a changed agency identity at its previous version.
+	UpdateIdentity(ctx context.Context, i Identity, prevVersion int) error
 }
 
 // NotificationStore keeps members' in-app notifications.

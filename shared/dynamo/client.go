@@ -53,6 +53,14 @@ type contactItem struct {
 	stamp
 }
 
+type linkItem struct {
+	keys
+	ah.IdentityLink
+	AgencyID string `json:"agencyId"`
+	ClientID string `json:"clientId"`
+	stamp
+}
+
 type teamItem struct {
 	keys
 	ah.TeamAssignment
@@ -116,6 +124,10 @@ func (s *Store) readClient(ctx context.Context, op string, in *dynamodb.QueryInp
 				var it contactItem
 				err = unmarshal(raw, &it)
 				d.Contacts = append(d.Contacts, it.Contact)
+			case strings.HasPrefix(sk, clientLinkPrefix):
+				var it linkItem
+				err = unmarshal(raw, &it)
+				d.Links = append(d.Links, it.IdentityLink)
 			case strings.HasPrefix(sk, clientTeamPrefix):
 				var it teamItem
 				err = unmarshal(raw, &it)
@@ -334,6 +346,21 @@ func (t *clientTx) putPlatform(cp ah.ClientPlatform) error {
 		ClientPlatform: cp, AgencyID: t.c.AgencyID, ClientID: t.c.ID, stamp: t.st})
 }
 
+// putLink links an agency identity, which must exist and be active.
+func (t *clientTx) putLink(l ah.IdentityLink) error {
+	if err := t.put(linkItem{keys: keys{PK: t.pk, SK: clientLinkSK(l.IdentityID), Type: typeIdentityLink}, IdentityLink: l,
+		AgencyID: t.c.AgencyID, ClientID: t.c.ID, stamp: t.st}); err != nil {
+		return err
+	}
+	t.writes = append(t.writes, write{item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: &t.s.table, Key: key(agencyPK(t.c.AgencyID), identitySK(l.IdentityID)),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND #status = :active"),
+		ExpressionAttributeNames:  map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":active": str(string(ah.IdentityActive))},
+	}}, onConditionFailed: &ah.MissingError{What: "identity", ID: l.IdentityID}})
+	return nil
+}
+
 func (t *clientTx) requirePolicy(policyID string) {
 	t.writes = append(t.writes, mustExist(t.s.table, agencyPK(t.c.AgencyID), policySK(policyID),
 		&ah.MissingError{What: "security_policy", ID: policyID}))
@@ -356,6 +383,9 @@ func (s *Store) CreateClient(ctx context.Context, c ah.ClientCreation, idem *ah.
 	}
 	for i := 0; err == nil && i < len(c.Team); i++ {
 		err = t.putTeam(c.Team[i], i)
+	}
+	for i := 0; err == nil && i < len(c.Links); i++ {
+		err = t.putLink(c.Links[i])
 	}
 	if err != nil {
 		return ah.Internal(op, err)
@@ -393,6 +423,30 @@ func (s *Store) PutContact(ctx context.Context, c ah.ClientChange, ct ah.Contact
 	if err != nil {
 		return ah.Internal(op, err)
 	}
+	return t.commit(ctx, op, nil)
+}
+
+// PutIdentityLink links an active agency identity to the client.
+func (s *Store) PutIdentityLink(ctx context.Context, c ah.ClientChange, l ah.IdentityLink) error {
+	const op = "dynamo.PutIdentityLink"
+	t, err := s.clientTx(c.Client, c.PrevVersion)
+	if err == nil {
+		err = t.putLink(l)
+	}
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	return t.commit(ctx, op, nil)
+}
+
+// DeleteIdentityLink unlinks an agency identity from the client.
+func (s *Store) DeleteIdentityLink(ctx context.Context, c ah.ClientChange, identityID string) error {
+	const op = "dynamo.DeleteIdentityLink"
+	t, err := s.clientTx(c.Client, c.PrevVersion)
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	t.writes = append(t.writes, s.deleteWrite(t.pk, clientLinkSK(identityID)))
 	return t.commit(ctx, op, nil)
 }
 

@@ -47,3 +47,8 @@ func (s *Store) GetIdentity(ctx context.Context, agencyID, identityID string) (a
 func (s *Store) ListIdentities(ctx context.Context, agencyID string, page ah.Page) ([]ah.Identity, ah.Keys, error) {
 	return list(ctx, s, "dynamo.ListIdentities", prefixQuery(agencyPK(agencyID), identityPrefix), page, func(it identityItem) ah.Identity { return it.Identity })
 }
+
+// UpdateIdentity writes a changed agency identity at its previous version.
+func (s *Store) UpdateIdentity(ctx context.Context, i ah.Identity, prevVersion int) error {
+	return s.replace(ctx, "dynamo.UpdateIdentity", newIdentityItem(i), prevVersion)
+}

@@ -77,6 +77,7 @@ const typeCounter = "counter"
 const (
 	typeClient         = "client"
 	typeContact        = "client_contact"
+	typeIdentityLink   = "client_identity_link"
 	typeTeam           = "client_team"
 	typeClientPlatform = "client_platform"
 	typeClientNameGrd  = "client_name_guard"
@@ -93,7 +94,10 @@ const (
 	clientContactPrefix = "CLIENT" + sep + "CONTACT" + sep
 	clientTeamPrefix    = "CLIENT" + sep + "TEAM" + sep
 	clientPlatformPrfx  = "CLIENT" + sep + "PLATFORM" + sep
+	clientLinkPrefix    = "CLIENT" + sep + "LINK" + sep
 )
+
+func clientLinkSK(identityID string) string { return clientLinkPrefix + identityID }
 
 func clientContactSK(contactID string) string   { return clientContactPrefix + contactID }
 func clientTeamSK(memberID string) string       { return clientTeamPrefix + memberID }

@@ -126,6 +126,33 @@ func (s *Server) routeTable() []route {
 		{"identities.list", "GET", "/v1/identities", adminsManager, "list agency identities", list(s, svc.ListIdentities)},
 		{"identities.create", "POST", "/v1/identities", admins, "create agency identities", create(svc.CreateIdentity)},
 		{"identities.get", "GET", "/v1/identities/{identityId}", adminsManager, "read agency identities", get("identityId", svc.GetIdentity)},
+		{"identities.update", "PATCH", "/v1/identities/{identityId}", admins, "change agency identities", patch("identityId", svc.UpdateIdentity)},
+		{"identities.credentials.replace", "PUT", "/v1/identities/{identityId}/credentials", admins, "replace agency identity credentials", func(c *call) (reply, error) {
+			body, err := readBody(c.r)
+			if err != nil {
+				return reply{}, err
+			}
+			var in ah.CredentialInput
+			if err := decodeJSON(body, &in); err != nil {
+				return reply{}, err
+			}
+			i, err := svc.ReplaceAgencyCredential(c.r.Context(), c.p, c.r.PathValue("identityId"), in)
+			return reply{status: http.StatusOK, body: i, version: i.Version}, err
+		}},
+		{"identities.credentials.reveal", "POST", "/v1/identities/{identityId}/credentials/reveal", admins, "reveal agency identity credentials", func(c *call) (reply, error) {
+			if err := emptyOrObject(c); err != nil {
+				return reply{}, err
+			}
+			cr, err := svc.RevealAgencyCredential(c.r.Context(), c.p, c.r.PathValue("identityId"))
+			return reply{status: http.StatusOK, body: cr}, err
+		}},
+		{"identities.credentials.rotate", "POST", "/v1/identities/{identityId}/credentials/rotate", admins, "rotate agency identity credentials", func(c *call) (reply, error) {
+			if err := emptyOrObject(c); err != nil {
+				return reply{}, err
+			}
+			i, err := svc.RotateAgencyCredential(c.r.Context(), c.p, c.r.PathValue("identityId"))
+			return reply{status: http.StatusOK, body: i, version: i.Version}, err
+		}},
 
 		{"clients.list", "GET", "/v1/clients", staff, "list clients", listCall(s, func(c *call, page ah.Page) ([]ah.ClientView, ah.Keys, error) {
 			lifecycle, err := lifecycleParam(c)
@@ -155,6 +182,18 @@ func (s *Server) routeTable() []route {
 		}},
 		{"clients.identities.list", "GET", "/v1/clients/{clientId}/identities", staff, "list client identities", listIn(s, "clientId", svc.ListClientIdentities)},
 		{"clients.identities.get", "GET", "/v1/clients/{clientId}/identities/{identityId}", staff, "read client identities", getIn("clientId", "identityId", svc.GetClientIdentity)},
+		{"clients.agencyIdentities.list", "GET", "/v1/clients/{clientId}/agency-identities", staff, "list linked agency identities", func(c *call) (reply, error) {
+			items, err := svc.ListLinkedIdentities(c.r.Context(), c.p, c.r.PathValue("clientId"))
+			return reply{status: http.StatusOK, body: listBody[ah.LinkedIdentity]{Items: items}}, err
+		}},
+		{"clients.agencyIdentities.link", "PUT", "/v1/clients/{clientId}/agency-identities/{identityId}", staff, "link agency identities", func(c *call) (reply, error) {
+			if err := emptyOrObject(c); err != nil {
+				return reply{}, err
+			}
+			v, created, err := svc.LinkIdentity(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"))
+			return reply{status: map[bool]int{true: http.StatusCreated, false: http.StatusOK}[created], body: v}, err
+		}},
+		{"clients.agencyIdentities.unlink", "DELETE", "/v1/clients/{clientId}/agency-identities/{identityId}", staff, "unlink agency identities", del("clientId", "identityId", svc.UnlinkIdentity)},
 		{"clients.identities.retry", "POST", "/v1/clients/{clientId}/identities/{identityId}/retry-provisioning", admins, "retry provisioning", func(c *call) (reply, error) {
 			if err := emptyOrObject(c); err != nil {
 				return reply{}, err

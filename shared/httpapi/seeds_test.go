@@ -728,3 +728,134 @@ func TestExpiredAccessEndsAtTheTarget(t *testing.T) {
 		t.Fatalf("identity: %v", idn)
 	}
 }
+
+// TestAgencyIdentitiesLinked (seed: "If you plan to assign identities during
+// setup, create them first"): agency identities are linked at client creation and
+// later (identity access on the client needed), shown on the client's Identities
+// and Effective Access tabs with who linked them, and managed like
+// client-dedicated ones: credentials checked by policy, revealed (audited),
+// rotated, deactivated, unlinked.
+func TestAgencyIdentitiesLinked(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	acme := e.Seed.ClientID
+	admin, manager := e.As("admin"), e.As("manager")
+	newIdentity := func(body map[string]any) string {
+		r := admin.Post("/v1/identities", body)
+		if r.Status != 201 {
+			t.Fatalf("create identity: %d %s", r.Status, r.Body)
+		}
+		return r.Map(t)["id"].(string)
+	}
+	shared := newIdentity(map[string]any{"displayName": "Agency analytics", "email": "analytics@northwind.example", "scope": "agency"})
+	ads := newIdentity(map[string]any{"displayName": "Agency Ads", "email": "ads@northwind.example", "scope": "platform", "platformId": e.Seed.Platforms["googleAds"]})
+
+	t.Run("AtCreation", func(t *testing.T) {
+		r := admin.Post("/v1/clients", map[string]any{"name": "Birch Cafe", "industry": "hospitality", "region": "eu", "timezone": "Europe/London",
+			"identityIds": []string{shared}})
+		if r.Status != 201 {
+			t.Fatalf("create client: %d %s", r.Status, r.Body)
+		}
+		var list struct{ Items []map[string]any }
+		admin.Get("/v1/clients/" + r.Map(t)["id"].(string) + "/agency-identities").JSON(t, &list)
+		if len(list.Items) != 1 || list.Items[0]["identityId"] != shared || list.Items[0]["linkedByName"] != "Adam Admin" ||
+			list.Items[0]["identity"].(map[string]any)["displayName"] != "Agency analytics" {
+			t.Fatalf("linked at creation: %v", list.Items)
+		}
+		bad := admin.Post("/v1/clients", map[string]any{"name": "Cedar Gym", "industry": "other", "region": "eu", "timezone": "Europe/London",
+			"identityIds": []string{"idn_00000000000000000000000000"}})
+		if bad.Status != 422 || bad.Problem(t).Errors[0].Field != "identityIds[0]" {
+			t.Fatalf("unknown identity at creation: %d %s", bad.Status, bad.Body)
+		}
+		if r := admin.Get("/v1/clients?lifecycle=active"); strings.Contains(string(r.Body), "Cedar Gym") {
+			t.Fatal("a refused creation left a client behind")
+		}
+	})
+	t.Run("LaterWithATeamRoleCheck", func(t *testing.T) {
+		path := "/v1/clients/" + acme + "/agency-identities/" + ads
+		if r := e.As("member").Send("PUT", path, nil); r.Status != 403 || r.Problem(t).Code != "no_identity_access" {
+			t.Fatalf("a viewer on the team links: %d %s", r.Status, r.Body)
+		}
+		if r := manager.Send("PUT", path, nil); r.Status != 201 {
+			t.Fatalf("the team's manager links: %d %s", r.Status, r.Body)
+		}
+		if r := manager.Send("PUT", path, nil); r.Status != 200 {
+			t.Fatalf("linking again: %d %s", r.Status, r.Body)
+		}
+		var ea struct{ Cells []map[string]any }
+		admin.Get("/v1/clients/" + acme + "/effective-access").JSON(t, &ea)
+		var cells []map[string]any
+		for _, c := range ea.Cells {
+			if c["kind"] == "agency_identity" {
+				cells = append(cells, c)
+			}
+		}
+		if len(cells) != 1 || cells[0]["platformId"] != e.Seed.Platforms["googleAds"] || cells[0]["access"] != "identity_active" ||
+			!strings.Contains(fmt.Sprint(cells[0]["derivation"]), "agency identity \"Agency Ads\" (platform), linked by") {
+			t.Fatalf("Effective Access cells of the linked identity: %v", cells)
+		}
+		e.As("member").Get("/v1/clients/" + acme + "/effective-access").JSON(t, &ea)
+		for _, c := range ea.Cells {
+			if c["kind"] == "agency_identity" {
+				t.Fatalf("a viewer without identity access sees %v", c)
+			}
+		}
+	})
+	t.Run("Credentials", func(t *testing.T) {
+		base := "/v1/identities/" + ads
+		if r := admin.Send("PUT", base+"/credentials", map[string]any{"username": "ads@northwind.example", "password": "password"}); r.Status != 422 ||
+			r.Problem(t).Errors[0].Code != "password_policy" {
+			t.Fatalf("weak credential: %d %s", r.Status, r.Body)
+		}
+		if r := admin.Send("PUT", base+"/credentials", map[string]any{"username": "ads@northwind.example", "password": "Agency-Ads-Passw0rd!"}); r.Status != 200 ||
+			r.Map(t)["credentialStatus"] != "stored" {
+			t.Fatalf("replace: %d %s", r.Status, r.Body)
+		}
+		c := admin.Post(base+"/credentials/reveal", nil).Map(t)
+		if c["username"] != "ads@northwind.example" || c["password"] != "Agency-Ads-Passw0rd!" {
+			t.Fatalf("reveal: %v", c)
+		}
+		if r := admin.Post(base+"/credentials/rotate", nil); r.Status != 200 || r.Map(t)["credentialStatus"] != "rotated" {
+			t.Fatalf("rotate: %d %s", r.Status, r.Body)
+		}
+		c = admin.Post(base+"/credentials/reveal", nil).Map(t)
+		if c["username"] != "ads@northwind.example" || c["password"] == "Agency-Ads-Passw0rd!" || len(c["password"].(string)) < 24 {
+			t.Fatalf("after rotation: %v", c)
+		}
+		if i := admin.Get(base).Map(t); i["lastRevealedBy"] != e.Seed.Users["admin"].UserID {
+			t.Fatalf("reveal not recorded: %v", i)
+		}
+		if r := manager.Post(base+"/credentials/reveal", nil); r.Status != 403 {
+			t.Fatalf("a client manager reveals: %d", r.Status)
+		}
+	})
+	t.Run("DeactivateAndUnlink", func(t *testing.T) {
+		if r := admin.Patch("/v1/identities/"+ads, map[string]any{"status": "deactivated"}); r.Status != 200 || r.Map(t)["status"] != "deactivated" {
+			t.Fatalf("deactivate: %d %s", r.Status, r.Body)
+		}
+		if r := admin.Post("/v1/identities/"+ads+"/credentials/reveal", nil); r.Status != 409 || r.Problem(t).Code != "identity_not_active" {
+			t.Fatalf("reveal a deactivated identity: %d %s", r.Status, r.Body)
+		}
+		var ea struct{ Cells []map[string]any }
+		admin.Get("/v1/clients/" + acme + "/effective-access").JSON(t, &ea)
+		for _, c := range ea.Cells {
+			if c["kind"] == "agency_identity" && c["access"] != "deactivated" {
+				t.Fatalf("a deactivated identity's cell: %v", c)
+			}
+		}
+		if r := manager.Send("DELETE", "/v1/clients/"+acme+"/agency-identities/"+ads, nil); r.Status != 204 {
+			t.Fatalf("unlink: %d %s", r.Status, r.Body)
+		}
+		var list struct{ Items []map[string]any }
+		admin.Get("/v1/clients/" + acme + "/agency-identities").JSON(t, &list)
+		if len(list.Items) != 0 {
+			t.Fatalf("after unlinking: %v", list.Items)
+		}
+		drain(t, e)
+		var act struct{ Items []map[string]any }
+		admin.Get("/v1/clients/" + acme + "/activity?action=client.identity.link").JSON(t, &act)
+		if len(act.Items) == 0 {
+			t.Fatal("the link is not in the client's Activity")
+		}
+	})
+}

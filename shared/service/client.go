@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -127,9 +128,25 @@ func (s *Service) CreateClient(ctx context.Context, p ah.Principal, in ah.NewCli
 		d.Team = append(d.Team, ah.TeamAssignment{MemberID: t.MemberID, Role: t.Role, IdentityAccess: t.Role.IdentityAccess(), AssignedAt: now, AssignedBy: p.MemberID})
 	}
 	d.Client.Facts.TeamMembers = len(d.Team)
+	// Linking agency identities at creation takes the same team-role check as
+	// linking later: owners and admins, or a creator whose role on the new team
+	// includes identity access.
+	if len(in.IdentityIDs) > 0 && !p.SeesAllClients() {
+		allowed := false
+		for _, t := range d.Team {
+			allowed = allowed || (t.MemberID == p.MemberID && t.IdentityAccess)
+		}
+		if !allowed {
+			return Created[ah.ClientView]{}, ah.PolicyViolation("identityIds", ah.CodeNoIdentityAccess,
+				"linking identities needs identity access on the client: a manager or operator role on its team")
+		}
+	}
+	for _, id := range in.IdentityIDs {
+		d.Links = append(d.Links, ah.IdentityLink{IdentityID: id, LinkedAt: now, LinkedBy: p.MemberID, LinkedByName: p.Name})
+	}
 	view := s.detailView(d)
 	res, err := create(p, now, idem, view, func(rec *ah.Idempotency) error {
-		return s.store.CreateClient(ctx, ah.ClientCreation{Client: d.Client, Contacts: d.Contacts, Team: d.Team}, rec)
+		return s.store.CreateClient(ctx, ah.ClientCreation{Client: d.Client, Contacts: d.Contacts, Team: d.Team, Links: d.Links}, rec)
 	})
 	if err == nil && !res.Replayed {
 		for _, t := range d.Team {
@@ -139,6 +156,9 @@ func (s *Service) CreateClient(ctx context.Context, p ah.Principal, in ah.NewCli
 	return res, missingField(err, func(m *ah.MissingError) (string, string) {
 		if m.What == "member" {
 			return fmt.Sprintf("team[%d].memberId", m.Index), "no enabled agency member " + m.ID + " (client users cannot be on a team)"
+		}
+		if m.What == "identity" {
+			return fmt.Sprintf("identityIds[%d]", slices.Index(in.IdentityIDs, m.ID)), "no active agency identity " + m.ID + "; create it first under Identities"
 		}
 		return unknownPolicy(m)
 	})

@@ -240,6 +240,9 @@ func (s *Service) GetEffectiveAccess(ctx context.Context, p ah.Principal, client
 			judge(&d.Identities[k], pol, now)
 		}
 	}
+	if d.Linked, err = s.linked(ctx, d); err != nil {
+		return ah.EffectiveAccess{}, err
+	}
 	ea := EffectiveAccessOf(d, d.Identities, now)
 	if !p.HasIdentityAccess(clientID) {
 		ea.Cells = withoutIdentities(ea.Cells)
@@ -253,7 +256,7 @@ func (s *Service) GetEffectiveAccess(ctx context.Context, p ah.Principal, client
 func withoutIdentities(cells []ah.AccessCell) []ah.AccessCell {
 	out := make([]ah.AccessCell, 0, len(cells))
 	for _, c := range cells {
-		if c.Kind == "identity" {
+		if c.Kind == "identity" || c.Kind == "agency_identity" {
 			continue
 		}
 		der := make([]ah.Derivation, 0, len(c.Derivation))
@@ -322,6 +325,23 @@ func EffectiveAccessOf(d ah.ClientDetail, idns []ah.ClientIdentity, now time.Tim
 		der = append(der, ah.Derivation{Source: "identity", ID: g.IdentityID, Detail: "the client-dedicated identity the access goes through"})
 		cells = append(cells, ah.AccessCell{PlatformID: g.PlatformID, PrincipalID: g.RequesterID, Kind: "client_user", Access: access, Until: g.EndsAt, Derivation: der})
 	}
+	// Agency identities linked to the client: on their platform, or (agency-wide
+	// ones) on every platform of the client.
+	for _, l := range d.Linked {
+		at := l.LinkedAt
+		access := ah.AccessIdentity
+		if l.Identity.Status != ah.IdentityActive {
+			access = string(l.Identity.Status)
+		}
+		der := []ah.Derivation{{Source: "identity_link", ID: l.IdentityID, By: l.LinkedBy, At: &at,
+			Detail: fmt.Sprintf("agency identity %q (%s), linked by %s", l.Identity.DisplayName, l.Identity.Scope, nameOr(l.LinkedByName, l.LinkedBy))}}
+		for _, cp := range d.Platforms {
+			if l.Identity.Scope == ah.ScopePlatform && l.Identity.PlatformID != cp.PlatformID {
+				continue
+			}
+			cells = append(cells, ah.AccessCell{PlatformID: cp.PlatformID, PrincipalID: l.IdentityID, Kind: "agency_identity", Access: access, Derivation: der})
+		}
+	}
 	owners := map[string]bool{}
 	for _, o := range d.Client.Governance.ClientOwners {
 		owners[o] = true
@@ -343,7 +363,7 @@ func EffectiveAccessOf(d ah.ClientDetail, idns []ah.ClientIdentity, now time.Tim
 			cells = append(cells, ah.AccessCell{PlatformID: cp.PlatformID, PrincipalID: t.MemberID, Kind: "team_member", Access: access, Derivation: der})
 		}
 	}
-	kindOrder := map[string]int{"identity": 0, "client_user": 1, "team_member": 2}
+	kindOrder := map[string]int{"identity": 0, "agency_identity": 1, "client_user": 2, "team_member": 3}
 	sort.SliceStable(cells, func(a, b int) bool {
 		x, y := cells[a], cells[b]
 		if x.PlatformID != y.PlatformID {
@@ -359,6 +379,13 @@ func EffectiveAccessOf(d ah.ClientDetail, idns []ah.ClientIdentity, now time.Tim
 		platforms = []ah.ClientPlatform{}
 	}
 	return ah.EffectiveAccess{ClientID: d.Client.ID, AsOf: now, Platforms: platforms, Cells: cells}
+}
+
+func nameOr(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
 }
 
 func identityAccessLevel(st ah.IdentityStatus) string {

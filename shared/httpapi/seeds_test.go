@@ -757,7 +757,7 @@ func TestAgencyIdentitiesLinked(t *testing.T) {
 			t.Fatalf("create client: %d %s", r.Status, r.Body)
 		}
 		var list struct{ Items []map[string]any }
-		admin.Get("/v1/clients/" + r.Map(t)["id"].(string) + "/agency-identities").JSON(t, &list)
+		admin.Get("/v1/clients/"+r.Map(t)["id"].(string)+"/agency-identities").JSON(t, &list)
 		if len(list.Items) != 1 || list.Items[0]["identityId"] != shared || list.Items[0]["linkedByName"] != "Adam Admin" ||
 			list.Items[0]["identity"].(map[string]any)["displayName"] != "Agency analytics" {
 			t.Fatalf("linked at creation: %v", list.Items)
@@ -783,7 +783,7 @@ func TestAgencyIdentitiesLinked(t *testing.T) {
 			t.Fatalf("linking again: %d %s", r.Status, r.Body)
 		}
 		var ea struct{ Cells []map[string]any }
-		admin.Get("/v1/clients/" + acme + "/effective-access").JSON(t, &ea)
+		admin.Get("/v1/clients/"+acme+"/effective-access").JSON(t, &ea)
 		var cells []map[string]any
 		for _, c := range ea.Cells {
 			if c["kind"] == "agency_identity" {
@@ -794,7 +794,7 @@ func TestAgencyIdentitiesLinked(t *testing.T) {
 			!strings.Contains(fmt.Sprint(cells[0]["derivation"]), "agency identity \"Agency Ads\" (platform), linked by") {
 			t.Fatalf("Effective Access cells of the linked identity: %v", cells)
 		}
-		e.As("member").Get("/v1/clients/" + acme + "/effective-access").JSON(t, &ea)
+		e.As("member").Get("/v1/clients/"+acme+"/effective-access").JSON(t, &ea)
 		for _, c := range ea.Cells {
 			if c["kind"] == "agency_identity" {
 				t.Fatalf("a viewer without identity access sees %v", c)
@@ -837,7 +837,7 @@ func TestAgencyIdentitiesLinked(t *testing.T) {
 			t.Fatalf("reveal a deactivated identity: %d %s", r.Status, r.Body)
 		}
 		var ea struct{ Cells []map[string]any }
-		admin.Get("/v1/clients/" + acme + "/effective-access").JSON(t, &ea)
+		admin.Get("/v1/clients/"+acme+"/effective-access").JSON(t, &ea)
 		for _, c := range ea.Cells {
 			if c["kind"] == "agency_identity" && c["access"] != "deactivated" {
 				t.Fatalf("a deactivated identity's cell: %v", c)
@@ -847,13 +847,13 @@ func TestAgencyIdentitiesLinked(t *testing.T) {
 			t.Fatalf("unlink: %d %s", r.Status, r.Body)
 		}
 		var list struct{ Items []map[string]any }
-		admin.Get("/v1/clients/" + acme + "/agency-identities").JSON(t, &list)
+		admin.Get("/v1/clients/"+acme+"/agency-identities").JSON(t, &list)
 		if len(list.Items) != 0 {
 			t.Fatalf("after unlinking: %v", list.Items)
 		}
 		drain(t, e)
 		var act struct{ Items []map[string]any }
-		admin.Get("/v1/clients/" + acme + "/activity?action=client.identity.link").JSON(t, &act)
+		admin.Get("/v1/clients/"+acme+"/activity?action=client.identity.link").JSON(t, &act)
 		if len(act.Items) == 0 {
 			t.Fatal("the link is not in the client's Activity")
 		}

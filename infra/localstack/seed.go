@@ -53,6 +53,7 @@ func (s *Stack) Seed(ctx context.Context) (Seeded, error) {
 		{"admin", "Adam Admin", "admin@northwind.example", ah.RoleAdmin},
 		{"manager", "Mia Manager", "manager@northwind.example", ah.RoleClientManager},
 		{"member", "Max Member", "member@northwind.example", ah.RoleMember},
+		{"auditor", "Ada Auditor", "auditor@northwind.example", ah.RoleAuditor},
 	} {
 		if _, err := svc.CreateMember(ctx, owner, ah.NewMemberInput{Email: u.email, Name: u.name, Role: u.role}, &service.Idem{Key: "seed-" + u.handle, Fingerprint: u.email}); err != nil {
 			return out, fmt.Errorf("seed %s: %w", u.handle, err)

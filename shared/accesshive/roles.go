@@ -9,13 +9,17 @@ const (
 	RoleAdmin         Role = "admin"
 	RoleClientManager Role = "client_manager"
 	RoleMember        Role = "member"
-	RoleClientUser    Role = "client_user"
+	// RoleAuditor reads every client's Activity, the agency audit search and
+	// Effective Access, and nothing else: no credentials, no changes.
+	RoleAuditor    Role = "auditor"
+	RoleClientUser Role = "client_user"
 )
 
 // AllRoles lists every role, most privileged first.
-var AllRoles = []Role{RoleOwner, RoleAdmin, RoleClientManager, RoleMember, RoleClientUser}
+var AllRoles = []Role{RoleOwner, RoleAdmin, RoleClientManager, RoleMember, RoleAuditor, RoleClientUser}
 
-// AgencyRoles are the roles of agency staff (every role but client_user).
+// AgencyRoles are the roles of agency staff who work on clients (every role but
+// the auditor and client_user).
 var AgencyRoles = []Role{RoleOwner, RoleAdmin, RoleClientManager, RoleMember}
 
 // Valid reports whether r is a known role.
@@ -39,7 +43,7 @@ func (r Role) CanManageRole(target Role) bool {
 	case RoleOwner:
 		return true
 	case RoleAdmin:
-		return target == RoleClientManager || target == RoleMember || target == RoleClientUser
+		return target == RoleClientManager || target == RoleMember || target == RoleAuditor || target == RoleClientUser
 	}
 	return false
 }
@@ -65,8 +69,12 @@ func (p Principal) SeesAllClients() bool { return p.Is(RoleOwner, RoleAdmin) }
 // every client, other staff the clients whose team they are on. Client users see
 // no client's staff views.
 func (p Principal) SeesClient(clientID string) bool {
-	return p.SeesAllClients() || (p.Role.IsAgencyRole() && p.TeamRole(clientID) != "")
+	return p.SeesAllClients() || p.Audits() || (p.Role.IsAgencyRole() && p.TeamRole(clientID) != "")
 }
+
+// Audits reports whether the principal is an auditor: every client's trail and
+// effective access to read (the route table keeps them from everything else).
+func (p Principal) Audits() bool { return p.Role == RoleAuditor }
 
 // HasIdentityAccess reports whether the principal may see a client's dedicated
 // identities and their credentials' bookkeeping: owners and admins, and team
@@ -92,6 +100,9 @@ var AuditIdentityTypes = []string{"client_identity", "client_identity_guard", "c
 // client, an identity's only with identity access on it; an agency entry (no
 // client) by owners and admins.
 func (p Principal) MaySeeAuditEntry(e AuditEntry) bool {
+	if p.Audits() {
+		return true
+	}
 	if e.ClientID == "" {
 		return p.SeesAllClients()
 	}
@@ -109,7 +120,7 @@ func (p Principal) MaySeeAuditEntry(e AuditEntry) bool {
 // AuditExclusions are the entry types a principal may not see on a client's
 // trail, for the store to leave out of the page it reads.
 func (p Principal) AuditExclusions(clientID string) []string {
-	if p.HasIdentityAccess(clientID) {
+	if p.HasIdentityAccess(clientID) || p.Audits() {
 		return nil
 	}
 	return AuditIdentityTypes

@@ -295,8 +295,8 @@ func TestPagination(t *testing.T) {
 			t.Fatal("pagination does not end")
 		}
 	}
-	if len(seen) != 12 { // 5 seeded (4 staff, 1 client user) + 7
-		t.Fatalf("paged through %d members, want 12", len(seen))
+	if len(seen) != 13 { // 6 seeded (4 staff, an auditor, a client user) + 7
+		t.Fatalf("paged through %d members, want 13", len(seen))
 	}
 	t.Run("LimitCapped", func(t *testing.T) {
 		var page struct{ Items []any }

@@ -203,7 +203,7 @@ var allowedAnswer = map[string]map[string]int{
 // manager, M member, U client user; "public" needs no token.
 var wantRoles = map[string]string{
 	"health":                              "public",
-	"me.get":                              "OACMU",
+	"me.get":                              "OACMDU",
 	"settings.get":                        "OA",
 	"settings.update":                     "O",
 	"members.list":                        "OA",
@@ -245,8 +245,8 @@ var wantRoles = map[string]string{
 	"roleTemplates.create":                "OA",
 	"roleTemplates.get":                   "OACMU",
 	"roleTemplates.update":                "OA",
-	"clients.effectiveAccess.get":         "OACM",
-	"clients.activity.list":               "OACM",
+	"clients.effectiveAccess.get":         "OACMD",
+	"clients.activity.list":               "OACMD",
 	"clients.identities.retry":            "OA",
 	"clients.requests.create":             "U",
 	"clients.requests.list":               "OACMU",
@@ -262,8 +262,8 @@ var wantRoles = map[string]string{
 	"clients.agencyIdentities.list":       "OACM",
 	"clients.agencyIdentities.link":       "OACM",
 	"clients.agencyIdentities.unlink":     "OACM",
-	"notifications.list":                  "OACMU",
-	"audit.search":                        "OA",
+	"notifications.list":                  "OACMDU",
+	"audit.search":                        "OAD",
 	"clients.offboarding.get":             "OAC",
 	"clients.offboarding.confirm":         "OAC",
 	"clients.credentials.reveal":          "OA",
@@ -271,12 +271,12 @@ var wantRoles = map[string]string{
 	"clients.credentials.replace":         "OA",
 }
 
-var roleLetters = map[byte]ah.Role{'O': ah.RoleOwner, 'A': ah.RoleAdmin, 'C': ah.RoleClientManager, 'M': ah.RoleMember, 'U': ah.RoleClientUser}
+var roleLetters = map[byte]ah.Role{'O': ah.RoleOwner, 'A': ah.RoleAdmin, 'C': ah.RoleClientManager, 'M': ah.RoleMember, 'D': ah.RoleAuditor, 'U': ah.RoleClientUser}
 
 // handles maps the seeded handles to their roles.
 var handles = map[string]ah.Role{
 	"owner": ah.RoleOwner, "admin": ah.RoleAdmin, "manager": ah.RoleClientManager, "member": ah.RoleMember,
-	"clientUser": ah.RoleClientUser,
+	"auditor": ah.RoleAuditor, "clientUser": ah.RoleClientUser,
 }
 
 func seedFixtures(t testing.TB, e *testenv.Env) fixtures {
@@ -375,7 +375,7 @@ func roleString(rt httpapi.RouteInfo) string {
 		return "public"
 	}
 	var b strings.Builder
-	for _, l := range []byte("OACMU") {
+	for _, l := range []byte("OACMDU") {
 		if containsRole(rt.Roles, roleLetters[l]) {
 			b.WriteByte(l)
 		}
@@ -445,6 +445,9 @@ These are enforced in the service layer and tested in ` + "`shared/httpapi/*_tes
 - **Managing members.** An owner manages every role. An admin manages client managers, members and
   client users, never owners or other admins (403 ` + "`owner_only`" + `). Nobody changes their own role or status
   (403 ` + "`self_change`" + `). An agency always keeps at least one enabled owner (409 ` + "`last_owner`" + `).
+- **Auditors.** An auditor reads every client's Activity (identity entries included), the agency
+  audit search and every client's Effective Access (identity rows included), and nothing else: no
+  client list or tabs, no credentials, no changes. Owners and admins invite auditors.
 - **Reads for client managers.** Client managers read platforms, security policies and agency identities
   (they choose them when creating a client) but cannot change them.
 - **Client visibility.** Owners and admins see every client; client managers and members see the

@@ -63,8 +63,13 @@ func (s *Server) Routes() []RouteInfo {
 
 // Role sets used by the route table.
 var (
-	anyone        []ah.Role // public
-	everyone      = ah.AllRoles
+	anyone []ah.Role // public
+	// signedIn is every role, the auditor's included; everyone is every role that
+	// works on clients or requests (the auditor reads the trail and nothing else).
+	signedIn      = ah.AllRoles
+	everyone      = []ah.Role{ah.RoleOwner, ah.RoleAdmin, ah.RoleClientManager, ah.RoleMember, ah.RoleClientUser}
+	readers       = []ah.Role{ah.RoleOwner, ah.RoleAdmin, ah.RoleClientManager, ah.RoleMember, ah.RoleAuditor}
+	auditReaders  = []ah.Role{ah.RoleOwner, ah.RoleAdmin, ah.RoleAuditor}
 	ownerOnly     = []ah.Role{ah.RoleOwner}
 	admins        = []ah.Role{ah.RoleOwner, ah.RoleAdmin}
 	adminsManager = []ah.Role{ah.RoleOwner, ah.RoleAdmin, ah.RoleClientManager}
@@ -80,7 +85,7 @@ func (s *Server) routeTable() []route {
 		{"health", "GET", "/v1/health", anyone, "check liveness", func(*call) (reply, error) {
 			return reply{status: http.StatusOK, body: map[string]string{"status": "ok"}}, nil
 		}},
-		{"me.get", "GET", "/v1/me", everyone, "see who you are", func(c *call) (reply, error) {
+		{"me.get", "GET", "/v1/me", signedIn, "see who you are", func(c *call) (reply, error) {
 			me, err := svc.Me(c.r.Context(), c.p)
 			return reply{status: http.StatusOK, body: me}, err
 		}},
@@ -251,7 +256,7 @@ func (s *Server) routeTable() []route {
 		}},
 		{"clients.governance.get", "GET", "/v1/clients/{clientId}/governance", staff, "read client governance", get("clientId", svc.GetGovernance)},
 		{"clients.governance.put", "PUT", "/v1/clients/{clientId}/governance", admins, "change client governance", patch("clientId", svc.PutGovernance)},
-		{"clients.effectiveAccess.get", "GET", "/v1/clients/{clientId}/effective-access", staff, "read effective access", get("clientId", svc.GetEffectiveAccess)},
+		{"clients.effectiveAccess.get", "GET", "/v1/clients/{clientId}/effective-access", readers, "read effective access", get("clientId", svc.GetEffectiveAccess)},
 		{"clients.offboarding.get", "GET", "/v1/clients/{clientId}/offboarding", adminsManager, "preview offboarding", get("clientId", svc.OffboardingPreview)},
 		{"clients.offboarding.confirm", "POST", "/v1/clients/{clientId}/offboarding", adminsManager, "offboard clients", func(c *call) (reply, error) {
 			body, err := readBody(c.r)
@@ -265,15 +270,15 @@ func (s *Server) routeTable() []route {
 			v, err := svc.ConfirmOffboarding(c.r.Context(), c.p, c.r.PathValue("clientId"), in)
 			return reply{status: http.StatusAccepted, body: v, version: v.Version}, err
 		}},
-		{"notifications.list", "GET", "/v1/notifications", everyone, "read notifications", list(s, svc.ListNotifications)},
-		{"clients.activity.list", "GET", "/v1/clients/{clientId}/activity", staff, "read client activity", listCall(s, func(c *call, page ah.Page) ([]ah.AuditEntry, ah.Keys, error) {
+		{"notifications.list", "GET", "/v1/notifications", signedIn, "read notifications", list(s, svc.ListNotifications)},
+		{"clients.activity.list", "GET", "/v1/clients/{clientId}/activity", readers, "read client activity", listCall(s, func(c *call, page ah.Page) ([]ah.AuditEntry, ah.Keys, error) {
 			f, err := auditFilter(c)
 			if err != nil {
 				return nil, nil, err
 			}
 			return svc.ListActivity(c.r.Context(), c.p, c.r.PathValue("clientId"), f, page)
 		})},
-		{"audit.search", "GET", "/v1/audit", admins, "search the audit trail", listCall(s, func(c *call, page ah.Page) ([]ah.AuditEntry, ah.Keys, error) {
+		{"audit.search", "GET", "/v1/audit", auditReaders, "search the audit trail", listCall(s, func(c *call, page ah.Page) ([]ah.AuditEntry, ah.Keys, error) {
 			f, err := auditFilter(c)
 			if err != nil {
 				return nil, nil, err

@@ -244,7 +244,7 @@ func (s *Service) GetEffectiveAccess(ctx context.Context, p ah.Principal, client
 		return ah.EffectiveAccess{}, err
 	}
 	ea := EffectiveAccessOf(d, d.Identities, now)
-	if !p.HasIdentityAccess(clientID) {
+	if !p.HasIdentityAccess(clientID) && !p.Audits() {
 		ea.Cells = withoutIdentities(ea.Cells)
 	}
 	return ea, nil

@@ -86,8 +86,8 @@ func (s *Service) SearchAudit(ctx context.Context, p ah.Principal, f ah.AuditFil
 	if s.audit == nil {
 		return []ah.AuditEntry{}, nil, nil
 	}
-	if !p.SeesAllClients() {
-		return nil, nil, ah.Forbidden("the agency's audit trail is for owners and admins")
+	if !p.SeesAllClients() && !p.Audits() {
+		return nil, nil, ah.Forbidden("the agency's audit trail is for owners, admins and auditors")
 	}
 	items, next, err := s.audit.ListAgencyAudit(ctx, p.AgencyID, f, page)
 	if err != nil {

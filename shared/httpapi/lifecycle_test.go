@@ -41,7 +41,7 @@ func TestAuditorReadsTheTrail(t *testing.T) {
 		t.Fatalf("audit search: %d %s", r.Status, r.Body)
 	}
 	var ea struct{ Cells []map[string]any }
-	auditor.Get("/v1/clients/" + acme + "/effective-access").JSON(t, &ea)
+	auditor.Get("/v1/clients/"+acme+"/effective-access").JSON(t, &ea)
 	found := false
 	for _, c := range ea.Cells {
 		found = found || (c["kind"] == "identity" && c["principalId"] == identityID)

@@ -2,6 +2,7 @@ package accesshive
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,6 +18,11 @@ const (
 	DefaultNoticeMinutes   = 24 * 60
 	MaxJustificationLength = 2000
 )
+
+// ApproverClientOwner, in an approval rule's roles, lets the client's owners (its
+// governance's clientOwners) review its requests; RoleClientManager there lets a
+// client manager on the client's team with the manager team role review them.
+const ApproverClientOwner Role = "client_owner"
 
 // ApprovalRule is how many distinct people must approve, and in which roles.
 // The requester never approves their own request.
@@ -175,14 +181,14 @@ func (r PolicyRules) check(v *Validation) {
 	v.Check(a.RequiredApprovals >= 1 && a.RequiredApprovals <= MaxApprovals, "approval.requiredApprovals", FieldOutRange,
 		"approval.requiredApprovals must be between 1 and %d", MaxApprovals)
 	if len(a.ApproverRoles) == 0 {
-		v.Add("approval.approverRoles", FieldRequired, "approval.approverRoles must name owner, admin or both")
+		v.Add("approval.approverRoles", FieldRequired, "approval.approverRoles must name at least one of agency_owner, admin, client_owner, client_manager")
 	}
 	seen := map[Role]bool{}
 	for i, role := range a.ApproverRoles {
 		field := fmt.Sprintf("approval.approverRoles[%d]", i)
 		switch {
-		case role != RoleOwner && role != RoleAdmin:
-			v.Add(field, FieldUnknown, "approvers are owners or admins (the roles that review requests)")
+		case role != RoleOwner && role != RoleAdmin && role != ApproverClientOwner && role != RoleClientManager:
+			v.Add(field, FieldUnknown, "approvers are agency_owner, admin, client_owner (the client's owners) or client_manager (a client manager managing the client)")
 		case seen[role]:
 			v.Add(field, FieldInvalid, "%s is listed twice", role)
 		}
@@ -202,14 +208,33 @@ func (r PolicyRules) check(v *Validation) {
 		"audit.justificationMinLength must be between 0 and 500")
 }
 
-// MayApprove reports whether a member of role may approve under the rule.
-func (a ApprovalRule) MayApprove(role Role) bool {
+// MayApprove reports whether a principal may review a client's request under the
+// rule: by agency role (owner, admin), as one of the client's owners
+// (clientOwners), or as a client manager managing the client (manager on its team).
+func (a ApprovalRule) MayApprove(p Principal, clientID string, clientOwners []string) bool {
 	for _, r := range a.ApproverRoles {
-		if r == role {
-			return true
+		switch r {
+		case RoleOwner, RoleAdmin:
+			if p.Role == r {
+				return true
+			}
+		case ApproverClientOwner:
+			if p.Role.IsAgencyRole() && p.Role != RoleAuditor && slices.Contains(clientOwners, p.MemberID) {
+				return true
+			}
+		case RoleClientManager:
+			if p.Role == RoleClientManager && p.TeamRole(clientID) == TeamManager {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// NeedsClientOwners reports whether deciding who may approve needs the client's
+// owners (a read of the client).
+func (a ApprovalRule) NeedsClientOwners() bool {
+	return slices.Contains(a.ApproverRoles, ApproverClientOwner)
 }
 
 // GrantMinutes decides how long access lasts: the requested duration, else the

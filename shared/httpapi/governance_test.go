@@ -77,7 +77,7 @@ func TestGovernancePolicyRules(t *testing.T) {
 		"NoName":            {map[string]any{}, "name"},
 		"ZeroApprovals":     {map[string]any{"name": "x", "approval": map[string]any{"requiredApprovals": 0, "approverRoles": []string{"admin"}}}, "approval.requiredApprovals"},
 		"SixApprovals":      {map[string]any{"name": "x", "approval": map[string]any{"requiredApprovals": 6, "approverRoles": []string{"admin"}}}, "approval.requiredApprovals"},
-		"ManagerApprover":   {map[string]any{"name": "x", "approval": map[string]any{"requiredApprovals": 1, "approverRoles": []string{"client_manager"}}}, "approval.approverRoles[0]"},
+		"MemberApprover":    {map[string]any{"name": "x", "approval": map[string]any{"requiredApprovals": 1, "approverRoles": []string{"member"}}}, "approval.approverRoles[0]"},
 		"NoApprovers":       {map[string]any{"name": "x", "approval": map[string]any{"requiredApprovals": 1, "approverRoles": []string{}}}, "approval.approverRoles"},
 		"DefaultAboveMax":   {map[string]any{"name": "x", "duration": map[string]any{"maxMinutes": 60, "defaultMinutes": 90}}, "duration.defaultMinutes"},
 		"NegativeMax":       {map[string]any{"name": "x", "duration": map[string]any{"maxMinutes": -1, "defaultMinutes": 0}}, "duration.maxMinutes"},

@@ -64,3 +64,59 @@ func TestAuditorReadsTheTrail(t *testing.T) {
 		t.Fatalf("an admin invites an auditor: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestClientLevelApprovers (issue 16, item 5): a policy may name the client's
+// owners and its managing client managers as approvers; they are told of new
+// requests and approve them, quorum rules unchanged; roles the policy does not
+// name are refused (403 approver_not_allowed).
+func TestClientLevelApprovers(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	acme := e.Seed.ClientID
+	base := "/v1/clients/" + acme + "/access-requests"
+	owners := policy(t, e, map[string]any{"name": "Client owners decide",
+		"approval": map[string]any{"requiredApprovals": 1, "approverRoles": []string{"client_owner"}}})
+	managers := policy(t, e, map[string]any{"name": "Manager and admin",
+		"approval": map[string]any{"requiredApprovals": 2, "approverRoles": []string{"client_manager", "admin"}}})
+	r := e.As("owner").Send("PUT", "/v1/clients/"+acme+"/governance", map[string]any{
+		"policyAssignments": []any{
+			map[string]any{"policyId": owners, "scope": e.Seed.Platforms["meta"]},
+			map[string]any{"policyId": managers, "scope": e.Seed.Platforms["googleAds"]},
+		},
+		"teamGroups": []any{}, "clientOwners": []string{e.Seed.Users["member"].UserID}, "compliance": map[string]any{}})
+	if r.Status != 200 {
+		t.Fatalf("governance: %d %s", r.Status, r.Body)
+	}
+	t.Run("ClientOwner", func(t *testing.T) {
+		id := submit(t, e, e.Seed.Platforms["meta"], "standard")["id"].(string)
+		if got := kinds(t, e, "member"); got != "access_request.pending" {
+			t.Fatalf("the client owner was told %q", got)
+		}
+		if r := e.As("admin").Post(base+"/"+id+"/approve", nil); r.Status != 403 || r.Problem(t).Code != "approver_not_allowed" {
+			t.Fatalf("an admin the policy does not name: %d %s", r.Status, r.Body)
+		}
+		r := e.As("member").Post(base+"/"+id+"/approve", nil)
+		if r.Status != 200 || r.Map(t)["status"] != "approved" {
+			t.Fatalf("the client owner approves: %d %s", r.Status, r.Body)
+		}
+		if a := r.Map(t)["approvals"].([]any); len(a) != 1 || a[0].(map[string]any)["byName"] != "Max Member" {
+			t.Fatalf("approvals: %v", a)
+		}
+	})
+	t.Run("ClientManagerWithQuorum", func(t *testing.T) {
+		id := submit(t, e, e.Seed.Platforms["googleAds"], "standard")["id"].(string)
+		if r := e.As("member").Post(base+"/"+id+"/approve", nil); r.Status != 403 || r.Problem(t).Code != "approver_not_allowed" {
+			t.Fatalf("a client owner where the policy names managers: %d %s", r.Status, r.Body)
+		}
+		r := e.As("manager").Post(base+"/"+id+"/approve", nil)
+		if r.Status != 200 || r.Map(t)["status"] != "pending" {
+			t.Fatalf("the managing client manager approves first: %d %s", r.Status, r.Body)
+		}
+		if r := e.As("manager").Post(base+"/"+id+"/approve", nil); r.Status != 409 || r.Problem(t).Code != "already_approved" {
+			t.Fatalf("the same manager twice: %d %s", r.Status, r.Body)
+		}
+		if r := e.As("admin").Post(base+"/"+id+"/approve", nil); r.Status != 200 || r.Map(t)["status"] != "approved" {
+			t.Fatalf("the admin completes the quorum: %d %s", r.Status, r.Body)
+		}
+	})
+}

@@ -237,8 +237,8 @@ func (s *Server) routeTable() []route {
 			return svc.ListRequests(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.URL.Query().Get("status"), page)
 		})},
 		{"clients.requests.get", "GET", "/v1/clients/{clientId}/access-requests/{requestId}", everyone, "read access requests", getIn("clientId", "requestId", svc.GetRequest)},
-		{"clients.requests.approve", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/approve", admins, "approve access requests", review(svc.ApproveRequest)},
-		{"clients.requests.reject", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/reject", admins, "reject access requests", review(svc.RejectRequest)},
+		{"clients.requests.approve", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/approve", staff, "approve access requests", review(svc.ApproveRequest)},
+		{"clients.requests.reject", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/reject", staff, "reject access requests", review(svc.RejectRequest)},
 		{"clients.requests.revoke", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/revoke", admins, "revoke access", review(svc.RevokeAccess)},
 		{"clients.requests.cancel", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/cancel", clientUsers, "cancel access requests", func(c *call) (reply, error) {
 			if err := emptyOrObject(c); err != nil {

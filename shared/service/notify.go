@@ -101,12 +101,24 @@ func (s *Service) NotifyRequestChange(ctx context.Context, old, cur *ah.AccessRe
 	for _, n := range requestNotices(old, cur) {
 		var to []ah.Member
 		if n.reviewers {
+			// Everyone the request's rules let review it: owners and admins, and
+			// the client's owners or managers where the policy names them.
 			members, err := allPages(func(pg ah.Page) ([]ah.Member, ah.Keys, error) { return s.store.ListMembers(ctx, cur.AgencyID, pg) })
 			if err != nil {
 				return err
 			}
+			rules := rulesOf(*cur)
+			var owners []string
+			if rules.Approval.NeedsClientOwners() {
+				c, err := s.store.GetClient(ctx, cur.AgencyID, cur.ClientID)
+				if err != nil {
+					return err
+				}
+				owners = c.Governance.ClientOwners
+			}
 			for _, m := range members {
-				if (m.Role == ah.RoleOwner || m.Role == ah.RoleAdmin) && m.Status != ah.MemberDisabled && m.ID != cur.RequesterID {
+				p := ah.Principal{AgencyID: m.AgencyID, MemberID: m.ID, Role: m.Role, Teams: m.Teams}
+				if m.Status != ah.MemberDisabled && m.ID != cur.RequesterID && rules.Approval.MayApprove(p, cur.ClientID, owners) {
 					to = append(to, m)
 				}
 			}

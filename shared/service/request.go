@@ -176,8 +176,8 @@ func (s *Service) RejectRequest(ctx context.Context, p ah.Principal, clientID, r
 		return ah.AccessRequest{}, ah.E(ah.KindForbidden, ah.CodeSelfApproval, "you cannot review your own request")
 	}
 	rules := rulesOf(r)
-	if !rules.Approval.MayApprove(p.Role) {
-		return ah.AccessRequest{}, errApproverRole(rules)
+	if err := s.mayReview(ctx, p, r, rules); err != nil {
+		return ah.AccessRequest{}, err
 	}
 	if ah.Blank(in.Reason) && rules.Audit.ReasonRequired {
 		return ah.AccessRequest{}, ah.PolicyViolation("reason", ah.FieldRequired, "the policy this request was evaluated against requires a reason to reject")
@@ -211,6 +211,23 @@ func rulesOf(r ah.AccessRequest) ah.PolicyRules {
 		return ah.BuiltInRules()
 	}
 	return r.Policy.PolicyRules
+}
+
+// mayReview checks the reviewer against the rules the request was evaluated
+// against (reading the client's owners only when the rules name them).
+func (s *Service) mayReview(ctx context.Context, p ah.Principal, r ah.AccessRequest, rules ah.PolicyRules) error {
+	var owners []string
+	if rules.Approval.NeedsClientOwners() {
+		c, err := s.store.GetClient(ctx, r.AgencyID, r.ClientID)
+		if err != nil {
+			return err
+		}
+		owners = c.Governance.ClientOwners
+	}
+	if !rules.Approval.MayApprove(p, r.ClientID, owners) {
+		return errApproverRole(rules)
+	}
+	return nil
 }
 
 func errApproverRole(rules ah.PolicyRules) error {
@@ -257,8 +274,8 @@ func (s *Service) approveOnce(ctx context.Context, p ah.Principal, clientID, req
 		return ah.AccessRequest{}, ah.E(ah.KindForbidden, ah.CodeSelfApproval, "you cannot approve your own request")
 	}
 	rules := rulesOf(r)
-	if !rules.Approval.MayApprove(p.Role) {
-		return ah.AccessRequest{}, errApproverRole(rules)
+	if err := s.mayReview(ctx, p, r, rules); err != nil {
+		return ah.AccessRequest{}, err
 	}
 	for _, a := range r.Approvals {
 		if a.By == p.MemberID {

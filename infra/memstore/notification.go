@@ -56,6 +56,27 @@ func (s *Store) ListNotifications(_ context.Context, agencyID, memberID string, 
 	return out, next, nil
 }
 
+// MarkNotificationRead marks one notification read, once.
+func (s *Store) MarkNotificationRead(_ context.Context, n ah.Notification, now time.Time) (bool, error) {
+	if err := s.enter("MarkNotificationRead"); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	a := s.agencies[n.AgencyID]
+	if a == nil {
+		return false, nil
+	}
+	k := notificationKey(n.CreatedAt, n.ID)
+	cur, ok := a.notifications[n.MemberID][k]
+	if !ok || cur.ReadAt != nil {
+		return false, nil
+	}
+	at := now
+	cur.ReadAt = &at
+	a.notifications[n.MemberID][k] = cur
+	return true, nil
+}
+
 // Audit is an in-memory ah.AuditStore: the entries a test adds, read newest first
 // with the same filters as the audit table's queries.
 type Audit struct {

@@ -15,6 +15,18 @@ type Notification struct {
 	CreatedAt   time.Time `json:"createdAt"`
 	EmailStatus string    `json:"emailStatus"` // sent, failed, not_sent
 	EmailError  string    `json:"emailError,omitempty"`
+	// ReadAt is when its member marked it read (nil: unread).
+	ReadAt *time.Time `json:"readAt,omitempty"`
+}
+
+// UnreadCount is how many of a member's notifications are unread.
+type UnreadCount struct {
+	Unread int `json:"unread"`
+}
+
+// MarkedRead is how many notifications a mark-all-read marked.
+type MarkedRead struct {
+	Marked int `json:"marked"`
 }
 
 // What happened to a notification's email.

@@ -442,6 +442,8 @@ type NotificationStore interface {
 	// GetNotification reads one notification (found is false when there is none).
 	GetNotification(ctx context.Context, agencyID, memberID string, at time.Time, id string) (Notification, bool, error)
 	ListNotifications(ctx context.Context, agencyID, memberID string, page Page) ([]Notification, Keys, error)
+	// MarkNotificationRead marks one notification read; false when it was already.
+	MarkNotificationRead(ctx context.Context, n Notification, now time.Time) (bool, error)
 }
 
 // AuditStore reads the audit trail, newest first.

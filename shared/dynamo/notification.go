@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 )
@@ -52,3 +53,20 @@ func (s *Store) GetNotification(ctx context.Context, agencyID, memberID string, 
 }
 
 var errNotificationNotFound = ah.NotFound("notification")
+
+// MarkNotificationRead sets a notification's readAt, once (a conditional update:
+// marking it again changes nothing and reports false).
+func (s *Store) MarkNotificationRead(ctx context.Context, n ah.Notification, now time.Time) (bool, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodbUpdate{TableName: &s.table,
+		Key:                       key(notificationsPK(n.AgencyID, n.MemberID), notificationSK(sortableTime(n.CreatedAt), n.ID)),
+		UpdateExpression:          aws.String("SET readAt = :now, lastAction = :action"),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND attribute_not_exists(readAt)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": str(now.Format(time.RFC3339Nano)), ":action": str("notification.read")}})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, mapErr("dynamo.MarkNotificationRead", err)
+	}
+	return true, nil
+}

@@ -16,6 +16,10 @@ import (
 // maxFreeID bounds ids a client chooses (contact ids).
 const maxFreeID = 64
 
+// maxNotificationID bounds a notification id (derived from what it is about: the
+// change's ids, its kind and its recipient).
+const maxNotificationID = 200
+
 // checkPathIDs answers 404 for a path parameter that is not an id of its kind.
 func checkPathIDs(rt *route, get func(string) string) error {
 	for _, seg := range strings.Split(rt.path, "/") {
@@ -31,7 +35,7 @@ func checkPathIDs(rt *route, get func(string) string) error {
 		switch {
 		case prefix != "" && !ah.ValidID(prefix, v):
 			return ah.NotFound(strings.TrimSuffix(name, "Id"))
-		case prefix == "" && len(v) > maxFreeID:
+		case prefix == "" && len(v) > maxFreeID && !(name == "notificationId" && len(v) <= maxNotificationID):
 			// A client-chosen id (a contact's): its rules are the service's (422 on
 			// PUT); one longer than any valid id names nothing.
 			return ah.NotFound(strings.TrimSuffix(name, "Id"))

@@ -120,3 +120,45 @@ func TestClientLevelApprovers(t *testing.T) {
 		}
 	})
 }
+
+// TestNotificationInbox (issue 16, item 7): notifications are unread until marked;
+// the count follows; marking again changes nothing; mark-all marks the rest; one
+// member cannot mark another's.
+func TestNotificationInbox(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	submit(t, e, e.Seed.Platforms["googleAds"], "standard")
+	submit(t, e, e.Seed.Platforms["meta"], "standard")
+	drain(t, e)
+	admin := e.As("admin")
+	count := func() any { return admin.Get("/v1/notifications/unread-count").Map(t)["unread"] }
+	if c := count(); c != 2.0 {
+		t.Fatalf("unread = %v, want 2", c)
+	}
+	var list struct{ Items []map[string]any }
+	admin.Get("/v1/notifications").JSON(t, &list)
+	first := list.Items[0]["id"].(string)
+	r := admin.Post("/v1/notifications/"+first+"/read", nil)
+	readAt := r.Map(t)["readAt"]
+	if r.Status != 200 || readAt == nil {
+		t.Fatalf("mark read: %d %s", r.Status, r.Body)
+	}
+	if again := admin.Post("/v1/notifications/"+first+"/read", nil).Map(t)["readAt"]; again != readAt {
+		t.Fatalf("marking again moved readAt: %v -> %v", readAt, again)
+	}
+	if c := count(); c != 1.0 {
+		t.Fatalf("unread after one = %v", c)
+	}
+	if r := e.As("owner").Post("/v1/notifications/"+first+"/read", nil); r.Status != 404 {
+		t.Fatalf("another member marks it: %d", r.Status)
+	}
+	if r := admin.Post("/v1/notifications/read-all", nil); r.Status != 200 || r.Map(t)["marked"] != 1.0 {
+		t.Fatalf("read all: %d %s", r.Status, r.Body)
+	}
+	if c := count(); c != 0.0 {
+		t.Fatalf("unread after all = %v", c)
+	}
+	if r := admin.Post("/v1/notifications/ntf_missing/read", nil); r.Status != 404 {
+		t.Fatalf("unknown notification: %d", r.Status)
+	}
+}

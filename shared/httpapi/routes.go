@@ -271,6 +271,24 @@ func (s *Server) routeTable() []route {
 			return reply{status: http.StatusAccepted, body: v, version: v.Version}, err
 		}},
 		{"notifications.list", "GET", "/v1/notifications", signedIn, "read notifications", list(s, svc.ListNotifications)},
+		{"notifications.unreadCount", "GET", "/v1/notifications/unread-count", signedIn, "count unread notifications", func(c *call) (reply, error) {
+			v, err := svc.UnreadCount(c.r.Context(), c.p)
+			return reply{status: http.StatusOK, body: v}, err
+		}},
+		{"notifications.read", "POST", "/v1/notifications/{notificationId}/read", signedIn, "mark notifications read", func(c *call) (reply, error) {
+			if err := emptyOrObject(c); err != nil {
+				return reply{}, err
+			}
+			v, err := svc.MarkNotificationRead(c.r.Context(), c.p, c.r.PathValue("notificationId"))
+			return reply{status: http.StatusOK, body: v}, err
+		}},
+		{"notifications.readAll", "POST", "/v1/notifications/read-all", signedIn, "mark notifications read", func(c *call) (reply, error) {
+			if err := emptyOrObject(c); err != nil {
+				return reply{}, err
+			}
+			v, err := svc.MarkAllNotificationsRead(c.r.Context(), c.p)
+			return reply{status: http.StatusOK, body: v}, err
+		}},
 		{"clients.activity.list", "GET", "/v1/clients/{clientId}/activity", readers, "read client activity", listCall(s, func(c *call, page ah.Page) ([]ah.AuditEntry, ah.Keys, error) {
 			f, err := auditFilter(c)
 			if err != nil {

@@ -161,6 +161,9 @@ func (s *Service) deliver(ctx context.Context, to ah.Member, n ah.Notification) 
 	if found && prev.EmailStatus == ah.EmailSent {
 		return nil
 	}
+	if found {
+		n.ReadAt = prev.ReadAt // a retried email keeps what its member did with it
+	}
 	var mailErr error
 	switch {
 	case s.mail == nil || to.Email == "":

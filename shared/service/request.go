@@ -506,3 +506,83 @@ func (s *Service) RetryProvisioning(ctx context.Context, p ah.Principal, clientI
 func (s *Service) ListNotifications(ctx context.Context, p ah.Principal, page ah.Page) ([]ah.Notification, ah.Keys, error) {
 	return s.store.ListNotifications(ctx, p.AgencyID, p.MemberID, page)
 }
+
+// The notification inbox: read and unread, a count, mark one or all read. A
+// member's notifications are one partition, read a page at a time.
+
+// eachNotification calls fn for each of the caller's notifications, newest first.
+func (s *Service) eachNotification(ctx context.Context, p ah.Principal, fn func(ah.Notification) (stop bool, err error)) error {
+	page := ah.Page{Limit: 100}
+	for {
+		items, next, err := s.store.ListNotifications(ctx, p.AgencyID, p.MemberID, page)
+		if err != nil {
+			return err
+		}
+		for _, n := range items {
+			if stop, err := fn(n); stop || err != nil {
+				return err
+			}
+		}
+		if len(next) == 0 {
+			return nil
+		}
+		page.After = next
+	}
+}
+
+// UnreadCount counts the caller's unread notifications.
+func (s *Service) UnreadCount(ctx context.Context, p ah.Principal) (ah.UnreadCount, error) {
+	var c ah.UnreadCount
+	err := s.eachNotification(ctx, p, func(n ah.Notification) (bool, error) {
+		if n.ReadAt == nil {
+			c.Unread++
+		}
+		return false, nil
+	})
+	return c, err
+}
+
+// MarkNotificationRead marks one of the caller's notifications read (again: no
+// change).
+func (s *Service) MarkNotificationRead(ctx context.Context, p ah.Principal, id string) (ah.Notification, error) {
+	var found *ah.Notification
+	err := s.eachNotification(ctx, p, func(n ah.Notification) (bool, error) {
+		if n.ID == id {
+			found = &n
+			return true, nil
+		}
+		return false, nil
+	})
+	if err != nil {
+		return ah.Notification{}, err
+	}
+	if found == nil {
+		return ah.Notification{}, ah.NotFound("notification")
+	}
+	if found.ReadAt != nil {
+		return *found, nil
+	}
+	now := s.clock.Now()
+	if _, err := s.store.MarkNotificationRead(ctx, *found, now); err != nil {
+		return ah.Notification{}, err
+	}
+	found.ReadAt = &now
+	return *found, nil
+}
+
+// MarkAllNotificationsRead marks every unread notification of the caller read.
+func (s *Service) MarkAllNotificationsRead(ctx context.Context, p ah.Principal) (ah.MarkedRead, error) {
+	var out ah.MarkedRead
+	now := s.clock.Now()
+	err := s.eachNotification(ctx, p, func(n ah.Notification) (bool, error) {
+		if n.ReadAt != nil {
+			return false, nil
+		}
+		ok, err := s.store.MarkNotificationRead(ctx, n, now)
+		if ok {
+			out.Marked++
+		}
+		return false, err
+	})
+	return out, err
+}

@@ -105,3 +105,52 @@ func (in CredentialInput) Validate() error {
 	v.Check(n >= 8 && n <= 1024, "password", FieldOutRange, "password must be 8 to 1024 characters")
 	return v.Err()
 }
+
+// MaxBulkDecisions is how many requests one bulk decision call decides.
+const MaxBulkDecisions = 25
+
+// Decision actions.
+const (
+	DecisionApprove = "approve"
+	DecisionReject  = "reject"
+)
+
+// DecisionInput is one decision of a bulk call.
+type DecisionInput struct {
+	RequestID string `json:"requestId"`
+	Action    string `json:"action"`
+	Reason    string `json:"reason"`
+}
+
+// BulkDecisionInput decides several pending requests of one client, each on its
+// own (one answer item per request).
+type BulkDecisionInput struct {
+	Decisions []DecisionInput `json:"decisions"`
+}
+
+// Validate checks the call's shape; each decision's own checks are the one-by-one
+// ones.
+func (in BulkDecisionInput) Validate() error {
+	var v Validation
+	v.Check(len(in.Decisions) >= 1 && len(in.Decisions) <= MaxBulkDecisions, "decisions", FieldOutRange,
+		"decisions must hold 1 to %d items", MaxBulkDecisions)
+	seen := map[string]bool{}
+	for i, d := range in.Decisions {
+		f := "decisions[" + itoa(i) + "]."
+		v.Check(ValidID(PrefixRequest, d.RequestID), f+"requestId", FieldInvalid, "requestId must be an access request id")
+		v.Check(!seen[d.RequestID], f+"requestId", FieldInvalid, "request %s is decided twice", d.RequestID)
+		seen[d.RequestID] = true
+		v.Check(d.Action == DecisionApprove || d.Action == DecisionReject, f+"action", FieldUnknown, "action must be approve or reject")
+		checkText(&v, f+"reason", d.Reason, false, 1000)
+	}
+	return v.Err()
+}
+
+// DecisionResult is one decision's outcome: the request as it became, or why it
+// was refused.
+type DecisionResult struct {
+	RequestID string
+	Action    string
+	Request   *AccessRequest
+	Err       error
+}

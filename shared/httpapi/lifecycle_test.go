@@ -162,3 +162,60 @@ func TestNotificationInbox(t *testing.T) {
 		t.Fatalf("unknown notification: %d", r.Status)
 	}
 }
+
+// TestBulkDecisions (issue 16, item 6): several pending requests of one client in
+// one call, each decided on its own with the one-by-one checks, one answer item per
+// request; a malformed call decides nothing.
+func TestBulkDecisions(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	base := "/v1/clients/" + e.Seed.ClientID + "/access-requests"
+	a := submit(t, e, e.Seed.Platforms["googleAds"], "standard")["id"].(string)
+	b := submit(t, e, e.Seed.Platforms["meta"], "standard")["id"].(string)
+	missing := "req_00000000000000000000000000"
+	for name, body := range map[string]any{
+		"Empty":     map[string]any{"decisions": []any{}},
+		"Twice":     map[string]any{"decisions": []any{map[string]any{"requestId": a, "action": "approve"}, map[string]any{"requestId": a, "action": "reject"}}},
+		"BadAction": map[string]any{"decisions": []any{map[string]any{"requestId": a, "action": "maybe"}}},
+	} {
+		if r := e.As("admin").Post("/v1/clients/"+e.Seed.ClientID+"/access-request-decisions", body); r.Status != 422 {
+			t.Errorf("%s: %d %s", name, r.Status, r.Body)
+		}
+	}
+	if r := e.As("member").Post("/v1/clients/"+e.Seed.ClientID+"/access-request-decisions", map[string]any{"decisions": []any{map[string]any{"requestId": a, "action": "approve"}}}); r.Status != 200 ||
+		r.Map(t)["results"].([]any)[0].(map[string]any)["status"] != 403.0 {
+		t.Fatalf("a member the rules do not name: %d %s", r.Status, r.Body)
+	}
+	if got := e.As("admin").Get(base + "/" + a).Map(t)["status"]; got != "pending" {
+		t.Fatalf("a refused decision changed the request: %v", got)
+	}
+	r := e.As("admin").Post("/v1/clients/"+e.Seed.ClientID+"/access-request-decisions", map[string]any{"decisions": []any{
+		map[string]any{"requestId": a, "action": "approve"},
+		map[string]any{"requestId": b, "action": "reject", "reason": "Not this quarter"},
+		map[string]any{"requestId": missing, "action": "approve"},
+	}})
+	if r.Status != 200 {
+		t.Fatalf("bulk: %d %s", r.Status, r.Body)
+	}
+	res := r.Map(t)["results"].([]any)
+	want := []struct {
+		id     string
+		status float64
+		state  string
+	}{{a, 200, "approved"}, {b, 200, "rejected"}, {missing, 404, ""}}
+	for i, w := range want {
+		item := res[i].(map[string]any)
+		if item["requestId"] != w.id || item["status"] != w.status {
+			t.Fatalf("result %d = %v", i, item)
+		}
+		if w.state != "" && item["request"].(map[string]any)["status"] != w.state {
+			t.Fatalf("result %d request = %v", i, item["request"])
+		}
+		if w.state == "" && item["problem"].(map[string]any)["code"] != "not_found" {
+			t.Fatalf("result %d problem = %v", i, item["problem"])
+		}
+	}
+	if got := e.As("admin").Get(base + "/" + b).Map(t); got["status"] != "rejected" || got["reason"] != "Not this quarter" {
+		t.Fatalf("the rejected request: %v", got)
+	}
+}

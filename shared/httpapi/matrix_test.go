@@ -121,7 +121,10 @@ var matrixCall = map[string]callFunc{
 	"clients.requests.create": simple("POST", "/v1/clients/{client}/access-requests", func(f fixtures) any {
 		return map[string]any{"platformId": f.platformID, "identityType": "standard", "justification": "matrix"}
 	}),
-	"clients.requests.approve":    reviewCall("approve", "meta"),
+	"clients.requests.approve": reviewCall("approve", "meta"),
+	"clients.requests.decide": simple("POST", "/v1/clients/{client}/access-request-decisions", func(fixtures) any {
+		return map[string]any{"decisions": []any{map[string]any{"requestId": "req_00000000000000000000000000", "action": "reject"}}}
+	}),
 	"clients.requests.reject":     reviewCall("reject", "meta"),
 	"clients.requests.cancel":     reviewCall("cancel", "meta"),
 	"notifications.list":          simple("GET", "/v1/notifications", nil),
@@ -259,6 +262,7 @@ var wantRoles = map[string]string{
 	"clients.requests.list":               "OACMU",
 	"clients.requests.get":                "OACMU",
 	"clients.requests.approve":            "OACM",
+	"clients.requests.decide":             "OACM",
 	"clients.requests.reject":             "OACM",
 	"clients.requests.cancel":             "U",
 	"clients.requests.credentials.reveal": "U",

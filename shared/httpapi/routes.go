@@ -239,6 +239,30 @@ func (s *Server) routeTable() []route {
 		{"clients.requests.get", "GET", "/v1/clients/{clientId}/access-requests/{requestId}", everyone, "read access requests", getIn("clientId", "requestId", svc.GetRequest)},
 		{"clients.requests.approve", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/approve", staff, "approve access requests", review(svc.ApproveRequest)},
 		{"clients.requests.reject", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/reject", staff, "reject access requests", review(svc.RejectRequest)},
+		{"clients.requests.decide", "POST", "/v1/clients/{clientId}/access-request-decisions", staff, "approve or reject access requests", func(c *call) (reply, error) {
+			body, err := readBody(c.r)
+			if err != nil {
+				return reply{}, err
+			}
+			var in ah.BulkDecisionInput
+			if err := decodeJSON(body, &in); err != nil {
+				return reply{}, err
+			}
+			results, err := svc.DecideRequests(c.r.Context(), c.p, c.r.PathValue("clientId"), in)
+			if err != nil {
+				return reply{}, err
+			}
+			out := bulkResults{Results: make([]bulkResult, len(results))}
+			for i, res := range results {
+				item := bulkResult{RequestID: res.RequestID, Action: res.Action, Status: http.StatusOK, Request: res.Request}
+				if res.Err != nil {
+					p := problemFor(c.r, s.log, res.Err)
+					item.Status, item.Problem = p.Status, &p
+				}
+				out.Results[i] = item
+			}
+			return reply{status: http.StatusOK, body: out}, nil
+		}},
 		{"clients.requests.revoke", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/revoke", admins, "revoke access", review(svc.RevokeAccess)},
 		{"clients.requests.cancel", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/cancel", clientUsers, "cancel access requests", func(c *call) (reply, error) {
 			if err := emptyOrObject(c); err != nil {
@@ -391,4 +415,17 @@ func auditFilter(c *call) (ah.AuditFilter, error) {
 		v.Add("to", ah.FieldOutRange, "to must not be before from")
 	}
 	return f, v.Err()
+}
+
+// bulkResults is a bulk decision's answer: one item per decision, in order.
+type bulkResults struct {
+	Results []bulkResult `json:"results"`
+}
+
+type bulkResult struct {
+	RequestID string            `json:"requestId"`
+	Action    string            `json:"action"`
+	Status    int               `json:"status"`
+	Request   *ah.AccessRequest `json:"request,omitempty"`
+	Problem   *Problem          `json:"problem,omitempty"`
 }

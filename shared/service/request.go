@@ -586,3 +586,39 @@ func (s *Service) MarkAllNotificationsRead(ctx context.Context, p ah.Principal) 
 	})
 	return out, err
 }
+
+// DecideRequests approves or rejects several pending requests of one client, each
+// on its own with the one-by-one checks (roles, self-approval, quorum,
+// offboarding): one refusal does not stop the rest, and each result says what
+// happened to its request.
+func (s *Service) DecideRequests(ctx context.Context, p ah.Principal, clientID string, in ah.BulkDecisionInput) ([]ah.DecisionResult, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if err := clientScope(p, clientID); err != nil {
+		return nil, err
+	}
+	if ok, err := s.store.ClientExists(ctx, p.AgencyID, clientID); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, ah.NotFound("client")
+	}
+	out := make([]ah.DecisionResult, 0, len(in.Decisions))
+	for _, d := range in.Decisions {
+		res := ah.DecisionResult{RequestID: d.RequestID, Action: d.Action}
+		review := ah.ReviewInput{Reason: d.Reason}
+		var r ah.AccessRequest
+		if d.Action == ah.DecisionApprove {
+			r, res.Err = s.ApproveRequest(ctx, p, clientID, d.RequestID, review)
+		} else {
+			r, res.Err = s.RejectRequest(ctx, p, clientID, d.RequestID, review)
+		}
+		if res.Err == nil {
+			res.Request = &r
+		} else if ah.KindOf(res.Err) == ah.KindInternal || ah.KindOf(res.Err) == ah.KindUnavailable {
+			s.log.WarnContext(ctx, "bulk decision", "requestId", d.RequestID, "error", res.Err.Error())
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}

@@ -90,7 +90,7 @@ func TestStreamFilterFromTemplate(t *testing.T) {
 	if len(audit) != 2 || len(notify) != 1 {
 		t.Fatalf("filters: audit %d, notify %d", len(audit), len(notify))
 	}
-	for typ, want := range map[string]bool{"client": true, "access_request": true, "client_identity": true, "idempotency": false, "counter": false, "notification": false} {
+	for typ, want := range map[string]bool{"client": true, "access_request": true, "client_identity": true, "idempotency": false, "counter": false, "notification": false, "reminder": false} {
 		ev := events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: map[string]events.DynamoDBAttributeValue{"type": events.NewStringAttribute(typ)}}}
 		if got := localstack.MatchesFilters(audit, ev); got != want {
 			t.Errorf("audit: INSERT of %s passes = %v, want %v", typ, got, want)

@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -411,6 +412,43 @@ func (s *Store) DueEndNotices(_ context.Context, now time.Time, fn func(ah.Acces
 		}
 	})
 	return each(items, err, fn)
+}
+
+// DueReminders calls fn for each planned reviewer reminder due before now.
+func (s *Store) DueReminders(_ context.Context, now time.Time, fn func(ah.ReminderDue) error) error {
+	items, err := due(s, "DueReminders", now, func(a *agencyData, cd *clientData, emit func(time.Time, ah.ReminderDue)) {
+		for _, r := range cd.requests {
+			if r.Status != ah.RequestPending {
+				continue
+			}
+			for _, lead := range r.ReminderLeads {
+				if !slices.Contains(r.RemindersSent, lead) {
+					emit(r.ExpiresAt.Add(-time.Duration(lead)*time.Minute), ah.ReminderDue{AgencyID: r.AgencyID, ClientID: r.ClientID, RequestID: r.ID, LeadMinutes: lead})
+				}
+			}
+		}
+	})
+	return each(items, err, fn)
+}
+
+// MarkReminderSent records a reminder on its pending request, once.
+func (s *Store) MarkReminderSent(_ context.Context, d ah.ReminderDue, now time.Time) (bool, error) {
+	if err := s.enter("MarkReminderSent"); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	cd := s.client(d.AgencyID, d.ClientID)
+	if cd == nil {
+		return false, nil
+	}
+	r, ok := cd.requests[d.RequestID]
+	if !ok || r.Status != ah.RequestPending || slices.Contains(r.RemindersSent, d.LeadMinutes) {
+		return false, nil
+	}
+	r.RemindersSent = append(r.RemindersSent, d.LeadMinutes)
+	bump(&r.Meta, "system:expiry", "access_request.reminder", now)
+	cd.requests[d.RequestID] = r
+	return true, nil
 }
 
 // MarkEndNoticeSent records that the requester was told; a request that changed

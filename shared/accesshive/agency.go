@@ -40,7 +40,13 @@ type Settings struct {
 	// EscalationMinutes is how long a failed provisioning waits for an admin
 	// (a retry) before the client's technical contacts are told (0: the default).
 	EscalationMinutes int `json:"escalationMinutes"`
+	// ReminderLeadMinutes are how long before a pending request expires its
+	// possible reviewers are reminded (e.g. 1440 and 60); none: no reminders.
+	ReminderLeadMinutes []int `json:"reminderLeadMinutes,omitempty"`
 }
+
+// MaxReminders is how many reminder lead times an agency may set.
+const MaxReminders = 3
 
 // Escalation limits and default, in minutes.
 const (
@@ -85,6 +91,7 @@ type SettingsPatch struct {
 	DefaultGovernancePolicyID  *string `json:"defaultGovernancePolicyId"`
 	AuditRetentionDays         *int    `json:"auditRetentionDays"`
 	EscalationMinutes          *int    `json:"escalationMinutes"`
+	ReminderLeadMinutes        *[]int  `json:"reminderLeadMinutes"`
 }
 
 // Validate checks the patch's values.
@@ -112,8 +119,19 @@ func (p SettingsPatch) Validate() error {
 		v.Check(m >= MinEscalationMinutes && m <= MaxEscalationMinutes, "escalationMinutes", FieldOutRange,
 			"escalationMinutes must be between %d and %d", MinEscalationMinutes, MaxEscalationMinutes)
 	}
+	if p.ReminderLeadMinutes != nil {
+		leads := *p.ReminderLeadMinutes
+		v.Check(len(leads) <= MaxReminders, "reminderLeadMinutes", FieldTooLong, "at most %d reminder lead times", MaxReminders)
+		seen := map[int]bool{}
+		for i, m := range leads {
+			f := "reminderLeadMinutes[" + itoa(i) + "]"
+			v.Check(m >= 5 && m <= MaxAccessRequestExpiryMinutes, f, FieldOutRange, "a reminder lead time must be between 5 and %d minutes", MaxAccessRequestExpiryMinutes)
+			v.Check(!seen[m], f, FieldInvalid, "%d is listed twice", m)
+			seen[m] = true
+		}
+	}
 	if p.AgencyName == nil && p.AccessRequestExpiryMinutes == nil && p.DefaultSecurityPolicyID == nil && p.DefaultGovernancePolicyID == nil &&
-		p.AuditRetentionDays == nil && p.EscalationMinutes == nil {
+		p.AuditRetentionDays == nil && p.EscalationMinutes == nil && p.ReminderLeadMinutes == nil {
 		v.Add("", FieldRequired, "the patch changes nothing: name at least one field")
 	}
 	return v.Err()

@@ -204,6 +204,12 @@ type GrantEnd struct {
 	Deprovision *Deprovisioning
 }
 
+// ReminderDue is one planned reviewer reminder whose time has come.
+type ReminderDue struct {
+	AgencyID, ClientID, RequestID string
+	LeadMinutes                   int
+}
+
 // EndedGrant is a grant past its end with its agency.
 type EndedGrant struct {
 	AgencyID string
@@ -380,6 +386,11 @@ type RequestStore interface {
 	EndGrant(ctx context.Context, e GrantEnd) error
 	// EndedGrants calls fn for each live grant whose end is before now.
 	EndedGrants(ctx context.Context, now time.Time, fn func(EndedGrant) error) error
+	// DueReminders calls fn for each planned reviewer reminder that is due.
+	DueReminders(ctx context.Context, now time.Time, fn func(ReminderDue) error) error
+	// MarkReminderSent records a reminder on its request (once; false when the
+	// request left pending or had it already) and takes it out of the index.
+	MarkReminderSent(ctx context.Context, d ReminderDue, now time.Time) (bool, error)
 	// DueEndNotices calls fn for each granted request whose end notice is due.
 	DueEndNotices(ctx context.Context, now time.Time, fn func(AccessRequest) error) error
 	MarkEndNoticeSent(ctx context.Context, r AccessRequest, now time.Time) error

@@ -58,6 +58,10 @@ type AccessRequest struct {
 	DurationMinutes int           `json:"durationMinutes,omitempty"`
 	Approvals       []Approval    `json:"approvals"`
 	AccessEndsAt    *time.Time    `json:"accessEndsAt,omitempty"`
+	// ReminderLeads are the reminders planned when it was submitted (minutes
+	// before expiry); RemindersSent those sent (once each).
+	ReminderLeads []int `json:"reminderLeads,omitempty"`
+	RemindersSent []int `json:"remindersSent,omitempty"`
 	// EndNoticeSentAt is when the requester was told their access ends soon.
 	EndNoticeSentAt *time.Time     `json:"endNoticeSentAt,omitempty"`
 	History         []RequestEvent `json:"history"`

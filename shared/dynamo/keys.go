@@ -78,6 +78,7 @@ const (
 	typeClient         = "client"
 	typeContact        = "client_contact"
 	typeIdentityLink   = "client_identity_link"
+	typeReminder       = "reminder"
 	typeTeam           = "client_team"
 	typeClientPlatform = "client_platform"
 	typeClientNameGrd  = "client_name_guard"
@@ -213,6 +214,15 @@ func grantEndGSI3PK(shard int) string { return "GRANTEND" + sep + itoa(shard) }
 // grantNoticeGSI3PK is the sparse index shard of a granted request whose requester
 // is still to be told its access ends soon.
 func grantNoticeGSI3PK(shard int) string { return "GRANTNOTICE" + sep + itoa(shard) }
+
+// reminderSK is a planned reviewer reminder of a pending request, in the client's
+// partition outside every detail, access and request range.
+func reminderSK(requestID string, lead int) string {
+	return "SWEEP" + sep + "REMIND" + sep + requestID + sep + itoa(lead)
+}
+
+// remindGSI3PK is the sparse index shard of planned reviewer reminders.
+func remindGSI3PK(shard int) string { return "REMIND" + sep + itoa(shard) }
 
 // escalateGSI3PK is the sparse index shard of a failed identity not yet escalated.
 func escalateGSI3PK(shard int) string { return "ESCALATE" + sep + itoa(shard) }

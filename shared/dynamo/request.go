@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,7 +79,67 @@ func (s *Store) CreateRequest(ctx context.Context, r ah.AccessRequest, idem *ah.
 		TableName: &s.table, Key: key(pk, clientSK), ConditionExpression: aws.String(clientOpen),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":active": str(string(ah.ClientActive))},
 	}}, onConditionFailed: errClientClosed}
-	return s.create(ctx, op, newRequestItem(r), idem, g, open, s.pendingCount(pk, r.PlatformID, 1, r.UpdatedBy, r.LastAction, r.UpdatedAt, &ah.MissingError{What: "client_platform", ID: r.PlatformID}))
+	extra := []write{g, open, s.pendingCount(pk, r.PlatformID, 1, r.UpdatedBy, r.LastAction, r.UpdatedAt, &ah.MissingError{What: "client_platform", ID: r.PlatformID})}
+	for _, lead := range r.ReminderLeads {
+		rv, err := marshal(reminderItem{keys: keys{PK: pk, SK: reminderSK(r.ID, lead), Type: typeReminder,
+			GSI3PK: remindGSI3PK(shardOf(r.ID, sweepShards)), GSI3SK: timedGSI3SK(r.ExpiresAt.Add(-time.Duration(lead)*time.Minute), r.AgencyID, r.ClientID, r.ID)},
+			AgencyID: r.AgencyID, ClientID: r.ClientID, RequestID: r.ID, LeadMinutes: lead})
+		if err != nil {
+			return ah.Internal(op, err)
+		}
+		extra = append(extra, putNew(s.table, rv, errExists))
+	}
+	return s.create(ctx, op, newRequestItem(r), idem, extra...)
+}
+
+// reminderItem is a planned reviewer reminder (sparse GSI3 REMIND#<shard>, keyed
+// by its due time): written with the request, deleted when it is sent or the
+// request leaves pending.
+type reminderItem struct {
+	keys
+	AgencyID    string `json:"agencyId"`
+	ClientID    string `json:"clientId"`
+	RequestID   string `json:"requestId"`
+	LeadMinutes int    `json:"leadMinutes"`
+}
+
+// DueReminders calls fn for every planned reminder due before now.
+func (s *Store) DueReminders(ctx context.Context, now time.Time, fn func(ah.ReminderDue) error) error {
+	return eachDue(ctx, s, "dynamo.DueReminders", remindGSI3PK, now, func(it reminderItem) error {
+		return fn(ah.ReminderDue{AgencyID: it.AgencyID, ClientID: it.ClientID, RequestID: it.RequestID, LeadMinutes: it.LeadMinutes})
+	})
+}
+
+// MarkReminderSent adds the reminder to its request (the notifications function
+// tells the reviewers) and deletes the planned item, in one transaction; a request
+// no longer pending, or reminded already, only loses the planned item.
+func (s *Store) MarkReminderSent(ctx context.Context, d ah.ReminderDue, now time.Time) (bool, error) {
+	const op = "dynamo.MarkReminderSent"
+	pk := clientPK(d.AgencyID, d.ClientID)
+	lead, err := marshalList([]int{d.LeadMinutes})
+	if err != nil {
+		return false, ah.Internal(op, err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &transactInput{TransactItems: scoped([]types.TransactWriteItem{
+		{Update: &types.Update{TableName: &s.table, Key: key(pk, requestSK(d.RequestID)),
+			UpdateExpression:         aws.String("SET remindersSent = list_append(if_not_exists(remindersSent, :empty), :lead), version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :a"),
+			ConditionExpression:      aws.String("#status = :pending AND NOT contains(remindersSent, :n)"),
+			ExpressionAttributeNames: map[string]string{"#status": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}}, ":lead": lead,
+				":one": num(1), ":n": num(d.LeadMinutes), ":pending": str(string(ah.RequestPending)), ":now": str(now.Format(time.RFC3339Nano)),
+				":by": str("system:expiry"), ":a": str("access_request.reminder")}}},
+		{Delete: &types.Delete{TableName: &s.table, Key: key(pk, reminderSK(d.RequestID, d.LeadMinutes))}},
+	})})
+	if err == nil {
+		return true, nil
+	}
+	if !isCancelled(err) {
+		return false, mapErr(op, err)
+	}
+	if err := s.transact(ctx, op, nil, s.deleteWrite(pk, reminderSK(d.RequestID, d.LeadMinutes))); err != nil {
+		return false, err
+	}
+	return false, nil
 }
 
 // clientOpen is the condition on a client item that it still takes requests and
@@ -156,6 +217,11 @@ func (s *Store) TransitionRequest(ctx context.Context, t ah.RequestTransition) e
 	vals := map[string]types.AttributeValue{":by": str(r.UpdatedBy), ":a": str(r.LastAction), ":now": str(r.UpdatedAt.Format(time.RFC3339Nano))}
 	if t.LeavePending {
 		writes = append(writes, s.deleteWrite(pk, pendingGuardSK(r.PlatformID, r.RequesterID)))
+		for _, lead := range r.ReminderLeads {
+			if !slices.Contains(r.RemindersSent, lead) {
+				writes = append(writes, s.deleteWrite(pk, reminderSK(r.ID, lead)))
+			}
+		}
 		sets = append(sets, "pendingRequests = if_not_exists(pendingRequests, :zero) - :one")
 		vals[":zero"], vals[":one"] = num(0), num(1)
 	}

@@ -169,8 +169,8 @@ func TestSweepReadsOnlyExpired(t *testing.T) {
 		}
 	}
 	// One per shard of each sparse partition: pending requests, grant ends, end
-	// notices, failed provisionings to escalate.
-	if queries != 16 {
-		t.Fatalf("%d Queries, want one per shard of each of the four partitions (16)", queries)
+	// notices, reviewer reminders, failed provisionings to escalate.
+	if queries != 20 {
+		t.Fatalf("%d Queries, want one per shard of each of the five partitions (20)", queries)
 	}
 }

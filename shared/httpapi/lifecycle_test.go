@@ -3,7 +3,10 @@ package httpapi_test
 // Beyond the seeds: the access lifecycle (issue 16).
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/accesshive/accesshive/infra/testenv"
 )
@@ -218,4 +221,65 @@ func TestBulkDecisions(t *testing.T) {
 	if got := e.As("admin").Get(base + "/" + b).Map(t); got["status"] != "rejected" || got["reason"] != "Not this quarter" {
 		t.Fatalf("the rejected request: %v", got)
 	}
+}
+
+// TestReviewerReminders (issue 16, item 1): the agency's lead times plan
+// reminders on each pending request; the sweep marks each once when due (a second
+// sweep, or one later, sends nothing again) and the reviewers are told; a request
+// reviewed first is never reminded; the client's owners hear before a grant ends.
+func TestReviewerReminders(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	base := "/v1/clients/" + e.Seed.ClientID + "/access-requests"
+	if r := e.As("owner").Patch("/v1/settings", map[string]any{"reminderLeadMinutes": []int{1440, 60}}); r.Status != 200 {
+		t.Fatalf("settings: %d %s", r.Status, r.Body)
+	}
+	if r := e.As("owner").Patch("/v1/settings", map[string]any{"reminderLeadMinutes": []int{60, 60}}); r.Status != 422 {
+		t.Fatalf("a lead time twice: %d %s", r.Status, r.Body)
+	}
+	req := submit(t, e, e.Seed.Platforms["googleAds"], "standard")
+	reviewed := submit(t, e, e.Seed.Platforms["meta"], "standard")["id"].(string)
+	if leads := req["reminderLeads"]; fmt.Sprint(leads) != "[1440 60]" {
+		t.Fatalf("planned reminders: %v", leads)
+	}
+	if r := e.As("admin").Post(base+"/"+reviewed+"/reject", map[string]any{"reason": "No"}); r.Status != 200 {
+		t.Fatalf("reject: %d", r.Status)
+	}
+	expires := timeField(t, req, "expiresAt")
+	for _, c := range []struct {
+		at   time.Time
+		want float64
+	}{
+		{expires.Add(-1441 * time.Minute), 0}, {expires.Add(-1439 * time.Minute), 1}, {expires.Add(-1438 * time.Minute), 0},
+		{expires.Add(-59 * time.Minute), 1}, {expires.Add(-58 * time.Minute), 0},
+	} {
+		if s := sweepJSON(t, e, c.at); s["remindersSent"] != c.want {
+			t.Fatalf("sweep %v before expiry: %v, want %v reminders", expires.Sub(c.at), s, c.want)
+		}
+	}
+	got := e.As("owner").Get(base + "/" + req["id"].(string)).Map(t)
+	if fmt.Sprint(got["remindersSent"]) != "[1440 60]" || got["status"] != "pending" {
+		t.Fatalf("request after the reminders: %v", got)
+	}
+	if k := kinds(t, e, "admin"); k != "access_request.pending,access_request.pending,access_request.reminder,access_request.reminder" {
+		t.Fatalf("the admin heard %s", k)
+	}
+
+	t.Run("ClientOwnersBeforeTheEnd", func(t *testing.T) {
+		timed := policy(t, e, map[string]any{"name": "Timed", "duration": map[string]any{"maxMinutes": 240, "defaultMinutes": 60, "noticeMinutes": 15}})
+		r := e.As("owner").Send("PUT", "/v1/clients/"+e.Seed.ClientID+"/governance", map[string]any{
+			"policyAssignments": []any{map[string]any{"policyId": timed, "scope": "client"}},
+			"teamGroups":        []any{}, "clientOwners": []string{e.Seed.Users["member"].UserID}, "compliance": map[string]any{}})
+		if r.Status != 200 {
+			t.Fatalf("governance: %d %s", r.Status, r.Body)
+		}
+		id := submit(t, e, e.Seed.Platforms["meta"], "standard")["id"].(string)
+		ends := timeField(t, e.As("admin").Post(base+"/"+id+"/approve", nil).Map(t), "accessEndsAt")
+		if s := sweepJSON(t, e, ends.Add(-14*time.Minute)); s["noticesSent"] != 1.0 {
+			t.Fatalf("sweep: %v", s)
+		}
+		if k := kinds(t, e, "member"); !strings.Contains(k, "access_request.access_ending") {
+			t.Fatalf("the client owner heard %s", k)
+		}
+	})
 }

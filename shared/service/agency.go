@@ -94,6 +94,9 @@ func (s *Service) UpdateSettings(ctx context.Context, p ah.Principal, patch ah.S
 	if patch.EscalationMinutes != nil {
 		a.Settings.EscalationMinutes = *patch.EscalationMinutes
 	}
+	if patch.ReminderLeadMinutes != nil {
+		a.Settings.ReminderLeadMinutes = append([]int{}, *patch.ReminderLeadMinutes...)
+	}
 	if id := patch.DefaultSecurityPolicyID; id != nil && *id != a.Settings.DefaultSecurityPolicyID {
 		newDef, err := s.store.GetSecurityPolicy(ctx, p.AgencyID, *id)
 		if ah.KindOf(err) == ah.KindNotFound {

@@ -23,6 +23,8 @@ type SweepResult struct {
 	// Failed provisionings no admin retried within the agency's escalation time,
 	// escalated to the client's technical contacts.
 	Escalated int `json:"escalated"`
+	// Reviewer reminders sent (each once per request and lead time).
+	RemindersSent int `json:"remindersSent"`
 }
 
 // ExpireRequests expires every pending request whose expiry is before now, then
@@ -60,7 +62,31 @@ func (s *Service) ExpireRequests(ctx context.Context, now time.Time) (SweepResul
 	if err := s.endAccess(ctx, now, &res); err != nil {
 		return res, err
 	}
+	if err := s.remind(ctx, now, &res); err != nil {
+		return res, err
+	}
 	return res, s.escalate(ctx, now, &res)
+}
+
+// remind marks the reviewer reminders that are due on their requests (the
+// notifications function tells the reviewers). The planned items are a sparse
+// index of their own, so the sweep reads only what is due; a reminder is marked
+// once per request and lead time however often the sweep runs.
+func (s *Service) remind(ctx context.Context, now time.Time, res *SweepResult) error {
+	err := s.store.DueReminders(ctx, now, func(d ah.ReminderDue) error {
+		sent, err := s.store.MarkReminderSent(ctx, d, now)
+		if err != nil {
+			return fmt.Errorf("remind %s: %w", d.RequestID, err)
+		}
+		if sent {
+			res.RemindersSent++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remind: %w", err)
+	}
+	return nil
 }
 
 // escalate marks the failed provisionings that waited their agency's escalation

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
@@ -19,7 +21,9 @@ import (
 // notice is one notification a request change calls for.
 type notice struct {
 	kind, title, body string
-	reviewers         bool // to the agency's reviewers, not the requester
+	suffix            string // distinguishes notices of one kind on one request (reminders)
+	reviewers         bool   // to the agency's reviewers, not the requester
+	owners            bool   // also to the client's owners
 }
 
 // requestNotices are the notifications a request's change from old (nil: new) to
@@ -70,8 +74,17 @@ func requestNotices(old, cur *ah.AccessRequest) []notice {
 			}
 		}
 	}
+	if cur.Status == ah.RequestPending {
+		for _, lead := range cur.RemindersSent {
+			if !slices.Contains(old.RemindersSent, lead) {
+				out = append(out, notice{kind: "reminder", suffix: strconv.Itoa(lead), title: "A request is waiting for your review", reviewers: true,
+					body: fmt.Sprintf("A %s access request (%q, by %s) expires at %s unless it is reviewed. Review it on the client's Access Requests tab.",
+						cur.IdentityType, cur.Justification, cur.RequesterName, cur.ExpiresAt.Format(time.RFC3339))})
+			}
+		}
+	}
 	if old.EndNoticeSentAt == nil && cur.EndNoticeSentAt != nil && cur.AccessEndsAt != nil {
-		out = append(out, notice{kind: "access_ending", title: "Your access ends soon",
+		out = append(out, notice{kind: "access_ending", title: "Your access ends soon", owners: true,
 			body: fmt.Sprintf("Your access granted by request %s ends at %s. Ask your agency for a new request if you need it longer.", cur.ID, cur.AccessEndsAt.Format(time.RFC3339))})
 	}
 	return out
@@ -128,10 +141,25 @@ func (s *Service) NotifyRequestChange(ctx context.Context, old, cur *ah.AccessRe
 				return err
 			}
 			to = append(to, m)
+			if n.owners {
+				// The client's owners hear too (e.g. before a grant ends).
+				c, err := s.store.GetClient(ctx, cur.AgencyID, cur.ClientID)
+				if err != nil {
+					return err
+				}
+				for _, id := range c.Governance.ClientOwners {
+					if o, err := s.store.GetMember(ctx, cur.AgencyID, id); err == nil && o.Status != ah.MemberDisabled && o.ID != cur.RequesterID {
+						to = append(to, o)
+					}
+				}
+			}
 		}
 		for _, m := range to {
 			id := "ntf_" + cur.ID + "-" + n.kind
-			if n.reviewers {
+			if n.suffix != "" {
+				id += "-" + n.suffix
+			}
+			if n.reviewers || m.ID != cur.RequesterID {
 				id += "-" + m.ID
 			}
 			note := ah.Notification{ID: id, AgencyID: cur.AgencyID, MemberID: m.ID, Kind: "access_request." + n.kind, Title: n.title,

@@ -90,6 +90,12 @@ func (s *Service) SubmitRequest(ctx context.Context, p ah.Principal, clientID st
 		Status: ah.RequestPending, ExpiresAt: now.Add(time.Duration(sc.Agency.Settings.AccessRequestExpiryMinutes) * time.Minute),
 		Policy: pol, RoleTemplateID: in.RoleTemplateID, DurationMinutes: minutes, Approvals: []ah.Approval{},
 		History: []ah.RequestEvent{{At: now, By: p.MemberID, ByName: p.Name, Action: "submitted", Status: ah.RequestPending}}}
+	// Reviewer reminders the agency asks for, those that fall inside the window.
+	for _, lead := range sc.Agency.Settings.ReminderLeadMinutes {
+		if lead < sc.Agency.Settings.AccessRequestExpiryMinutes {
+			r.ReminderLeads = append(r.ReminderLeads, lead)
+		}
+	}
 	stampNew(&r.Meta, p.MemberID, "access_request.submit", now)
 	res, err := create(p, now, idem, r, func(rec *ah.Idempotency) error { return s.store.CreateRequest(ctx, r, rec) })
 	if err == nil && !res.Replayed {

@@ -486,7 +486,7 @@ func bump(m *ah.Meta, by, action string, now time.Time) {
 }
 
 // SetNonCompliant records the client's count of non-compliant identities.
-func (s *Store) SetNonCompliant(_ context.Context, agencyID, clientID string, n int, now time.Time, actor string) error {
+func (s *Store) SetNonCompliant(_ context.Context, agencyID, clientID string, n int, pol ah.PolicySnapshot, now time.Time, actor string) error {
 	if err := s.enter("SetNonCompliant"); err != nil {
 		return err
 	}
@@ -496,6 +496,7 @@ func (s *Store) SetNonCompliant(_ context.Context, agencyID, clientID string, n 
 		return ah.NotFound("client")
 	}
 	cd.client.Facts.NonCompliantIdentities = n
+	cd.client.Facts.Policy = &pol
 	bump(&cd.client.Meta, actor, "client.compliance", now)
 	return nil
 }

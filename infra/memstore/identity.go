@@ -28,7 +28,17 @@ func (s *Store) ClientIdentityFor(_ context.Context, agencyID, clientID, platfor
 	return ah.ClientIdentity{}, false, nil
 }
 
-// GetClientIdentity reads a client-dedicated identity.
+// GetClientIdentityWithClient reads an identity and its client.
+func (s *Store) GetClientIdentityWithClient(ctx context.Context, agencyID, clientID, identityID string) (ah.ClientIdentity, ah.Client, error) {
+	c, err := s.GetClient(ctx, agencyID, clientID)
+	if err != nil {
+		return ah.ClientIdentity{}, ah.Client{}, err
+	}
+	i, err := s.GetClientIdentity(ctx, agencyID, clientID, identityID)
+	return i, c, err
+}
+
+// GetClientIdentity reads one client-dedicated identity.
 func (s *Store) GetClientIdentity(_ context.Context, agencyID, clientID, identityID string) (ah.ClientIdentity, error) {
 	if err := s.enter("GetClientIdentity"); err != nil {
 		return ah.ClientIdentity{}, err

@@ -382,6 +382,11 @@ func provisioning(t *testing.T, f *fixture) {
 	expect(t, "ActivateIdentity of the old attempt", f.s.ActivateIdentity(f.ctx, f.agencyID, c.ID, idn.ID, r.ID, f.platform.ID, 2, f.now), ah.CodeVersionConflict)
 	expect(t, "ActivateIdentity", f.s.ActivateIdentity(f.ctx, f.agencyID, c.ID, idn.ID, r.ID, f.platform.ID, 3, f.now), "")
 	expect(t, "ActivateIdentity redelivered", f.s.ActivateIdentity(f.ctx, f.agencyID, c.ID, idn.ID, r.ID, f.platform.ID, 3, f.now), "")
+	if gi, gc, err := f.s.GetClientIdentityWithClient(f.ctx, f.agencyID, c.ID, idn.ID); err != nil || gi.ID != idn.ID || gc.ID != c.ID {
+		t.Fatalf("GetClientIdentityWithClient = %s, %s, %v", gi.ID, gc.ID, err)
+	}
+	_, _, err := f.s.GetClientIdentityWithClient(f.ctx, f.agencyID, c.ID, "idn_missing")
+	expect(t, "GetClientIdentityWithClient of a missing identity", err, ah.CodeNotFound)
 	req, _ := f.s.GetRequest(f.ctx, f.agencyID, c.ID, r.ID)
 	d, _ = f.s.ReadClientAccess(f.ctx, f.agencyID, c.ID)
 	if req.Status != ah.RequestProvisioned || len(req.History) != 2 || d.Identities[0].Status != ah.IdentityActive ||

@@ -121,6 +121,9 @@ type ClientFacts struct {
 	// NonCompliantIdentities counts the active identities whose credential does
 	// not meet the client's security policy as last evaluated.
 	NonCompliantIdentities int `json:"nonCompliantIdentities"`
+	// Policy is the client's security policy as last evaluated (id, version,
+	// password rules), so its tabs judge compliance without reading the policy.
+	Policy *PolicySnapshot `json:"policy,omitempty"`
 	// AccessEnds holds the end time of each live time-bound grant (by request id);
 	// a grant past its end that is still here has expired but is not yet revoked.
 	AccessEnds map[string]time.Time `json:"accessEnds,omitempty"`

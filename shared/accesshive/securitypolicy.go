@@ -38,6 +38,21 @@ type WorkspaceSettings struct {
 	ChangePasswordAtNextLogin bool `json:"changePasswordAtNextLogin"`
 }
 
+// PolicySnapshot is what compliance needs of a security policy, kept on the
+// clients that use it.
+type PolicySnapshot struct {
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	Version   int               `json:"version"`
+	Password  PasswordRules     `json:"password"`
+	Workspace WorkspaceSettings `json:"workspace"`
+}
+
+// Snapshot is the policy as credentials and Workspace users need it.
+func (p SecurityPolicy) Snapshot() PolicySnapshot {
+	return PolicySnapshot{ID: p.ID, Name: p.Name, Version: p.Version, Password: p.Password, Workspace: p.Workspace}
+}
+
 // SecurityPolicy controls password requirements, session length and MFA for the
 // clients it is assigned to. Exactly one policy per agency is the default.
 type SecurityPolicy struct {

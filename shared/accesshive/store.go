@@ -348,7 +348,7 @@ type ClientStore interface {
 	UpdateClient(ctx context.Context, u ClientUpdate) error
 	// SetNonCompliant records how many of the client's active identities do not
 	// meet its security policy (the client's facts; its status follows).
-	SetNonCompliant(ctx context.Context, agencyID, clientID string, n int, now time.Time, actor string) error
+	SetNonCompliant(ctx context.Context, agencyID, clientID string, n int, pol PolicySnapshot, now time.Time, actor string) error
 	PutContact(ctx context.Context, c ClientChange, ct Contact) error
 	// PutIdentityLink links an active agency identity (*MissingError otherwise).
 	PutIdentityLink(ctx context.Context, c ClientChange, l IdentityLink) error
@@ -400,6 +400,9 @@ type RequestStore interface {
 type ClientIdentityStore interface {
 	ClientIdentityFor(ctx context.Context, agencyID, clientID, platformID string) (ClientIdentity, bool, error)
 	GetClientIdentity(ctx context.Context, agencyID, clientID, identityID string) (ClientIdentity, error)
+	// GetClientIdentityWithClient reads an identity and its client in one round
+	// trip (the client carries the policy compliance is judged by).
+	GetClientIdentityWithClient(ctx context.Context, agencyID, clientID, identityID string) (ClientIdentity, Client, error)
 	ListClientIdentities(ctx context.Context, agencyID, clientID string, page Page) ([]ClientIdentity, Keys, error)
 	UpdateClientIdentity(ctx context.Context, i ClientIdentity, prevVersion int) error
 	// RetryProvisioning starts a new attempt of a failed or stuck identity.

@@ -635,11 +635,15 @@ func (s *Store) SetClientPlatformHealth(ctx context.Context, agencyID, clientID,
 }
 
 // SetNonCompliant records the client's count of non-compliant identities.
-func (s *Store) SetNonCompliant(ctx context.Context, agencyID, clientID string, n int, now time.Time, actor string) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodbUpdate{TableName: &s.table, Key: key(clientPK(agencyID, clientID), clientSK),
-		UpdateExpression:    aws.String("SET facts.nonCompliantIdentities = :n, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
+func (s *Store) SetNonCompliant(ctx context.Context, agencyID, clientID string, n int, pol ah.PolicySnapshot, now time.Time, actor string) error {
+	pv, err := marshalList(pol)
+	if err != nil {
+		return ah.Internal("dynamo.SetNonCompliant", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodbUpdate{TableName: &s.table, Key: key(clientPK(agencyID, clientID), clientSK),
+		UpdateExpression:    aws.String("SET facts.nonCompliantIdentities = :n, facts.policy = :pol, version = version + :one, updatedAt = :now, updatedBy = :by, lastAction = :action"),
 		ConditionExpression: aws.String("attribute_exists(PK)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":n": num(n), ":one": num(1), ":now": str(now.Format(time.RFC3339Nano)),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": num(n), ":pol": pv, ":one": num(1), ":now": str(now.Format(time.RFC3339Nano)),
 			":by": str(actor), ":action": str("client.compliance")}})
 	if isConditionFailed(err) {
 		return ah.NotFound("client")

@@ -290,6 +290,38 @@ func (s *Store) GetClientIdentity(ctx context.Context, agencyID, clientID, ident
 	return it.ClientIdentity, err
 }
 
+// GetClientIdentityWithClient reads an identity and its client in one
+// BatchGetItem (strongly consistent).
+func (s *Store) GetClientIdentityWithClient(ctx context.Context, agencyID, clientID, identityID string) (ah.ClientIdentity, ah.Client, error) {
+	const op = "dynamo.GetClientIdentityWithClient"
+	pk := clientPK(agencyID, clientID)
+	got, err := s.batchGet(ctx, op, []map[string]types.AttributeValue{key(pk, clientIdentitySK(identityID)), key(pk, clientSK)})
+	if err != nil {
+		return ah.ClientIdentity{}, ah.Client{}, err
+	}
+	var i clientIdentityItem
+	var c clientItem
+	foundI, foundC := false, false
+	for _, raw := range got {
+		switch raw["SK"].(*types.AttributeValueMemberS).Value {
+		case clientSK:
+			err, foundC = unmarshal(raw, &c), true
+		default:
+			err, foundI = unmarshal(raw, &i), true
+		}
+		if err != nil {
+			return ah.ClientIdentity{}, ah.Client{}, ah.Internal(op, err)
+		}
+	}
+	if !foundC {
+		return ah.ClientIdentity{}, ah.Client{}, errClientNotFound
+	}
+	if !foundI {
+		return ah.ClientIdentity{}, ah.Client{}, errClientIdentityNotFound
+	}
+	return i.ClientIdentity, c.client(), nil
+}
+
 // ListClientIdentities lists a client's dedicated identities.
 func (s *Store) ListClientIdentities(ctx context.Context, agencyID, clientID string, page ah.Page) ([]ah.ClientIdentity, ah.Keys, error) {
 	return list(ctx, s, "dynamo.ListClientIdentities", prefixQuery(clientPK(agencyID, clientID), clientIdentityPrfx), page,

@@ -69,13 +69,27 @@ func TestRoundTrips(t *testing.T) {
 		}
 		waitExecutions(t, e)
 		idn := admin.Get(base + "/" + id).Map(t)["identityId"].(string)
+		// Compliance is judged from the policy kept on the client: Effective Access
+		// stays one Query with a credential to judge.
+		if r := admin.Send("PUT", "/v1/clients/"+acme+"/identities/"+idn+"/credentials",
+			map[string]any{"username": "rt@acme-outdoor.example", "password": "Round-trip-passw0rd!"}); r.Status != 200 {
+			t.Fatalf("credential: %d %s", r.Status, r.Body)
+		}
+		e.Stack.Calls.Reset()
+		if r := admin.Get("/v1/clients/" + acme + "/effective-access"); r.Status != 200 || !strings.Contains(string(r.Body), `"compliant":true`) {
+			t.Fatalf("effective access: %d %s", r.Status, r.Body)
+		}
+		if got := strings.Join(e.Stack.Calls.Names("ApiFunction"), ","); got != "DynamoDB.Query" {
+			t.Errorf("effective access with a credential to judge: calls = %s, want DynamoDB.Query", got)
+		}
 		// One resource by id: one round trip, the visibility check included.
 		for _, c := range []struct{ as, path, want string }{
 			{"admin", base + "/" + id, "DynamoDB.GetItem"},
 			{"manager", base + "/" + id, "DynamoDB.GetItem"},
 			{"clientUser", base + "/" + id, "DynamoDB.GetItem"},
-			{"admin", "/v1/clients/" + acme + "/identities/" + idn, "DynamoDB.GetItem"},
-			{"manager", "/v1/clients/" + acme + "/identities/" + idn, "DynamoDB.GetItem"},
+			// the identity with its client (the policy compliance is judged by): one BatchGetItem
+			{"admin", "/v1/clients/" + acme + "/identities/" + idn, "DynamoDB.BatchGetItem"},
+			{"manager", "/v1/clients/" + acme + "/identities/" + idn, "DynamoDB.BatchGetItem"},
 		} {
 			e.As(c.as).Get("/v1/me")
 			e.Stack.Calls.Reset()

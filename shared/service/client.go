@@ -113,6 +113,21 @@ func (s *Service) CreateClient(ctx context.Context, p ah.Principal, in ah.NewCli
 	c := ah.Client{ID: NewID(ah.PrefixClient), AgencyID: p.AgencyID, Name: strings.TrimSpace(in.Name), Description: strings.TrimSpace(in.Description),
 		Industry: in.Industry, Region: in.Region, Timezone: in.Timezone, SecurityPolicyID: policy, Lifecycle: ah.ClientActive,
 		Facts: ah.ClientFacts{PlatformHealth: map[string]ah.PlatformStatus{}}}
+	if policy != "" {
+		// The policy as compliance judges it, kept on the client (no read per tab).
+		pol, err := s.store.GetSecurityPolicy(ctx, p.AgencyID, policy)
+		if ah.KindOf(err) == ah.KindNotFound {
+			field, msg := unknownPolicy(&ah.MissingError{What: "security_policy", ID: policy})
+			var v ah.Validation
+			v.Add(field, ah.FieldUnknown, "%s", msg)
+			return Created[ah.ClientView]{}, v.Err()
+		}
+		if err != nil {
+			return Created[ah.ClientView]{}, err
+		}
+		snap := pol.Snapshot()
+		c.Facts.Policy = &snap
+	}
 	stampNew(&c.Meta, p.MemberID, "client.create", now)
 	d := ah.ClientDetail{Client: c, Contacts: []ah.Contact{}, Team: []ah.TeamAssignment{}}
 	for _, ci := range in.Contacts {

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
@@ -20,6 +21,15 @@ import (
 // policyOf reads the security policy that applies to a client: its own, or the
 // agency default when it has none.
 func (s *Service) policyOf(ctx context.Context, c ah.Client) (ah.SecurityPolicy, error) {
+	if sn := c.Facts.Policy; sn != nil && sn.ID != "" && sn.ID == c.SecurityPolicyID {
+		// As last evaluated (kept on the client when it or its policy changes).
+		return ah.SecurityPolicy{ID: sn.ID, AgencyID: c.AgencyID, Name: sn.Name, Password: sn.Password, Workspace: sn.Workspace, Meta: ah.Meta{Version: sn.Version}}, nil
+	}
+	return s.readPolicyOf(ctx, c)
+}
+
+// readPolicyOf reads the client's policy from the store (never the snapshot).
+func (s *Service) readPolicyOf(ctx context.Context, c ah.Client) (ah.SecurityPolicy, error) {
 	id := c.SecurityPolicyID
 	if id == "" {
 		a, err := s.store.GetAgency(ctx, c.AgencyID)
@@ -89,7 +99,7 @@ func (s *Service) reevaluate(ctx context.Context, agencyID, clientID, actor stri
 	if err != nil {
 		return err
 	}
-	pol, err := s.policyOf(ctx, d.Client)
+	pol, err := s.readPolicyOf(ctx, d.Client)
 	if err != nil {
 		return err
 	}
@@ -101,10 +111,11 @@ func (s *Service) reevaluate(ctx context.Context, agencyID, clientID, actor stri
 			n++
 		}
 	}
-	if n == d.Client.Facts.NonCompliantIdentities {
+	snap := pol.Snapshot()
+	if cur := d.Client.Facts.Policy; n == d.Client.Facts.NonCompliantIdentities && cur != nil && reflect.DeepEqual(*cur, snap) {
 		return nil
 	}
-	return s.store.SetNonCompliant(ctx, agencyID, clientID, n, now, actor)
+	return s.store.SetNonCompliant(ctx, agencyID, clientID, n, snap, now, actor)
 }
 
 // reevaluateLogged is reevaluate where the change that called for it has been

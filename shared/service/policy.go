@@ -78,8 +78,9 @@ func (s *Service) UpdateSecurityPolicy(ctx context.Context, p ah.Principal, poli
 		if err := s.store.UpdateSecurityPolicy(ctx, pol, prev); err != nil {
 			return ah.SecurityPolicy{}, err
 		}
-		if patch.Password != nil {
-			// The policy's clients' identities are judged again under the new rules.
+		if patch.Password != nil || patch.Name != nil || patch.Workspace != nil {
+			// The policy's clients' identities are judged again under the new rules
+			// (and the clients keep the policy as it now is).
 			// The change stands either way; a client missed here is recounted
 			// at its next credential change.
 			if err := s.reevaluatePolicy(ctx, p, pol); err != nil {

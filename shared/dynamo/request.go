@@ -380,6 +380,20 @@ func (s *Store) ImportRequests(ctx context.Context, reqs []ah.AccessRequest) err
 	return s.importItems(ctx, "dynamo.ImportRequests", items)
 }
 
+// ImportReminders bulk-writes the planned reminders of requests (benchmarks and
+// migrations), like ImportRequests: never in a request path.
+func (s *Store) ImportReminders(ctx context.Context, reqs []ah.AccessRequest) error {
+	var items []any
+	for _, r := range reqs {
+		for _, lead := range r.ReminderLeads {
+			items = append(items, reminderItem{keys: keys{PK: clientPK(r.AgencyID, r.ClientID), SK: reminderSK(r.ID, lead), Type: typeReminder,
+				GSI3PK: remindGSI3PK(shardOf(r.ID, sweepShards)), GSI3SK: timedGSI3SK(r.ExpiresAt.Add(-time.Duration(lead)*time.Minute), r.AgencyID, r.ClientID, r.ID)},
+				AgencyID: r.AgencyID, ClientID: r.ClientID, RequestID: r.ID, LeadMinutes: lead})
+		}
+	}
+	return s.importItems(ctx, "dynamo.ImportReminders", items)
+}
+
 // ImportGrants bulk-writes live grants of one agency (benchmarks and migrations),
 // like ImportRequests: no guards, no counters, never in a request path.
 func (s *Store) ImportGrants(ctx context.Context, agencyID string, grants []ah.AccessGrant) error {

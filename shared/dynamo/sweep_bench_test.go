@@ -148,3 +148,46 @@ func bySize(m map[int]benchresult.Scale) []benchresult.Scale {
 	}
 	return out
 }
+
+// BenchmarkReminderSweep measures what the reminder part of the sweep reads when
+// 10 of many planned reviewer reminders are due: the planned items have a sparse
+// GSI3 of their own keyed by due time, so the sweep reads the due ones only.
+func BenchmarkReminderSweep(b *testing.B) {
+	results := map[int]benchresult.Scale{}
+	for _, pending := range sizes {
+		b.Run(fmt.Sprintf("planned=%d/due=10", pending), func(b *testing.B) {
+			e := testenv.New(b)
+			var queries, items int
+			store := countingStore(e, &queries, &items)
+			base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			reqs := make([]ah.AccessRequest, pending)
+			for i := range reqs {
+				reqs[i] = ah.AccessRequest{ID: fmt.Sprintf("req_%06d", i), AgencyID: e.Seed.AgencyID, ClientID: e.Seed.ClientID,
+					ExpiresAt: base.Add(time.Hour + time.Duration(i)*time.Second), ReminderLeads: []int{60}}
+			}
+			if err := store.ImportReminders(context.Background(), reqs); err != nil {
+				b.Fatal(err)
+			}
+			cut := base.Add(10*time.Second - time.Nanosecond) // the first 10 are due
+			var read int
+			var lat []time.Duration
+			b.ResetTimer()
+			for range b.N {
+				queries, items, read = 0, 0, 0
+				start := time.Now()
+				if err := store.DueReminders(context.Background(), cut, func(ah.ReminderDue) error { read++; return nil }); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			if read != 10 {
+				b.Fatalf("read %d, want the 10 due", read)
+			}
+			b.ReportMetric(float64(read), "items/sweep")
+			b.ReportMetric(float64(queries), "queries/sweep")
+			results[pending] = benchresult.Scale{Read: "reminder sweep (planned reminders)", Size: pending, Due: 10, Queries: queries, ItemsRead: items, P50Ms: p50(lat), Samples: b.N, ResultSize: read}
+		})
+	}
+	testenv.WriteBench(b, "reminders.json", bySize(results))
+}

@@ -192,7 +192,7 @@ AccessHive is running locally.
   Lambda Invoke    http://%[2]s   (aws lambda invoke --endpoint-url http://%[2]s ...)
   AWS              %[3]s   (DynamoDB and the other services; each function's calls are
                                             held to its IAM role in template.yaml and to DynamoDB's rules)
-  Tokens           .local/tokens.json  (owner, admin, manager, member, clientUser, otherOwner)
+  Tokens           .local/tokens.json  (owner, admin, manager, member, auditor, clientUser, otherOwner)
 
 Try it:
 

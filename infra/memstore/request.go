@@ -118,6 +118,32 @@ func (s *Store) ListRequesterRequests(_ context.Context, agencyID, clientID, req
 	return out, next, nil
 }
 
+// CreateGrantedRequest writes a request granted at once with its grant.
+func (s *Store) CreateGrantedRequest(_ context.Context, r ah.AccessRequest, g ah.NewGrant) error {
+	if err := s.enter("CreateGrantedRequest"); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	r = clone(r)
+	cd := s.client(r.AgencyID, r.ClientID)
+	if cd == nil {
+		return ah.NotFound("client")
+	}
+	t := &tx{}
+	t.check(func() error {
+		if _, ok := cd.requests[r.ID]; ok {
+			return errExists
+		}
+		if !open(cd) {
+			return errAccessClosed
+		}
+		return nil
+	})
+	t.apply(func() { cd.requests[r.ID] = r })
+	s.grantWrites(t, cd, r, g)
+	return s.commit(nil, t)
+}
+
 // TransitionRequest writes a request's transition with what goes with it.
 func (s *Store) TransitionRequest(_ context.Context, tr ah.RequestTransition) error {
 	if err := s.enter("TransitionRequest"); err != nil {

@@ -40,6 +40,8 @@ const (
 	CodeUnauthenticated        = "unauthenticated"
 	CodeNotAMember             = "not_a_member"
 	CodeMemberDisabled         = "member_disabled"
+	CodeBreakGlassDisabled     = "break_glass_disabled"
+	CodeReviewNotOpen          = "review_not_open"
 	CodeForbidden              = "forbidden"
 	CodeNotFound               = "not_found"
 	CodeRouteNotFound          = "route_not_found"

@@ -38,6 +38,23 @@ type DurationRule struct {
 	DefaultMinutes int `json:"defaultMinutes"`
 	// NoticeMinutes is how long before the end the requester is told.
 	NoticeMinutes int `json:"noticeMinutes"`
+	// BreakGlassMaxMinutes limits emergency access taken without approval (0:
+	// DefaultBreakGlassMinutes).
+	BreakGlassMaxMinutes int `json:"breakGlassMaxMinutes,omitempty"`
+}
+
+// Break-glass limits, in minutes.
+const (
+	DefaultBreakGlassMinutes = 60
+	MaxBreakGlassMinutes     = 24 * 60
+)
+
+// BreakGlassLimit is how long emergency access may last under the rule.
+func (d DurationRule) BreakGlassLimit() int {
+	if d.BreakGlassMaxMinutes == 0 {
+		return DefaultBreakGlassMinutes
+	}
+	return d.BreakGlassMaxMinutes
 }
 
 // AuditRule is what reviewers and requesters must write down.
@@ -204,6 +221,8 @@ func (r PolicyRules) check(v *Validation) {
 	}
 	v.Check(d.NoticeMinutes >= 1 && d.NoticeMinutes <= 30*24*60, "duration.noticeMinutes", FieldOutRange,
 		"duration.noticeMinutes must be between 1 and %d", 30*24*60)
+	v.Check(d.BreakGlassMaxMinutes >= 0 && d.BreakGlassMaxMinutes <= MaxBreakGlassMinutes, "duration.breakGlassMaxMinutes", FieldOutRange,
+		"duration.breakGlassMaxMinutes must be between 0 (the default, %d) and %d", DefaultBreakGlassMinutes, MaxBreakGlassMinutes)
 	v.Check(r.Audit.JustificationMinLength >= 0 && r.Audit.JustificationMinLength <= 500, "audit.justificationMinLength", FieldOutRange,
 		"audit.justificationMinLength must be between 0 and 500")
 }
@@ -536,6 +555,8 @@ type AccessGrant struct {
 	Approvals      []Approval    `json:"approvals"`
 	GrantedAt      time.Time     `json:"grantedAt"`
 	EndsAt         *time.Time    `json:"endsAt,omitempty"`
+	// BreakGlass marks emergency access taken without approval.
+	BreakGlass bool `json:"breakGlass,omitempty"`
 }
 
 // RevokeInput is the body of an early revoke.
@@ -547,5 +568,44 @@ type RevokeInput struct {
 func (in RevokeInput) Validate() error {
 	var v Validation
 	checkText(&v, "reason", in.Reason, false, 1000)
+	return v.Err()
+}
+
+// BreakGlassInput takes emergency access to one platform of a client without
+// approval: a mandatory reason, at most the policy's break-glass limit.
+type BreakGlassInput struct {
+	PlatformID      string `json:"platformId"`
+	Reason          string `json:"reason"`
+	DurationMinutes int    `json:"durationMinutes"`
+}
+
+// Validate checks the input.
+func (in BreakGlassInput) Validate() error {
+	var v Validation
+	v.Check(in.PlatformID != "", "platformId", FieldRequired, "platformId is required")
+	checkText(&v, "reason", in.Reason, true, 1000)
+	v.Check(in.DurationMinutes >= 0 && in.DurationMinutes <= MaxBreakGlassMinutes, "durationMinutes", FieldOutRange,
+		"durationMinutes must be between 0 (the policy's limit) and %d", MaxBreakGlassMinutes)
+	return v.Err()
+}
+
+// PostReview is the review an admin must close after break-glass access.
+type PostReview struct {
+	Status       string     `json:"status"` // open, closed
+	ClosedAt     *time.Time `json:"closedAt,omitempty"`
+	ClosedBy     string     `json:"closedBy,omitempty"`
+	ClosedByName string     `json:"closedByName,omitempty"`
+	Note         string     `json:"note,omitempty"`
+}
+
+// CloseReviewInput closes a break-glass access's post-hoc review.
+type CloseReviewInput struct {
+	Note string `json:"note"`
+}
+
+// Validate checks the input.
+func (in CloseReviewInput) Validate() error {
+	var v Validation
+	checkText(&v, "note", in.Note, true, 2000)
 	return v.Err()
 }

@@ -386,6 +386,9 @@ type RequestStore interface {
 	EndGrant(ctx context.Context, e GrantEnd) error
 	// EndedGrants calls fn for each live grant whose end is before now.
 	EndedGrants(ctx context.Context, now time.Time, fn func(EndedGrant) error) error
+	// CreateGrantedRequest writes a request granted at once (break-glass) with its
+	// grant, in one transaction; the client must take access.
+	CreateGrantedRequest(ctx context.Context, r AccessRequest, g NewGrant) error
 	// DueReminders calls fn for each planned reviewer reminder that is due.
 	DueReminders(ctx context.Context, now time.Time, fn func(ReminderDue) error) error
 	// MarkReminderSent records a reminder on its request (once; false when the

@@ -58,6 +58,10 @@ type AccessRequest struct {
 	DurationMinutes int           `json:"durationMinutes,omitempty"`
 	Approvals       []Approval    `json:"approvals"`
 	AccessEndsAt    *time.Time    `json:"accessEndsAt,omitempty"`
+	// BreakGlass marks emergency access taken without approval; PostReview is
+	// the review an admin must close afterwards.
+	BreakGlass bool        `json:"breakGlass,omitempty"`
+	PostReview *PostReview `json:"postReview,omitempty"`
 	// ReminderLeads are the reminders planned when it was submitted (minutes
 	// before expiry); RemindersSent those sent (once each).
 	ReminderLeads []int `json:"reminderLeads,omitempty"`
@@ -156,6 +160,8 @@ type ComplianceSettings struct {
 	RequireJustification  bool `json:"requireJustification"`
 	AuditRetentionDays    int  `json:"auditRetentionDays"`
 	AccessReviewEveryDays int  `json:"accessReviewEveryDays"`
+	// BreakGlassDisabled refuses emergency access to this client.
+	BreakGlassDisabled bool `json:"breakGlassDisabled"`
 }
 
 // Governance is a client's Governance tab; version is the client's (If-Match).

@@ -92,6 +92,30 @@ func (s *Store) CreateRequest(ctx context.Context, r ah.AccessRequest, idem *ah.
 	return s.create(ctx, op, newRequestItem(r), idem, extra...)
 }
 
+// CreateGrantedRequest writes a request granted at once (break-glass) with its
+// grant, the client's facts and the identity's count, in one transaction; the
+// client must still take access (checked on the facts update, or on its own).
+func (s *Store) CreateGrantedRequest(ctx context.Context, r ah.AccessRequest, g ah.NewGrant) error {
+	const op = "dynamo.CreateGrantedRequest"
+	av, err := marshal(newRequestItem(r))
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	writes := []write{putNew(s.table, av, errExists)}
+	gw, err := s.grantWrites(r.AgencyID, g, stamp{UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy, LastAction: r.LastAction})
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	writes = append(writes, gw...)
+	if g.Grant.EndsAt == nil {
+		writes = append(writes, write{item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: &s.table, Key: key(clientPK(r.AgencyID, r.ClientID), clientSK), ConditionExpression: aws.String(clientOpen),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":active": str(string(ah.ClientActive))},
+		}}, onConditionFailed: errAccessClosed})
+	}
+	return s.transact(ctx, op, nil, writes...)
+}
+
 // reminderItem is a planned reviewer reminder (sparse GSI3 REMIND#<shard>, keyed
 // by its due time): written with the request, deleted when it is sent or the
 // request leaves pending.

@@ -283,3 +283,94 @@ func TestReviewerReminders(t *testing.T) {
 		}
 	})
 }
+
+// TestBreakGlass (issue 16, item 4): a client manager managing the client (or an
+// admin) takes emergency access without approval, with a reason, for at most the
+// policy's limit, through the client's active identity; every admin and the
+// client's owners are told at once; the grant is flagged on Effective Access and
+// ends on time; an admin closes its review, once; an agency can disable it per
+// client.
+func TestBreakGlass(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	acme, meta := e.Seed.ClientID, e.Seed.Platforms["meta"]
+	path := "/v1/clients/" + acme + "/break-glass"
+	governance := func(disabled bool) {
+		r := e.As("owner").Send("PUT", "/v1/clients/"+acme+"/governance", map[string]any{"policyAssignments": []any{}, "teamGroups": []any{},
+			"clientOwners": []string{e.Seed.Users["member"].UserID}, "compliance": map[string]any{"breakGlassDisabled": disabled}})
+		if r.Status != 200 {
+			t.Fatalf("governance: %d %s", r.Status, r.Body)
+		}
+	}
+	governance(false)
+	if r := e.As("manager").Post(path, map[string]any{"platformId": meta, "reason": "Checkout pixel down"}); r.Status != 409 || r.Problem(t).Code != "identity_not_active" {
+		t.Fatalf("no identity on the platform yet: %d %s", r.Status, r.Body)
+	}
+	id := submit(t, e, meta, "standard")["id"].(string)
+	if r := e.As("admin").Post("/v1/clients/"+acme+"/access-requests/"+id+"/approve", nil); r.Status != 200 {
+		t.Fatalf("approve: %d", r.Status)
+	}
+	waitExecutions(t, e)
+	for name, c := range map[string]struct {
+		body map[string]any
+		want int
+	}{
+		"NoReason":     {map[string]any{"platformId": meta}, 422},
+		"OverTheLimit": {map[string]any{"platformId": meta, "reason": "x", "durationMinutes": 120}, 422},
+		"MemberOnTeam": {map[string]any{"platformId": meta, "reason": "x"}, 403},
+	} {
+		caller := e.As("manager")
+		if name == "MemberOnTeam" {
+			caller = e.As("member")
+		}
+		if r := caller.Post(path, c.body); r.Status != c.want {
+			t.Errorf("%s: %d %s", name, r.Status, r.Body)
+		}
+	}
+	r := e.As("manager").Post(path, map[string]any{"platformId": meta, "reason": "Checkout pixel down"})
+	bg := r.Map(t)
+	if r.Status != 201 || bg["status"] != "provisioned" || bg["breakGlass"] != true || bg["postReview"].(map[string]any)["status"] != "open" {
+		t.Fatalf("break-glass: %d %s", r.Status, r.Body)
+	}
+	ends := timeField(t, bg, "accessEndsAt")
+	if d := ends.Sub(timeField(t, bg, "createdAt")); d != time.Hour {
+		t.Fatalf("break-glass lasts %v, want the default limit of an hour", d)
+	}
+	for _, h := range []string{"owner", "admin", "member"} {
+		if k := kinds(t, e, h); !strings.Contains(k, "access_request.break_glass") {
+			t.Errorf("%s was not told: %s", h, k)
+		}
+	}
+	var ea struct{ Cells []map[string]any }
+	e.As("admin").Get("/v1/clients/"+acme+"/effective-access").JSON(t, &ea)
+	flagged := false
+	for _, c := range ea.Cells {
+		flagged = flagged || (c["kind"] == "break_glass" && c["principalId"] == e.Seed.Users["manager"].UserID && strings.Contains(fmt.Sprint(c["derivation"]), "break_glass"))
+	}
+	if !flagged {
+		t.Fatalf("Effective Access does not flag it: %v", ea.Cells)
+	}
+	if s := runSweepFull(t, e, ends.Add(time.Millisecond)); s.AccessEnded != 1 {
+		t.Fatalf("sweep at its end: %+v", s)
+	}
+	review := "/v1/clients/" + acme + "/access-requests/" + bg["id"].(string) + "/close-review"
+	if got := e.As("admin").Get("/v1/clients/" + acme + "/access-requests/" + bg["id"].(string)).Map(t); got["status"] != "revoked" {
+		t.Fatalf("after its end: %v", got["status"])
+	}
+	if r := e.As("manager").Post(review, map[string]any{"note": "x"}); r.Status != 403 {
+		t.Fatalf("a client manager closes the review: %d", r.Status)
+	}
+	if r := e.As("admin").Post(review, map[string]any{"note": "Pixel fixed; access was needed"}); r.Status != 200 || r.Map(t)["postReview"].(map[string]any)["status"] != "closed" {
+		t.Fatalf("close: %d %s", r.Status, r.Body)
+	}
+	if r := e.As("admin").Post(review, map[string]any{"note": "again"}); r.Status != 409 || r.Problem(t).Code != "review_not_open" {
+		t.Fatalf("close twice: %d %s", r.Status, r.Body)
+	}
+	if r := e.As("admin").Post("/v1/clients/"+acme+"/access-requests/"+id+"/close-review", map[string]any{"note": "x"}); r.Status != 409 {
+		t.Fatalf("close a normal request's review: %d", r.Status)
+	}
+	governance(true)
+	if r := e.As("admin").Post(path, map[string]any{"platformId": meta, "reason": "again"}); r.Status != 403 || r.Problem(t).Code != "break_glass_disabled" {
+		t.Fatalf("disabled for the client: %d %s", r.Status, r.Body)
+	}
+}

@@ -122,6 +122,12 @@ var matrixCall = map[string]callFunc{
 		return map[string]any{"platformId": f.platformID, "identityType": "standard", "justification": "matrix"}
 	}),
 	"clients.requests.approve": reviewCall("approve", "meta"),
+	"clients.breakGlass": simple("POST", "/v1/clients/{client}/break-glass", func(fixtures) any {
+		return map[string]any{"platformId": "plt_00000000000000000000000000", "reason": "matrix"}
+	}),
+	"clients.requests.closeReview": simple("POST", "/v1/clients/{client}/access-requests/req_00000000000000000000000000/close-review", func(fixtures) any {
+		return map[string]any{"note": "matrix"}
+	}),
 	"clients.requests.decide": simple("POST", "/v1/clients/{client}/access-request-decisions", func(fixtures) any {
 		return map[string]any{"decisions": []any{map[string]any{"requestId": "req_00000000000000000000000000", "action": "reject"}}}
 	}),
@@ -194,6 +200,8 @@ var allowedAnswer = map[string]map[string]int{
 	"clients.requests.credentials.reveal": {"clientUser": 404},
 	// Staff reach review routes; the request's rules decide (built-in: owners and admins).
 	"clients.requests.approve":        {"manager": 403, "member": 403},
+	"clients.breakGlass":              {"owner": 409, "admin": 409, "manager": 409},
+	"clients.requests.closeReview":    {"owner": 404, "admin": 404},
 	"notifications.read":              {"owner": 404, "admin": 404, "manager": 404, "member": 404, "auditor": 404, "clientUser": 404},
 	"clients.requests.reject":         {"manager": 403, "member": 403},
 	"identities.update":               {"owner": 404, "admin": 404},
@@ -262,6 +270,8 @@ var wantRoles = map[string]string{
 	"clients.requests.list":               "OACMU",
 	"clients.requests.get":                "OACMU",
 	"clients.requests.approve":            "OACM",
+	"clients.breakGlass":                  "OAC",
+	"clients.requests.closeReview":        "OA",
 	"clients.requests.decide":             "OACM",
 	"clients.requests.reject":             "OACM",
 	"clients.requests.cancel":             "U",

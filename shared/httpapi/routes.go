@@ -263,6 +263,30 @@ func (s *Server) routeTable() []route {
 			}
 			return reply{status: http.StatusOK, body: out}, nil
 		}},
+		{"clients.breakGlass", "POST", "/v1/clients/{clientId}/break-glass", adminsManager, "take break-glass access", func(c *call) (reply, error) {
+			body, err := readBody(c.r)
+			if err != nil {
+				return reply{}, err
+			}
+			var in ah.BreakGlassInput
+			if err := decodeJSON(body, &in); err != nil {
+				return reply{}, err
+			}
+			r, err := svc.BreakGlass(c.r.Context(), c.p, c.r.PathValue("clientId"), in)
+			return reply{status: http.StatusCreated, body: r, version: r.Version}, err
+		}},
+		{"clients.requests.closeReview", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/close-review", admins, "close break-glass reviews", func(c *call) (reply, error) {
+			body, err := readBody(c.r)
+			if err != nil {
+				return reply{}, err
+			}
+			var in ah.CloseReviewInput
+			if err := decodeJSON(body, &in); err != nil {
+				return reply{}, err
+			}
+			r, err := svc.ClosePostReview(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("requestId"), in)
+			return reply{status: http.StatusOK, body: r, version: r.Version}, err
+		}},
 		{"clients.requests.revoke", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/revoke", admins, "revoke access", review(svc.RevokeAccess)},
 		{"clients.requests.cancel", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/cancel", clientUsers, "cancel access requests", func(c *call) (reply, error) {
 			if err := emptyOrObject(c); err != nil {

@@ -323,7 +323,14 @@ func EffectiveAccessOf(d ah.ClientDetail, idns []ah.ClientIdentity, now time.Tim
 			der = append(der, ah.Derivation{Source: "role_template", ID: g.RoleTemplateID})
 		}
 		der = append(der, ah.Derivation{Source: "identity", ID: g.IdentityID, Detail: "the client-dedicated identity the access goes through"})
-		cells = append(cells, ah.AccessCell{PlatformID: g.PlatformID, PrincipalID: g.RequesterID, Kind: "client_user", Access: access, Until: g.EndsAt, Derivation: der})
+		kind := "client_user"
+		if g.BreakGlass {
+			// Emergency access by agency staff, taken without approval.
+			kind = "break_glass"
+			der = append([]ah.Derivation{{Source: "break_glass", ID: g.RequestID, By: g.RequesterID, At: &granted,
+				Detail: "break-glass access without approval, until its end time; its review stays open until an admin closes it"}}, der[1:]...)
+		}
+		cells = append(cells, ah.AccessCell{PlatformID: g.PlatformID, PrincipalID: g.RequesterID, Kind: kind, Access: access, Until: g.EndsAt, Derivation: der})
 	}
 	// Agency identities linked to the client: on their platform, or (agency-wide
 	// ones) on every platform of the client.
@@ -363,7 +370,7 @@ func EffectiveAccessOf(d ah.ClientDetail, idns []ah.ClientIdentity, now time.Tim
 			cells = append(cells, ah.AccessCell{PlatformID: cp.PlatformID, PrincipalID: t.MemberID, Kind: "team_member", Access: access, Derivation: der})
 		}
 	}
-	kindOrder := map[string]int{"identity": 0, "agency_identity": 1, "client_user": 2, "team_member": 3}
+	kindOrder := map[string]int{"identity": 0, "agency_identity": 1, "client_user": 2, "break_glass": 3, "team_member": 4}
 	sort.SliceStable(cells, func(a, b int) bool {
 		x, y := cells[a], cells[b]
 		if x.PlatformID != y.PlatformID {

@@ -125,3 +125,93 @@ func (s *Service) endAccess(ctx context.Context, now time.Time, res *SweepResult
 		return nil
 	})
 }
+
+// BreakGlass takes emergency access to one platform of a client without approval
+// (owners, admins, and client managers managing the client): through the client's
+// active identity on the platform, for at most the policy's break-glass limit,
+// with a mandatory reason. The request is provisioned at once and flagged, its
+// grant ends at its end time like any other (the sweep revokes it), every admin
+// and the client's owners are told at once, and a post-hoc review stays open
+// until an admin closes it. An agency can disable it per client.
+func (s *Service) BreakGlass(ctx context.Context, p ah.Principal, clientID string, in ah.BreakGlassInput) (ah.AccessRequest, error) {
+	if err := in.Validate(); err != nil {
+		return ah.AccessRequest{}, err
+	}
+	if err := clientScope(p, clientID); err != nil {
+		return ah.AccessRequest{}, err
+	}
+	if !p.ManagesClient(clientID) {
+		return ah.AccessRequest{}, ah.Forbidden("only owners, admins and the client's managers (manager on its team) may take break-glass access")
+	}
+	sc, err := s.store.ReadSubmitContext(ctx, p.AgencyID, clientID, in.PlatformID, "")
+	if err != nil {
+		return ah.AccessRequest{}, err
+	}
+	if sc.Client.Governance.Compliance.BreakGlassDisabled {
+		return ah.AccessRequest{}, ah.E(ah.KindForbidden, ah.CodeBreakGlassDisabled, "break-glass access is disabled for this client")
+	}
+	pol, err := s.policyFor(ctx, sc.Agency, sc.Client.Governance, in.PlatformID, nil)
+	if err != nil {
+		return ah.AccessRequest{}, err
+	}
+	limit := pol.Duration.BreakGlassLimit()
+	minutes := in.DurationMinutes
+	if minutes == 0 {
+		minutes = limit
+	}
+	if minutes > limit {
+		return ah.AccessRequest{}, ah.PolicyViolation("durationMinutes", ah.FieldOutRange, "the policy allows break-glass access for at most %d minutes", limit)
+	}
+	idn, found, err := s.store.ClientIdentityFor(ctx, p.AgencyID, clientID, in.PlatformID)
+	if err != nil {
+		return ah.AccessRequest{}, err
+	}
+	if !found || idn.Status != ah.IdentityActive {
+		return ah.AccessRequest{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityNotActive,
+			Message: "break-glass access goes through the client's active identity on the platform, and there is none: request access instead"}
+	}
+	now := s.clock.Now()
+	ends := now.Add(time.Duration(minutes) * time.Minute)
+	reason := strings.TrimSpace(in.Reason)
+	r := ah.AccessRequest{ID: NewID("req"), AgencyID: p.AgencyID, ClientID: clientID, PlatformID: in.PlatformID,
+		RequesterID: p.MemberID, RequesterName: p.Name, RequesterEmail: p.Email, IdentityType: idn.IdentityType, Justification: reason,
+		Status: ah.RequestProvisioned, IdentityID: idn.ID, ExpiresAt: now, Policy: pol, DurationMinutes: minutes, AccessEndsAt: &ends,
+		Approvals: []ah.Approval{}, BreakGlass: true, PostReview: &ah.PostReview{Status: "open"},
+		History: []ah.RequestEvent{{At: now, By: p.MemberID, ByName: p.Name, Action: "break_glass", Status: ah.RequestProvisioned, Reason: reason}}}
+	stampNew(&r.Meta, p.MemberID, "access_request.break_glass", now)
+	g := ah.NewGrant{CountOnIdentity: true, Grant: ah.AccessGrant{RequestID: r.ID, ClientID: clientID, PlatformID: in.PlatformID, IdentityID: idn.ID,
+		RequesterID: p.MemberID, IdentityType: idn.IdentityType, Policy: pol, Approvals: []ah.Approval{}, GrantedAt: now, EndsAt: &ends, BreakGlass: true}}
+	if err := s.store.CreateGrantedRequest(ctx, r, g); err != nil {
+		return ah.AccessRequest{}, err
+	}
+	s.count(ah.MetricRequestsProvisioned, 1)
+	return r, nil
+}
+
+// ClosePostReview closes a break-glass access's post-hoc review (owners and
+// admins), with a note; once.
+func (s *Service) ClosePostReview(ctx context.Context, p ah.Principal, clientID, requestID string, in ah.CloseReviewInput) (ah.AccessRequest, error) {
+	if err := in.Validate(); err != nil {
+		return ah.AccessRequest{}, err
+	}
+	r, err := s.GetRequest(ctx, p, clientID, requestID)
+	if err != nil {
+		return r, err
+	}
+	if !r.BreakGlass || r.PostReview == nil || r.PostReview.Status != "open" {
+		return ah.AccessRequest{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeReviewNotOpen, Current: r,
+			Message: "the request has no open break-glass review"}
+	}
+	now := s.clock.Now()
+	prev := r.Version
+	r.PostReview = &ah.PostReview{Status: "closed", ClosedAt: &now, ClosedBy: p.MemberID, ClosedByName: p.Name, Note: strings.TrimSpace(in.Note)}
+	r.History = append(r.History, ah.RequestEvent{At: now, By: p.MemberID, ByName: p.Name, Action: "review_closed", Status: r.Status, Reason: r.PostReview.Note})
+	stampChange(&r.Meta, p.MemberID, "access_request.review_close", now)
+	if err := s.store.TransitionRequest(ctx, ah.RequestTransition{Request: r, PrevVersion: prev, PrevStatus: r.Status}); err != nil {
+		if ah.CodeOf(err) == ah.CodeRequestNotPending {
+			return ah.AccessRequest{}, ah.Conflict(ah.CodeVersionConflict, "the request changed meanwhile; read it again")
+		}
+		return ah.AccessRequest{}, err
+	}
+	return r, nil
+}

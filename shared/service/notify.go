@@ -24,12 +24,22 @@ type notice struct {
 	suffix            string // distinguishes notices of one kind on one request (reminders)
 	reviewers         bool   // to the agency's reviewers, not the requester
 	owners            bool   // also to the client's owners
+	admins            bool   // to every owner and admin and the client's owners, not the requester
 }
 
 // requestNotices are the notifications a request's change from old (nil: new) to
 // cur calls for.
 func requestNotices(old, cur *ah.AccessRequest) []notice {
 	if old == nil {
+		if cur.BreakGlass {
+			ends := ""
+			if cur.AccessEndsAt != nil {
+				ends = cur.AccessEndsAt.Format(time.RFC3339)
+			}
+			return []notice{{kind: "break_glass", title: "Break-glass access taken", admins: true,
+				body: fmt.Sprintf("%s took emergency access without approval (until %s): %q. Close its review on the request once you have checked it.",
+					cur.RequesterName, ends, cur.Justification)}}
+		}
 		if cur.Status == ah.RequestPending {
 			return []notice{{kind: "pending", title: "New access request", reviewers: true,
 				body: fmt.Sprintf("A %s access request is waiting: %q. Review it on the client's Access Requests tab.", cur.IdentityType, cur.Justification)}}
@@ -113,7 +123,22 @@ func (s *Service) NotifyRequestChange(ctx context.Context, old, cur *ah.AccessRe
 	var failed []error
 	for _, n := range requestNotices(old, cur) {
 		var to []ah.Member
-		if n.reviewers {
+		if n.admins {
+			members, err := allPages(func(pg ah.Page) ([]ah.Member, ah.Keys, error) { return s.store.ListMembers(ctx, cur.AgencyID, pg) })
+			if err != nil {
+				return err
+			}
+			c, err := s.store.GetClient(ctx, cur.AgencyID, cur.ClientID)
+			if err != nil {
+				return err
+			}
+			for _, m := range members {
+				if m.Status != ah.MemberDisabled && m.ID != cur.RequesterID &&
+					(m.Role == ah.RoleOwner || m.Role == ah.RoleAdmin || slices.Contains(c.Governance.ClientOwners, m.ID)) {
+					to = append(to, m)
+				}
+			}
+		} else if n.reviewers {
 			// Everyone the request's rules let review it: owners and admins, and
 			// the client's owners or managers where the policy names them.
 			members, err := allPages(func(pg ah.Page) ([]ah.Member, ah.Keys, error) { return s.store.ListMembers(ctx, cur.AgencyID, pg) })
@@ -159,7 +184,7 @@ func (s *Service) NotifyRequestChange(ctx context.Context, old, cur *ah.AccessRe
 			if n.suffix != "" {
 				id += "-" + n.suffix
 			}
-			if n.reviewers || m.ID != cur.RequesterID {
+			if n.reviewers || n.admins || m.ID != cur.RequesterID {
 				id += "-" + m.ID
 			}
 			note := ah.Notification{ID: id, AgencyID: cur.AgencyID, MemberID: m.ID, Kind: "access_request." + n.kind, Title: n.title,

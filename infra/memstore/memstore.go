@@ -28,6 +28,7 @@ type Store struct {
 	faults   map[string]error
 	calls    map[string]int
 	before   map[string]func()
+	reviews  map[string]ah.ReviewCampaign // by id
 }
 
 type memberRef struct{ agencyID, memberID string }
@@ -67,7 +68,7 @@ type clientData struct {
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{agencies: map[string]*agencyData{}, emails: map[string]memberRef{}, subjects: map[string]memberRef{},
+	return &Store{agencies: map[string]*agencyData{}, emails: map[string]memberRef{}, subjects: map[string]memberRef{}, reviews: map[string]ah.ReviewCampaign{},
 		idem: map[string]idemRecord{}, faults: map[string]error{}, calls: map[string]int{}, before: map[string]func(){}}
 }
 

@@ -141,7 +141,10 @@ type Client struct {
 	SecurityPolicyID string          `json:"securityPolicyId"`
 	Lifecycle        ClientLifecycle `json:"lifecycle"`
 	Offboarding      *Offboarding    `json:"offboarding,omitempty"`
-	Facts            ClientFacts     `json:"-"`
+	// NextReviewAt is when the next access review opens (compliance
+	// accessReviewEveryDays; nil: none).
+	NextReviewAt *time.Time  `json:"nextReviewAt,omitempty"`
+	Facts        ClientFacts `json:"-"`
 	// Governance is stored with the client (the Governance tab shows it).
 	Governance ClientGovernance `json:"-"`
 	Meta

@@ -460,6 +460,10 @@ func (g ClientGovernance) Validate() error {
 		FieldOutRange, "compliance.auditRetentionDays must be between 30 and 3650 (0: the default, %d)", DefaultRetention)
 	v.Check(c.AccessReviewEveryDays >= 0 && c.AccessReviewEveryDays <= 365, "compliance.accessReviewEveryDays", FieldOutRange,
 		"compliance.accessReviewEveryDays must be between 0 (no reviews) and 365")
+	v.Check(c.ReviewDeadlineDays >= 0 && c.ReviewDeadlineDays <= 90, "compliance.reviewDeadlineDays", FieldOutRange,
+		"compliance.reviewDeadlineDays must be between 0 (14) and 90")
+	v.Check(c.UnreviewedAction == "" || c.UnreviewedAction == "revoke" || c.UnreviewedAction == "escalate", "compliance.unreviewedAction", FieldUnknown,
+		"compliance.unreviewedAction must be revoke or escalate")
 	return v.Err()
 }
 

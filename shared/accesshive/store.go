@@ -452,6 +452,21 @@ type IdentityStore interface {
 	UpdateIdentity(ctx context.Context, i Identity, prevVersion int) error
 }
 
+// ReviewStore keeps access review campaigns.
+type ReviewStore interface {
+	// DueReviews calls fn for each client whose next review is due.
+	DueReviews(ctx context.Context, now time.Time, fn func(Client) error) error
+	// OpenReview writes a campaign with its client's next review time, once (a
+	// campaign that exists already is success).
+	OpenReview(ctx context.Context, c ClientChange, r ReviewCampaign) error
+	GetReview(ctx context.Context, agencyID, clientID, reviewID string) (ReviewCampaign, error)
+	ListReviews(ctx context.Context, agencyID, clientID string, page Page) ([]ReviewCampaign, Keys, error)
+	// SaveReview writes a changed campaign at its previous version.
+	SaveReview(ctx context.Context, r ReviewCampaign, prevVersion int) error
+	// OverdueReviews calls fn for each open campaign past its deadline.
+	OverdueReviews(ctx context.Context, now time.Time, fn func(ReviewCampaign) error) error
+}
+
 // NotificationStore keeps members' in-app notifications.
 type NotificationStore interface {
 	// PutNotification writes a notification; the same id and time write the same item.
@@ -480,5 +495,6 @@ type Store interface {
 	ClientIdentityStore
 	GovernanceStore
 	IdentityStore
+	ReviewStore
 	NotificationStore
 }

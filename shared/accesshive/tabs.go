@@ -162,6 +162,11 @@ type ComplianceSettings struct {
 	AccessReviewEveryDays int  `json:"accessReviewEveryDays"`
 	// BreakGlassDisabled refuses emergency access to this client.
 	BreakGlassDisabled bool `json:"breakGlassDisabled"`
+	// ReviewDeadlineDays is how long an access review stays open (0: 14);
+	// UnreviewedAction is what happens to items not decided by then: revoke,
+	// or escalate to admins ("": escalate).
+	ReviewDeadlineDays int    `json:"reviewDeadlineDays,omitempty"`
+	UnreviewedAction   string `json:"unreviewedAction,omitempty"`
 }
 
 // Governance is a client's Governance tab; version is the client's (If-Match).

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -26,9 +27,14 @@ func newClientItem(c ah.Client) clientItem {
 		// Always a map, so a grant's end can be set inside it with one update.
 		c.Facts.AccessEnds = map[string]time.Time{}
 	}
-	return clientItem{keys: keys{PK: clientPK(c.AgencyID, c.ID), SK: clientSK, Type: typeClient,
+	it := clientItem{keys: keys{PK: clientPK(c.AgencyID, c.ID), SK: clientSK, Type: typeClient,
 		GSI2PK: clientsGSI2PK(c.AgencyID, string(c.Lifecycle)), GSI2SK: clientsGSI2SK(lower, c.ID)}, Client: c, Facts: c.Facts,
 		Governance: c.Governance}
+	if c.NextReviewAt != nil && c.Lifecycle == ah.ClientActive { // only clients with a review due are in the sparse index
+		it.GSI3PK = reviewDueGSI3PK(shardOf(c.ID, sweepShards))
+		it.GSI3SK = timedGSI3SK(*c.NextReviewAt, c.AgencyID, c.ID, "")
+	}
+	return it
 }
 
 func (it clientItem) client() ah.Client {
@@ -652,4 +658,68 @@ func (s *Store) SetNonCompliant(ctx context.Context, agencyID, clientID string, 
 		return mapErr("dynamo.SetNonCompliant", err)
 	}
 	return nil
+}
+
+type reviewItem struct {
+	keys
+	ah.ReviewCampaign
+}
+
+func newReviewItem(r ah.ReviewCampaign) reviewItem {
+	it := reviewItem{keys: keys{PK: clientPK(r.AgencyID, r.ClientID), SK: reviewSK(r.ID), Type: typeReview}, ReviewCampaign: r}
+	if r.Status == ah.ReviewOpen { // only open campaigns are in the deadline index
+		it.GSI3PK = reviewDeadlineGSI3PK(shardOf(r.ID, sweepShards))
+		it.GSI3SK = timedGSI3SK(r.Deadline, r.AgencyID, r.ClientID, r.ID)
+	}
+	return it
+}
+
+var errReviewNotFound = ah.NotFound("access review")
+
+// DueReviews calls fn for every active client whose next review is due.
+func (s *Store) DueReviews(ctx context.Context, now time.Time, fn func(ah.Client) error) error {
+	return eachDue(ctx, s, "dynamo.DueReviews", reviewDueGSI3PK, now, func(it clientItem) error { return fn(it.client()) })
+}
+
+// OpenReview writes a campaign and the client with its next review time in one
+// transaction; a campaign that exists already (a redelivered sweep) is success.
+func (s *Store) OpenReview(ctx context.Context, c ah.ClientChange, r ah.ReviewCampaign) error {
+	const op = "dynamo.OpenReview"
+	t, err := s.clientTx(c.Client, c.PrevVersion)
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	av, err := marshal(newReviewItem(r))
+	if err != nil {
+		return ah.Internal(op, err)
+	}
+	exists := ah.Conflict(ah.CodeConflict, "the review is open already")
+	t.writes = append(t.writes, putNew(s.table, av, exists))
+	err = t.commit(ctx, op, nil)
+	if errors.Is(err, exists) {
+		return nil
+	}
+	return err
+}
+
+// GetReview reads one campaign.
+func (s *Store) GetReview(ctx context.Context, agencyID, clientID, reviewID string) (ah.ReviewCampaign, error) {
+	it, err := get[reviewItem](ctx, s, "dynamo.GetReview", clientPK(agencyID, clientID), reviewSK(reviewID), errReviewNotFound)
+	return it.ReviewCampaign, err
+}
+
+// ListReviews lists a client's campaigns, oldest first.
+func (s *Store) ListReviews(ctx context.Context, agencyID, clientID string, page ah.Page) ([]ah.ReviewCampaign, ah.Keys, error) {
+	return list(ctx, s, "dynamo.ListReviews", prefixQuery(clientPK(agencyID, clientID), reviewPrefix), page,
+		func(it reviewItem) ah.ReviewCampaign { return it.ReviewCampaign })
+}
+
+// SaveReview writes a changed campaign at its previous version.
+func (s *Store) SaveReview(ctx context.Context, r ah.ReviewCampaign, prevVersion int) error {
+	return s.replace(ctx, "dynamo.SaveReview", newReviewItem(r), prevVersion)
+}
+
+// OverdueReviews calls fn for every open campaign past its deadline.
+func (s *Store) OverdueReviews(ctx context.Context, now time.Time, fn func(ah.ReviewCampaign) error) error {
+	return eachDue(ctx, s, "dynamo.OverdueReviews", reviewDeadlineGSI3PK, now, func(it reviewItem) error { return fn(it.ReviewCampaign) })
 }

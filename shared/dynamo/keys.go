@@ -79,6 +79,7 @@ const (
 	typeContact        = "client_contact"
 	typeIdentityLink   = "client_identity_link"
 	typeReminder       = "reminder"
+	typeReview         = "review_campaign"
 	typeTeam           = "client_team"
 	typeClientPlatform = "client_platform"
 	typeClientNameGrd  = "client_name_guard"
@@ -223,6 +224,18 @@ func reminderSK(requestID string, lead int) string {
 
 // remindGSI3PK is the sparse index shard of planned reviewer reminders.
 func remindGSI3PK(shard int) string { return "REMIND" + sep + itoa(shard) }
+
+// reviewSK is an access review campaign in the client's partition (after every
+// request, outside the detail and access ranges).
+func reviewSK(reviewID string) string { return reviewPrefix + reviewID }
+
+const reviewPrefix = "REVIEW" + sep
+
+// reviewDueGSI3PK is the sparse index shard of clients whose next review is due.
+func reviewDueGSI3PK(shard int) string { return "REVIEWDUE" + sep + itoa(shard) }
+
+// reviewDeadlineGSI3PK is the sparse index shard of open campaigns by deadline.
+func reviewDeadlineGSI3PK(shard int) string { return "REVIEWDEADLINE" + sep + itoa(shard) }
 
 // escalateGSI3PK is the sparse index shard of a failed identity not yet escalated.
 func escalateGSI3PK(shard int) string { return "ESCALATE" + sep + itoa(shard) }

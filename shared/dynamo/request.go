@@ -418,6 +418,16 @@ func (s *Store) ImportReminders(ctx context.Context, reqs []ah.AccessRequest) er
 	return s.importItems(ctx, "dynamo.ImportReminders", items)
 }
 
+// ImportClients bulk-writes client items (benchmarks and migrations), like
+// ImportRequests: no name guards, no detail; never in a request path.
+func (s *Store) ImportClients(ctx context.Context, clients []ah.Client) error {
+	items := make([]any, len(clients))
+	for i, c := range clients {
+		items[i] = newClientItem(c)
+	}
+	return s.importItems(ctx, "dynamo.ImportClients", items)
+}
+
 // ImportGrants bulk-writes live grants of one agency (benchmarks and migrations),
 // like ImportRequests: no guards, no counters, never in a request path.
 func (s *Store) ImportGrants(ctx context.Context, agencyID string, grants []ah.AccessGrant) error {

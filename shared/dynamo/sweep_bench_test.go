@@ -191,3 +191,47 @@ func BenchmarkReminderSweep(b *testing.B) {
 	}
 	testenv.WriteBench(b, "reminders.json", bySize(results))
 }
+
+// BenchmarkReviewOpening measures what opening access reviews reads when 10 of
+// many clients have a review due: clients with a review due carry a sparse GSI3
+// entry keyed by its time, so the sweep reads the due ones only.
+func BenchmarkReviewOpening(b *testing.B) {
+	results := map[int]benchresult.Scale{}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("clients=%d/due=10", n), func(b *testing.B) {
+			e := testenv.New(b)
+			var queries, items int
+			store := countingStore(e, &queries, &items)
+			base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			clients := make([]ah.Client, n)
+			for i := range clients {
+				next := base.Add(time.Duration(i) * time.Second)
+				clients[i] = ah.Client{ID: fmt.Sprintf("cli_%06d", i), AgencyID: e.Seed.AgencyID, Name: fmt.Sprintf("Bench %06d", i),
+					Lifecycle: ah.ClientActive, NextReviewAt: &next}
+			}
+			if err := store.ImportClients(context.Background(), clients); err != nil {
+				b.Fatal(err)
+			}
+			cut := base.Add(10*time.Second - time.Nanosecond) // the first 10 are due
+			var read int
+			var lat []time.Duration
+			b.ResetTimer()
+			for range b.N {
+				queries, items, read = 0, 0, 0
+				start := time.Now()
+				if err := store.DueReviews(context.Background(), cut, func(ah.Client) error { read++; return nil }); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			if read != 10 {
+				b.Fatalf("read %d, want the 10 due", read)
+			}
+			b.ReportMetric(float64(read), "items/sweep")
+			b.ReportMetric(float64(queries), "queries/sweep")
+			results[n] = benchresult.Scale{Read: "review opening (clients)", Size: n, Due: 10, Queries: queries, ItemsRead: items, P50Ms: p50(lat), Samples: b.N, ResultSize: read}
+		})
+	}
+	testenv.WriteBench(b, "reviews.json", bySize(results))
+}

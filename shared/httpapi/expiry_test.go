@@ -169,8 +169,9 @@ func TestSweepReadsOnlyExpired(t *testing.T) {
 		}
 	}
 	// One per shard of each sparse partition: pending requests, grant ends, end
-	// notices, reviewer reminders, failed provisionings to escalate.
-	if queries != 20 {
-		t.Fatalf("%d Queries, want one per shard of each of the five partitions (20)", queries)
+	// notices, reviewer reminders, reviews due, reviews past their deadline,
+	// failed provisionings to escalate.
+	if queries != 28 {
+		t.Fatalf("%d Queries, want one per shard of each of the seven partitions (28)", queries)
 	}
 }

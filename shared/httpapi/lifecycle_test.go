@@ -5,6 +5,7 @@ package httpapi_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -372,5 +373,100 @@ func TestBreakGlass(t *testing.T) {
 	governance(true)
 	if r := e.As("admin").Post(path, map[string]any{"platformId": meta, "reason": "again"}); r.Status != 403 || r.Problem(t).Code != "break_glass_disabled" {
 		t.Fatalf("disabled for the client: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestAccessReviews (issue 16, item 2): compliance's accessReviewEveryDays opens a
+// campaign when due (once, however often the sweep runs) with the client's live
+// grants and linked identities; the client's owners keep or revoke items with a
+// reason (a review revocation racing a manual revoke ends the access once);
+// what nobody decided by the deadline is revoked as the client's policy says.
+func TestAccessReviews(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	acme := e.Seed.ClientID
+	base := "/v1/clients/" + acme + "/access-requests"
+	admin, owner := e.As("admin"), e.As("member") // the member is made a client owner below
+	metaReq := submit(t, e, e.Seed.Platforms["meta"], "standard")["id"].(string)
+	adsReq := submit(t, e, e.Seed.Platforms["googleAds"], "standard")["id"].(string)
+	for _, id := range []string{metaReq, adsReq} {
+		if r := admin.Post(base+"/"+id+"/approve", nil); r.Status != 200 {
+			t.Fatalf("approve: %d %s", r.Status, r.Body)
+		}
+	}
+	waitExecutions(t, e)
+	idn := admin.Post("/v1/identities", map[string]any{"displayName": "Agency analytics", "email": "analytics@northwind.example", "scope": "agency"}).Map(t)["id"].(string)
+	if r := admin.Send("PUT", "/v1/clients/"+acme+"/agency-identities/"+idn, nil); r.Status != 201 {
+		t.Fatalf("link: %d %s", r.Status, r.Body)
+	}
+	set := time.Now()
+	if r := e.As("owner").Send("PUT", "/v1/clients/"+acme+"/governance", map[string]any{"policyAssignments": []any{}, "teamGroups": []any{},
+		"clientOwners": []string{e.Seed.Users["member"].UserID},
+		"compliance":   map[string]any{"accessReviewEveryDays": 30, "reviewDeadlineDays": 7, "unreviewedAction": "revoke"}}); r.Status != 200 {
+		t.Fatalf("governance: %d %s", r.Status, r.Body)
+	}
+	if s := sweepJSON(t, e, set.Add(29*24*time.Hour)); s["reviewsOpened"] != 0.0 {
+		t.Fatalf("opened before it was due: %v", s)
+	}
+	opened := set.Add(31 * 24 * time.Hour)
+	if s := sweepJSON(t, e, opened); s["reviewsOpened"] != 1.0 {
+		t.Fatalf("the due review: %v", s)
+	}
+	if s := sweepJSON(t, e, opened.Add(time.Minute)); s["reviewsOpened"] != 0.0 {
+		t.Fatalf("opened twice: %v", s)
+	}
+	var list struct{ Items []map[string]any }
+	e.As("auditor").Get("/v1/clients/"+acme+"/reviews").JSON(t, &list)
+	if len(list.Items) != 1 || len(list.Items[0]["items"].([]any)) != 3 || list.Items[0]["status"] != "open" {
+		t.Fatalf("reviews: %v", list.Items)
+	}
+	path := "/v1/clients/" + acme + "/reviews/" + list.Items[0]["id"].(string)
+	decide := func(c *testenv.Caller, item, decision string) *testenv.Response {
+		return c.Post(path+"/items/"+item+"/decision", map[string]any{"decision": decision, "reason": "Quarterly review"})
+	}
+	if r := decide(e.As("manager"), "grant-"+metaReq, "keep"); r.Status != 403 {
+		t.Fatalf("a manager who is not a client owner decides: %d %s", r.Status, r.Body)
+	}
+	if r := decide(owner, "grant-"+metaReq, "keep"); r.Status != 200 {
+		t.Fatalf("keep: %d %s", r.Status, r.Body)
+	}
+	if r := decide(owner, "grant-"+metaReq, "revoke"); r.Status != 409 || r.Problem(t).Code != "review_not_open" {
+		t.Fatalf("decide twice: %d %s", r.Status, r.Body)
+	}
+	// A review revocation racing a manual revoke: the access ends once.
+	var wg sync.WaitGroup
+	var review, manual *testenv.Response
+	wg.Go(func() { review = decide(owner, "grant-"+adsReq, "revoke") })
+	wg.Go(func() { manual = admin.Post(base+"/"+adsReq+"/revoke", map[string]any{"reason": "Manual"}) })
+	wg.Wait()
+	if review.Status != 200 || (manual.Status != 200 && manual.Status != 409) {
+		t.Fatalf("race: review %d %s, manual %d %s", review.Status, review.Body, manual.Status, manual.Body)
+	}
+	req := admin.Get(base + "/" + adsReq).Map(t)
+	revoked := 0
+	for _, h := range req["history"].([]any) {
+		if h.(map[string]any)["status"] == "revoked" {
+			revoked++
+		}
+	}
+	if req["status"] != "revoked" || revoked != 1 {
+		t.Fatalf("after the race: %v (%d revocations)", req["status"], revoked)
+	}
+	if s := sweepJSON(t, e, opened.Add(8*24*time.Hour)); s["reviewsClosed"] != 1.0 {
+		t.Fatalf("past the deadline: %v", s)
+	}
+	got := admin.Get(path).Map(t)
+	decisions := map[string]any{}
+	for _, it := range got["items"].([]any) {
+		it := it.(map[string]any)
+		decisions[it["id"].(string)] = it["decision"]
+	}
+	if got["status"] != "closed" || decisions["link-"+idn] != "revoked_unreviewed" || decisions["grant-"+metaReq] != "keep" || decisions["grant-"+adsReq] != "revoke" {
+		t.Fatalf("closed review: %v %v", got["status"], decisions)
+	}
+	var links struct{ Items []any }
+	admin.Get("/v1/clients/"+acme+"/agency-identities").JSON(t, &links)
+	if len(links.Items) != 0 {
+		t.Fatalf("the unreviewed link stays: %v", links.Items)
 	}
 }

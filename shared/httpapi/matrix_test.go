@@ -122,6 +122,11 @@ var matrixCall = map[string]callFunc{
 		return map[string]any{"platformId": f.platformID, "identityType": "standard", "justification": "matrix"}
 	}),
 	"clients.requests.approve": reviewCall("approve", "meta"),
+	"clients.reviews.list":     simple("GET", "/v1/clients/{client}/reviews", nil),
+	"clients.reviews.get":      simple("GET", "/v1/clients/{client}/reviews/rev_missing", nil),
+	"clients.reviews.decide": simple("POST", "/v1/clients/{client}/reviews/rev_missing/items/grant-x/decision", func(fixtures) any {
+		return map[string]any{"decision": "keep", "reason": "matrix"}
+	}),
 	"clients.breakGlass": simple("POST", "/v1/clients/{client}/break-glass", func(fixtures) any {
 		return map[string]any{"platformId": "plt_00000000000000000000000000", "reason": "matrix"}
 	}),
@@ -200,6 +205,8 @@ var allowedAnswer = map[string]map[string]int{
 	"clients.requests.credentials.reveal": {"clientUser": 404},
 	// Staff reach review routes; the request's rules decide (built-in: owners and admins).
 	"clients.requests.approve":        {"manager": 403, "member": 403},
+	"clients.reviews.get":             {"owner": 404, "admin": 404, "manager": 404, "member": 404, "auditor": 404},
+	"clients.reviews.decide":          {"owner": 404, "admin": 404, "manager": 403, "member": 403},
 	"clients.breakGlass":              {"owner": 409, "admin": 409, "manager": 409},
 	"clients.requests.closeReview":    {"owner": 404, "admin": 404},
 	"notifications.read":              {"owner": 404, "admin": 404, "manager": 404, "member": 404, "auditor": 404, "clientUser": 404},
@@ -270,6 +277,9 @@ var wantRoles = map[string]string{
 	"clients.requests.list":               "OACMU",
 	"clients.requests.get":                "OACMU",
 	"clients.requests.approve":            "OACM",
+	"clients.reviews.list":                "OACMD",
+	"clients.reviews.get":                 "OACMD",
+	"clients.reviews.decide":              "OACM",
 	"clients.breakGlass":                  "OAC",
 	"clients.requests.closeReview":        "OA",
 	"clients.requests.decide":             "OACM",

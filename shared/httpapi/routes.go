@@ -302,6 +302,20 @@ func (s *Server) routeTable() []route {
 			cr, err := svc.RevealMyCredential(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("requestId"))
 			return reply{status: http.StatusOK, body: cr}, err
 		}},
+		{"clients.reviews.list", "GET", "/v1/clients/{clientId}/reviews", readers, "list access reviews", listIn(s, "clientId", svc.ListReviews)},
+		{"clients.reviews.get", "GET", "/v1/clients/{clientId}/reviews/{reviewId}", readers, "read access reviews", getIn("clientId", "reviewId", svc.GetReview)},
+		{"clients.reviews.decide", "POST", "/v1/clients/{clientId}/reviews/{reviewId}/items/{itemId}/decision", staff, "decide access review items", func(c *call) (reply, error) {
+			body, err := readBody(c.r)
+			if err != nil {
+				return reply{}, err
+			}
+			var in ah.ReviewDecisionInput
+			if err := decodeJSON(body, &in); err != nil {
+				return reply{}, err
+			}
+			r, err := svc.DecideReviewItem(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("reviewId"), c.r.PathValue("itemId"), in)
+			return reply{status: http.StatusOK, body: r, version: r.Version}, err
+		}},
 		{"clients.governance.get", "GET", "/v1/clients/{clientId}/governance", staff, "read client governance", get("clientId", svc.GetGovernance)},
 		{"clients.governance.put", "PUT", "/v1/clients/{clientId}/governance", admins, "change client governance", patch("clientId", svc.PutGovernance)},
 		{"clients.effectiveAccess.get", "GET", "/v1/clients/{clientId}/effective-access", readers, "read effective access", get("clientId", svc.GetEffectiveAccess)},

@@ -25,6 +25,9 @@ type SweepResult struct {
 	Escalated int `json:"escalated"`
 	// Reviewer reminders sent (each once per request and lead time).
 	RemindersSent int `json:"remindersSent"`
+	// Access reviews opened (due) and closed (past their deadline).
+	ReviewsOpened int `json:"reviewsOpened"`
+	ReviewsClosed int `json:"reviewsClosed"`
 }
 
 // ExpireRequests expires every pending request whose expiry is before now, then
@@ -64,6 +67,12 @@ func (s *Service) ExpireRequests(ctx context.Context, now time.Time) (SweepResul
 	}
 	if err := s.remind(ctx, now, &res); err != nil {
 		return res, err
+	}
+	if err := s.openReviews(ctx, now, &res); err != nil {
+		return res, fmt.Errorf("open reviews: %w", err)
+	}
+	if err := s.closeOverdueReviews(ctx, now, &res); err != nil {
+		return res, fmt.Errorf("close reviews: %w", err)
 	}
 	return res, s.escalate(ctx, now, &res)
 }

@@ -200,6 +200,16 @@ func (s *Service) PutGovernance(ctx context.Context, p ah.Principal, clientID st
 		g.RequireMembers = append(g.RequireMembers, o)
 		fields = append(fields, fmt.Sprintf("clientOwners[%d]", i))
 	}
+	// Access reviews: the first opens a cadence from now; a changed cadence
+	// starts again from now; none takes the client out of the review index.
+	oldEvery := d.Client.Governance.Compliance.AccessReviewEveryDays
+	switch every := in.Compliance.AccessReviewEveryDays; {
+	case every == 0:
+		g.Client.NextReviewAt = nil
+	case every != oldEvery || g.Client.NextReviewAt == nil:
+		next := now.Add(time.Duration(every) * 24 * time.Hour)
+		g.Client.NextReviewAt = &next
+	}
 	g.Client.Governance = in
 	if err := s.store.SetClientGovernance(ctx, g); err != nil {
 		return ah.Governance{}, missingField(err, func(m *ah.MissingError) (string, string) {

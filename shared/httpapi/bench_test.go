@@ -41,6 +41,7 @@ func benchOverride(e *testenv.Env, f fixtures, live map[string]string) map[strin
 		"clients.requests.get":        fixed("GET", c+"/access-requests/"+live["request"], nil),
 		"clients.credentials.replace": fixed("PUT", c+"/identities/"+live["identity"]+"/credentials", map[string]any{"username": "bench", "password": "A-long-bench-passw0rd!"}),
 		"clients.credentials.reveal":  fixed("POST", c+"/identities/"+live["identity"]+"/credentials/reveal", nil),
+		"clients.reviews.get":         fixed("GET", c+"/reviews/"+live["review"], nil),
 		"clients.requests.revoke": func(e *testenv.Env, f fixtures) (string, string, any) {
 			id := liveGrant(e)
 			return "POST", c + "/access-requests/" + id + "/revoke", map[string]any{"reason": "bench"}
@@ -57,6 +58,20 @@ func benchSetup(b *testing.B) (*testenv.Env, fixtures, map[string]callFunc) {
 	approved := e.As("owner").Post("/v1/clients/"+e.Seed.ClientID+"/access-requests/"+req["id"].(string)+"/approve", nil).Map(b)
 	live := map[string]string{"request": req["id"].(string), "identity": approved["identityId"].(string)}
 	waitForExecutions(b, e)
+	// a client with an access review behind it (the steady state of a client
+	// whose compliance asks for reviews)
+	if r := e.As("owner").Send("PUT", "/v1/clients/"+e.Seed.ClientID+"/governance", map[string]any{"policyAssignments": []any{}, "teamGroups": []any{},
+		"clientOwners": []any{}, "compliance": map[string]any{"accessReviewEveryDays": 30}}); r.Status != 200 {
+		b.Fatalf("governance: %d %s", r.Status, r.Body)
+	}
+	sweepRaw(b, e, time.Now().Add(31*24*time.Hour))
+	e.Stack.SetClock(time.Now)
+	var reviews struct{ Items []map[string]any }
+	e.As("owner").Get("/v1/clients/"+e.Seed.ClientID+"/reviews").JSON(b, &reviews)
+	if len(reviews.Items) != 1 {
+		b.Fatalf("reviews: %v", reviews.Items)
+	}
+	live["review"] = reviews.Items[0]["id"].(string)
 	// the steady state: what happened so far is in the audit trail (a client's
 	// activity always holds at least its creation)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -90,12 +90,12 @@ func TestStreamFilterFromTemplate(t *testing.T) {
 	if len(audit) != 2 || len(notify) != 1 {
 		t.Fatalf("filters: audit %d, notify %d", len(audit), len(notify))
 	}
-	for typ, want := range map[string]bool{"client": true, "access_request": true, "client_identity": true, "idempotency": false, "counter": false, "notification": false, "reminder": false} {
+	for typ, want := range map[string]bool{"client": true, "access_request": true, "client_identity": true, "review_campaign": true, "idempotency": false, "counter": false, "notification": false, "reminder": false} {
 		ev := events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: map[string]events.DynamoDBAttributeValue{"type": events.NewStringAttribute(typ)}}}
 		if got := localstack.MatchesFilters(audit, ev); got != want {
 			t.Errorf("audit: INSERT of %s passes = %v, want %v", typ, got, want)
 		}
-		if got := localstack.MatchesFilters(notify, ev); got != (typ == "access_request" || typ == "client" || typ == "client_identity") {
+		if got := localstack.MatchesFilters(notify, ev); got != (typ == "access_request" || typ == "client" || typ == "client_identity" || typ == "review_campaign") {
 			t.Errorf("notify: INSERT of %s passes = %v", typ, got)
 		}
 		rm := events.DynamoDBEventRecord{EventName: "REMOVE", Change: events.DynamoDBStreamRecord{OldImage: map[string]events.DynamoDBAttributeValue{"type": events.NewStringAttribute(typ)}}}

@@ -377,6 +377,23 @@ func ClientOfImage(img map[string]events.DynamoDBAttributeValue) (c ah.Client, o
 	return it.client(), true, nil
 }
 
+// ReviewOfImage decodes a stream image of an access review campaign; ok is false
+// for any other item.
+func ReviewOfImage(img map[string]events.DynamoDBAttributeValue) (r ah.ReviewCampaign, ok bool, err error) {
+	if t, found := img["type"]; !found || t.DataType() != events.DataTypeString || t.String() != typeReview {
+		return r, false, nil
+	}
+	av, err := streamImage(img)
+	if err != nil {
+		return r, false, err
+	}
+	var it reviewItem
+	if err := unmarshal(av, &it); err != nil {
+		return r, false, fmt.Errorf("decode review image: %w", err)
+	}
+	return it.ReviewCampaign, true, nil
+}
+
 // ClientIdentityOfImage decodes a stream image of a client identity item; ok is
 // false for any other item.
 func ClientIdentityOfImage(img map[string]events.DynamoDBAttributeValue) (i ah.ClientIdentity, ok bool, err error) {

@@ -415,6 +415,9 @@ func TestAccessReviews(t *testing.T) {
 	if s := sweepJSON(t, e, opened.Add(time.Minute)); s["reviewsOpened"] != 0.0 {
 		t.Fatalf("opened twice: %v", s)
 	}
+	if k := kinds(t, e, "member"); !strings.Contains(k, "access_review.opened") {
+		t.Fatalf("the client owner was not told: %s", k)
+	}
 	var list struct{ Items []map[string]any }
 	e.As("auditor").Get("/v1/clients/"+acme+"/reviews").JSON(t, &list)
 	if len(list.Items) != 1 || len(list.Items[0]["items"].([]any)) != 3 || list.Items[0]["status"] != "open" {
@@ -468,5 +471,24 @@ func TestAccessReviews(t *testing.T) {
 	admin.Get("/v1/clients/"+acme+"/agency-identities").JSON(t, &links)
 	if len(links.Items) != 0 {
 		t.Fatalf("the unreviewed link stays: %v", links.Items)
+	}
+	// The next campaign, under escalate: what nobody decides goes to the admins.
+	if r := e.As("owner").Send("PUT", "/v1/clients/"+acme+"/governance", map[string]any{"policyAssignments": []any{}, "teamGroups": []any{},
+		"clientOwners": []string{e.Seed.Users["member"].UserID},
+		"compliance":   map[string]any{"accessReviewEveryDays": 30, "reviewDeadlineDays": 7, "unreviewedAction": "escalate"}}); r.Status != 200 {
+		t.Fatalf("governance: %d %s", r.Status, r.Body)
+	}
+	second := set.Add(61 * 24 * time.Hour)
+	if s := sweepJSON(t, e, second); s["reviewsOpened"] != 1.0 {
+		t.Fatalf("the second review: %v", s)
+	}
+	if s := sweepJSON(t, e, second.Add(8*24*time.Hour)); s["reviewsClosed"] != 1.0 {
+		t.Fatalf("the second review's deadline: %v", s)
+	}
+	if k := kinds(t, e, "admin"); !strings.Contains(k, "access_review.escalated") {
+		t.Fatalf("the admin was not told of the escalation: %s", k)
+	}
+	if got := admin.Get(base + "/" + metaReq).Map(t)["status"]; got == "revoked" {
+		t.Fatalf("an escalated item was revoked")
 	}
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -214,4 +215,54 @@ func (s *Service) DecideReviewItem(ctx context.Context, p ah.Principal, clientID
 		return ah.ReviewCampaign{}, err
 	}
 	return r, nil
+}
+
+// NotifyReviewChange tells people about a campaign: the reviewers (the client's
+// owners, else the agency's owners and admins) when it opens, the agency's owners
+// and admins when it closes with items escalated to them.
+func (s *Service) NotifyReviewChange(ctx context.Context, old, cur *ah.ReviewCampaign) error {
+	var n clientNotice
+	var owners bool // to the client's owners (when it has any) rather than admins
+	switch {
+	case old == nil && cur.Status == ah.ReviewOpen:
+		n = clientNotice{kind: "opened", title: "An access review is waiting for you",
+			body: fmt.Sprintf("Review %d live grants and linked identities of the client by %s: keep or revoke each.", len(cur.Items), cur.Deadline.Format(time.RFC3339))}
+		owners = true
+	case old != nil && old.Status == ah.ReviewOpen && cur.Status == ah.ReviewClosed &&
+		slices.ContainsFunc(cur.Items, func(it ah.ReviewItem) bool { return it.Decision == ah.ReviewEscalated }):
+		n = clientNotice{kind: "escalated", title: "Access review items need an admin",
+			body: "An access review reached its deadline with items nobody decided; they are escalated to you: keep or revoke that access."}
+	default:
+		return nil
+	}
+	members, err := allPages(func(pg ah.Page) ([]ah.Member, ah.Keys, error) { return s.store.ListMembers(ctx, cur.AgencyID, pg) })
+	if err != nil {
+		return err
+	}
+	var clientOwners []string
+	if owners {
+		c, err := s.store.GetClient(ctx, cur.AgencyID, cur.ClientID)
+		if err != nil {
+			return err
+		}
+		clientOwners = c.Governance.ClientOwners
+	}
+	var failed []error
+	for _, m := range members {
+		if m.Status == ah.MemberDisabled {
+			continue
+		}
+		if len(clientOwners) > 0 && !slices.Contains(clientOwners, m.ID) {
+			continue
+		}
+		if len(clientOwners) == 0 && m.Role != ah.RoleOwner && m.Role != ah.RoleAdmin {
+			continue
+		}
+		note := ah.Notification{ID: "ntf_" + cur.ID + "-" + n.kind + "-" + m.ID, AgencyID: cur.AgencyID, MemberID: m.ID, Kind: "access_review." + n.kind,
+			Title: n.title, Body: n.body, ClientID: cur.ClientID, CreatedAt: cur.UpdatedAt}
+		if err := s.deliver(ctx, m, note); err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return errors.Join(failed...)
 }

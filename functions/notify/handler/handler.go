@@ -27,6 +27,7 @@ type Notifier interface {
 	NotifyRequestChange(ctx context.Context, old, cur *ah.AccessRequest) error
 	NotifyClientChange(ctx context.Context, old, cur *ah.Client) error
 	NotifyIdentityChange(ctx context.Context, old, cur *ah.ClientIdentity) error
+	NotifyReviewChange(ctx context.Context, old, cur *ah.ReviewCampaign) error
 }
 
 // Handler delivers the notifications of a batch of changes.
@@ -112,7 +113,7 @@ func notifiable(img map[string]events.DynamoDBAttributeValue) bool {
 		return false
 	}
 	switch t.String() {
-	case "access_request", "client", "client_identity":
+	case "access_request", "client", "client_identity", "review_campaign":
 		return true
 	}
 	return false
@@ -159,7 +160,19 @@ func (h *Handler) change(rec events.DynamoDBEventRecord) (func(context.Context) 
 			return h.Service.NotifyIdentityChange(ctx, ptrIf(old, len(oldImg) > 0), &cur)
 		}, nil
 	}
-	return nil, fmt.Errorf("not an access request, client or identity change")
+	if cur, ok, err := dynamo.ReviewOfImage(img); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		old, _, err := dynamo.ReviewOfImage(oldImg)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error {
+			return h.Service.NotifyReviewChange(ctx, ptrIf(old, len(oldImg) > 0), &cur)
+		}, nil
+	}
+	return nil, fmt.Errorf("not an access request, client, identity or review change")
 }
 
 // ptrIf is &v when present, nil otherwise.

@@ -513,3 +513,19 @@ func (s *Store) ChangeMemberEmail(_ context.Context, c ah.MemberEmailChange) err
 func (s *Store) UpdateIdentity(_ context.Context, i ah.Identity, prev int) error {
 	return replaceIn(s, "UpdateIdentity", i.AgencyID, i.ID, i, prev, func(x ah.Identity) int { return x.Version }, identitiesOf, nil)
 }
+
+// GetIdentities reads agency identities by id; missing ones are absent.
+func (s *Store) GetIdentities(ctx context.Context, agencyID string, ids []string) ([]ah.Identity, error) {
+	var out []ah.Identity
+	for _, id := range ids {
+		i, err := s.GetIdentity(ctx, agencyID, id)
+		if ah.KindOf(err) == ah.KindNotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, i)
+	}
+	return out, nil
+}

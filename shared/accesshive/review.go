@@ -52,9 +52,6 @@ type ReviewCampaign struct {
 	Meta
 }
 
-// ETagVersion is the campaign's version.
-func (r ReviewCampaign) ETagVersion() int { return r.Version }
-
 // ReviewDecisionInput keeps or revokes one item, with a reason.
 type ReviewDecisionInput struct {
 	Decision string `json:"decision"`

@@ -448,6 +448,9 @@ type IdentityStore interface {
 	CreateIdentity(ctx context.Context, i Identity, idem *Idempotency) error
 	GetIdentity(ctx context.Context, agencyID, identityID string) (Identity, error)
 	ListIdentities(ctx context.Context, agencyID string, page Page) ([]Identity, Keys, error)
+	// GetIdentities reads agency identities by id in one round trip (up to 100;
+	// missing ones are absent).
+	GetIdentities(ctx context.Context, agencyID string, ids []string) ([]Identity, error)
 	// UpdateIdentity writes a changed agency identity at its previous version.
 	UpdateIdentity(ctx context.Context, i Identity, prevVersion int) error
 }

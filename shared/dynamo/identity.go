@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 )
@@ -51,4 +52,30 @@ func (s *Store) ListIdentities(ctx context.Context, agencyID string, page ah.Pag
 // UpdateIdentity writes a changed agency identity at its previous version.
 func (s *Store) UpdateIdentity(ctx context.Context, i ah.Identity, prevVersion int) error {
 	return s.replace(ctx, "dynamo.UpdateIdentity", newIdentityItem(i), prevVersion)
+}
+
+// GetIdentities reads agency identities by id in one BatchGetItem (up to 100;
+// missing ones are absent).
+func (s *Store) GetIdentities(ctx context.Context, agencyID string, ids []string) ([]ah.Identity, error) {
+	const op = "dynamo.GetIdentities"
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	wanted := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		wanted[i] = key(agencyPK(agencyID), identitySK(id))
+	}
+	got, err := s.batchGet(ctx, op, wanted)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ah.Identity, 0, len(got))
+	for _, raw := range got {
+		var it identityItem
+		if err := unmarshal(raw, &it); err != nil {
+			return nil, ah.Internal(op, err)
+		}
+		out = append(out, it.Identity)
+	}
+	return out, nil
 }

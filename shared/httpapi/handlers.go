@@ -237,3 +237,32 @@ func del(parent, param string, fn func(context.Context, ah.Principal, string, st
 		return reply{status: http.StatusNoContent}, nil
 	}
 }
+
+// withBody handles a route whose JSON body decodes to In and whose answer is fn's
+// value, with status (and its version as the ETag).
+func withBody[In, Out any](status int, fn func(c *call, in In) (Out, error)) func(*call) (reply, error) {
+	return func(c *call) (reply, error) {
+		body, err := readBody(c.r)
+		if err != nil {
+			return reply{}, err
+		}
+		var in In
+		if err := decodeJSON(body, &in); err != nil {
+			return reply{}, err
+		}
+		v, err := fn(c, in)
+		return reply{status: status, body: v, version: versionOf(v)}, err
+	}
+}
+
+// noBody handles an action route that takes no body (empty or {}) and answers
+// fn's value with status (and its version as the ETag).
+func noBody[Out any](status int, fn func(c *call) (Out, error)) func(*call) (reply, error) {
+	return func(c *call) (reply, error) {
+		if err := emptyOrObject(c); err != nil {
+			return reply{}, err
+		}
+		v, err := fn(c)
+		return reply{status: status, body: v, version: versionOf(v)}, err
+	}
+}

@@ -16,9 +16,15 @@ import (
 // maxFreeID bounds ids a client chooses (contact ids).
 const maxFreeID = 64
 
-// maxNotificationID bounds a notification id (derived from what it is about: the
-// change's ids, its kind and its recipient).
-const maxNotificationID = 200
+// freeIDLimit is how long a path id without a type prefix may be: a notification's
+// id is derived from what it is about (the change's ids, its kind, its
+// recipient), so it is longer than a client-chosen one.
+func freeIDLimit(name string) int {
+	if name == "notificationId" {
+		return 200
+	}
+	return maxFreeID
+}
 
 // checkPathIDs answers 404 for a path parameter that is not an id of its kind.
 func checkPathIDs(rt *route, get func(string) string) error {
@@ -35,7 +41,7 @@ func checkPathIDs(rt *route, get func(string) string) error {
 		switch {
 		case prefix != "" && !ah.ValidID(prefix, v):
 			return ah.NotFound(strings.TrimSuffix(name, "Id"))
-		case prefix == "" && len(v) > maxFreeID && !(name == "notificationId" && len(v) <= maxNotificationID):
+		case prefix == "" && len(v) > freeIDLimit(name):
 			// A client-chosen id (a contact's): its rules are the service's (422 on
 			// PUT); one longer than any valid id names nothing.
 			return ah.NotFound(strings.TrimSuffix(name, "Id"))

@@ -132,32 +132,15 @@ func (s *Server) routeTable() []route {
 		{"identities.create", "POST", "/v1/identities", admins, "create agency identities", create(svc.CreateIdentity)},
 		{"identities.get", "GET", "/v1/identities/{identityId}", adminsManager, "read agency identities", get("identityId", svc.GetIdentity)},
 		{"identities.update", "PATCH", "/v1/identities/{identityId}", admins, "change agency identities", patch("identityId", svc.UpdateIdentity)},
-		{"identities.credentials.replace", "PUT", "/v1/identities/{identityId}/credentials", admins, "replace agency identity credentials", func(c *call) (reply, error) {
-			body, err := readBody(c.r)
-			if err != nil {
-				return reply{}, err
-			}
-			var in ah.CredentialInput
-			if err := decodeJSON(body, &in); err != nil {
-				return reply{}, err
-			}
-			i, err := svc.ReplaceAgencyCredential(c.r.Context(), c.p, c.r.PathValue("identityId"), in)
-			return reply{status: http.StatusOK, body: i, version: i.Version}, err
-		}},
-		{"identities.credentials.reveal", "POST", "/v1/identities/{identityId}/credentials/reveal", admins, "reveal agency identity credentials", func(c *call) (reply, error) {
-			if err := emptyOrObject(c); err != nil {
-				return reply{}, err
-			}
-			cr, err := svc.RevealAgencyCredential(c.r.Context(), c.p, c.r.PathValue("identityId"))
-			return reply{status: http.StatusOK, body: cr}, err
-		}},
-		{"identities.credentials.rotate", "POST", "/v1/identities/{identityId}/credentials/rotate", admins, "rotate agency identity credentials", func(c *call) (reply, error) {
-			if err := emptyOrObject(c); err != nil {
-				return reply{}, err
-			}
-			i, err := svc.RotateAgencyCredential(c.r.Context(), c.p, c.r.PathValue("identityId"))
-			return reply{status: http.StatusOK, body: i, version: i.Version}, err
-		}},
+		{"identities.credentials.replace", "PUT", "/v1/identities/{identityId}/credentials", admins, "replace agency identity credentials", withBody(http.StatusOK, func(c *call, in ah.CredentialInput) (ah.Identity, error) {
+			return svc.ReplaceAgencyCredential(c.r.Context(), c.p, c.r.PathValue("identityId"), in)
+		})},
+		{"identities.credentials.reveal", "POST", "/v1/identities/{identityId}/credentials/reveal", admins, "reveal agency identity credentials", noBody(http.StatusOK, func(c *call) (ah.Credential, error) {
+			return svc.RevealAgencyCredential(c.r.Context(), c.p, c.r.PathValue("identityId"))
+		})},
+		{"identities.credentials.rotate", "POST", "/v1/identities/{identityId}/credentials/rotate", admins, "rotate agency identity credentials", noBody(http.StatusOK, func(c *call) (ah.Identity, error) {
+			return svc.RotateAgencyCredential(c.r.Context(), c.p, c.r.PathValue("identityId"))
+		})},
 
 		{"clients.list", "GET", "/v1/clients", staff, "list clients", listCall(s, func(c *call, page ah.Page) ([]ah.ClientView, ah.Keys, error) {
 			lifecycle, err := lifecycleParam(c)
@@ -199,39 +182,18 @@ func (s *Server) routeTable() []route {
 			return reply{status: map[bool]int{true: http.StatusCreated, false: http.StatusOK}[created], body: v}, err
 		}},
 		{"clients.agencyIdentities.unlink", "DELETE", "/v1/clients/{clientId}/agency-identities/{identityId}", staff, "unlink agency identities", del("clientId", "identityId", svc.UnlinkIdentity)},
-		{"clients.identities.retry", "POST", "/v1/clients/{clientId}/identities/{identityId}/retry-provisioning", admins, "retry provisioning", func(c *call) (reply, error) {
-			if err := emptyOrObject(c); err != nil {
-				return reply{}, err
-			}
-			i, err := svc.RetryProvisioning(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"))
-			return reply{status: http.StatusAccepted, body: i, version: i.Version}, err
-		}},
-		{"clients.credentials.reveal", "POST", "/v1/clients/{clientId}/identities/{identityId}/credentials/reveal", admins, "reveal credentials", func(c *call) (reply, error) {
-			if err := emptyOrObject(c); err != nil {
-				return reply{}, err
-			}
-			cr, err := svc.RevealCredential(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"))
-			return reply{status: http.StatusOK, body: cr}, err
-		}},
-		{"clients.credentials.rotate", "POST", "/v1/clients/{clientId}/identities/{identityId}/credentials/rotate", admins, "rotate credentials", func(c *call) (reply, error) {
-			if err := emptyOrObject(c); err != nil {
-				return reply{}, err
-			}
-			i, err := svc.RotateCredential(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"))
-			return reply{status: http.StatusOK, body: i, version: i.Version}, err
-		}},
-		{"clients.credentials.replace", "PUT", "/v1/clients/{clientId}/identities/{identityId}/credentials", admins, "replace credentials", func(c *call) (reply, error) {
-			body, err := readBody(c.r)
-			if err != nil {
-				return reply{}, err
-			}
-			var in ah.CredentialInput
-			if err := decodeJSON(body, &in); err != nil {
-				return reply{}, err
-			}
-			i, err := svc.ReplaceCredential(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"), in)
-			return reply{status: http.StatusOK, body: i, version: i.Version}, err
-		}},
+		{"clients.identities.retry", "POST", "/v1/clients/{clientId}/identities/{identityId}/retry-provisioning", admins, "retry provisioning", noBody(http.StatusAccepted, func(c *call) (ah.ClientIdentity, error) {
+			return svc.RetryProvisioning(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"))
+		})},
+		{"clients.credentials.reveal", "POST", "/v1/clients/{clientId}/identities/{identityId}/credentials/reveal", admins, "reveal credentials", noBody(http.StatusOK, func(c *call) (ah.Credential, error) {
+			return svc.RevealCredential(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"))
+		})},
+		{"clients.credentials.rotate", "POST", "/v1/clients/{clientId}/identities/{identityId}/credentials/rotate", admins, "rotate credentials", noBody(http.StatusOK, func(c *call) (ah.ClientIdentity, error) {
+			return svc.RotateCredential(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"))
+		})},
+		{"clients.credentials.replace", "PUT", "/v1/clients/{clientId}/identities/{identityId}/credentials", admins, "replace credentials", withBody(http.StatusOK, func(c *call, in ah.CredentialInput) (ah.ClientIdentity, error) {
+			return svc.ReplaceCredential(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("identityId"), in)
+		})},
 		{"clients.requests.create", "POST", "/v1/clients/{clientId}/access-requests", clientUsers, "submit access requests", createIn("clientId", svc.SubmitRequest)},
 		{"clients.requests.list", "GET", "/v1/clients/{clientId}/access-requests", everyone, "list access requests", listCall(s, func(c *call, page ah.Page) ([]ah.AccessRequest, ah.Keys, error) {
 			return svc.ListRequests(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.URL.Query().Get("status"), page)
@@ -263,94 +225,42 @@ func (s *Server) routeTable() []route {
 			}
 			return reply{status: http.StatusOK, body: out}, nil
 		}},
-		{"clients.breakGlass", "POST", "/v1/clients/{clientId}/break-glass", adminsManager, "take break-glass access", func(c *call) (reply, error) {
-			body, err := readBody(c.r)
-			if err != nil {
-				return reply{}, err
-			}
-			var in ah.BreakGlassInput
-			if err := decodeJSON(body, &in); err != nil {
-				return reply{}, err
-			}
-			r, err := svc.BreakGlass(c.r.Context(), c.p, c.r.PathValue("clientId"), in)
-			return reply{status: http.StatusCreated, body: r, version: r.Version}, err
-		}},
-		{"clients.requests.closeReview", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/close-review", admins, "close break-glass reviews", func(c *call) (reply, error) {
-			body, err := readBody(c.r)
-			if err != nil {
-				return reply{}, err
-			}
-			var in ah.CloseReviewInput
-			if err := decodeJSON(body, &in); err != nil {
-				return reply{}, err
-			}
-			r, err := svc.ClosePostReview(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("requestId"), in)
-			return reply{status: http.StatusOK, body: r, version: r.Version}, err
-		}},
+		{"clients.breakGlass", "POST", "/v1/clients/{clientId}/break-glass", adminsManager, "take break-glass access", withBody(http.StatusCreated, func(c *call, in ah.BreakGlassInput) (ah.AccessRequest, error) {
+			return svc.BreakGlass(c.r.Context(), c.p, c.r.PathValue("clientId"), in)
+		})},
+		{"clients.requests.closeReview", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/close-review", admins, "close break-glass reviews", withBody(http.StatusOK, func(c *call, in ah.CloseReviewInput) (ah.AccessRequest, error) {
+			return svc.ClosePostReview(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("requestId"), in)
+		})},
 		{"clients.requests.revoke", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/revoke", admins, "revoke access", review(svc.RevokeAccess)},
-		{"clients.requests.cancel", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/cancel", clientUsers, "cancel access requests", func(c *call) (reply, error) {
-			if err := emptyOrObject(c); err != nil {
-				return reply{}, err
-			}
-			r, err := svc.CancelRequest(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("requestId"))
-			return reply{status: http.StatusOK, body: r, version: r.Version}, err
-		}},
-		{"clients.requests.credentials.reveal", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/credentials/reveal", clientUsers, "reveal the credential of your own access", func(c *call) (reply, error) {
-			if err := emptyOrObject(c); err != nil {
-				return reply{}, err
-			}
-			cr, err := svc.RevealMyCredential(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("requestId"))
-			return reply{status: http.StatusOK, body: cr}, err
-		}},
+		{"clients.requests.cancel", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/cancel", clientUsers, "cancel access requests", noBody(http.StatusOK, func(c *call) (ah.AccessRequest, error) {
+			return svc.CancelRequest(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("requestId"))
+		})},
+		{"clients.requests.credentials.reveal", "POST", "/v1/clients/{clientId}/access-requests/{requestId}/credentials/reveal", clientUsers, "reveal the credential of your own access", noBody(http.StatusOK, func(c *call) (ah.Credential, error) {
+			return svc.RevealMyCredential(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("requestId"))
+		})},
 		{"clients.reviews.list", "GET", "/v1/clients/{clientId}/reviews", readers, "list access reviews", listIn(s, "clientId", svc.ListReviews)},
 		{"clients.reviews.get", "GET", "/v1/clients/{clientId}/reviews/{reviewId}", readers, "read access reviews", getIn("clientId", "reviewId", svc.GetReview)},
-		{"clients.reviews.decide", "POST", "/v1/clients/{clientId}/reviews/{reviewId}/items/{itemId}/decision", staff, "decide access review items", func(c *call) (reply, error) {
-			body, err := readBody(c.r)
-			if err != nil {
-				return reply{}, err
-			}
-			var in ah.ReviewDecisionInput
-			if err := decodeJSON(body, &in); err != nil {
-				return reply{}, err
-			}
-			r, err := svc.DecideReviewItem(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("reviewId"), c.r.PathValue("itemId"), in)
-			return reply{status: http.StatusOK, body: r, version: r.Version}, err
-		}},
+		{"clients.reviews.decide", "POST", "/v1/clients/{clientId}/reviews/{reviewId}/items/{itemId}/decision", staff, "decide access review items", withBody(http.StatusOK, func(c *call, in ah.ReviewDecisionInput) (ah.ReviewCampaign, error) {
+			return svc.DecideReviewItem(c.r.Context(), c.p, c.r.PathValue("clientId"), c.r.PathValue("reviewId"), c.r.PathValue("itemId"), in)
+		})},
 		{"clients.governance.get", "GET", "/v1/clients/{clientId}/governance", staff, "read client governance", get("clientId", svc.GetGovernance)},
 		{"clients.governance.put", "PUT", "/v1/clients/{clientId}/governance", admins, "change client governance", patch("clientId", svc.PutGovernance)},
 		{"clients.effectiveAccess.get", "GET", "/v1/clients/{clientId}/effective-access", readers, "read effective access", get("clientId", svc.GetEffectiveAccess)},
 		{"clients.offboarding.get", "GET", "/v1/clients/{clientId}/offboarding", adminsManager, "preview offboarding", get("clientId", svc.OffboardingPreview)},
-		{"clients.offboarding.confirm", "POST", "/v1/clients/{clientId}/offboarding", adminsManager, "offboard clients", func(c *call) (reply, error) {
-			body, err := readBody(c.r)
-			if err != nil {
-				return reply{}, err
-			}
-			var in ah.ConfirmOffboardingInput
-			if err := decodeJSON(body, &in); err != nil {
-				return reply{}, err
-			}
-			v, err := svc.ConfirmOffboarding(c.r.Context(), c.p, c.r.PathValue("clientId"), in)
-			return reply{status: http.StatusAccepted, body: v, version: v.Version}, err
-		}},
+		{"clients.offboarding.confirm", "POST", "/v1/clients/{clientId}/offboarding", adminsManager, "offboard clients", withBody(http.StatusAccepted, func(c *call, in ah.ConfirmOffboardingInput) (ah.ClientView, error) {
+			return svc.ConfirmOffboarding(c.r.Context(), c.p, c.r.PathValue("clientId"), in)
+		})},
 		{"notifications.list", "GET", "/v1/notifications", signedIn, "read notifications", list(s, svc.ListNotifications)},
 		{"notifications.unreadCount", "GET", "/v1/notifications/unread-count", signedIn, "count unread notifications", func(c *call) (reply, error) {
 			v, err := svc.UnreadCount(c.r.Context(), c.p)
 			return reply{status: http.StatusOK, body: v}, err
 		}},
-		{"notifications.read", "POST", "/v1/notifications/{notificationId}/read", signedIn, "mark notifications read", func(c *call) (reply, error) {
-			if err := emptyOrObject(c); err != nil {
-				return reply{}, err
-			}
-			v, err := svc.MarkNotificationRead(c.r.Context(), c.p, c.r.PathValue("notificationId"))
-			return reply{status: http.StatusOK, body: v}, err
-		}},
-		{"notifications.readAll", "POST", "/v1/notifications/read-all", signedIn, "mark notifications read", func(c *call) (reply, error) {
-			if err := emptyOrObject(c); err != nil {
-				return reply{}, err
-			}
-			v, err := svc.MarkAllNotificationsRead(c.r.Context(), c.p)
-			return reply{status: http.StatusOK, body: v}, err
-		}},
+		{"notifications.read", "POST", "/v1/notifications/{notificationId}/read", signedIn, "mark notifications read", noBody(http.StatusOK, func(c *call) (ah.Notification, error) {
+			return svc.MarkNotificationRead(c.r.Context(), c.p, c.r.PathValue("notificationId"))
+		})},
+		{"notifications.readAll", "POST", "/v1/notifications/read-all", signedIn, "mark notifications read", noBody(http.StatusOK, func(c *call) (ah.MarkedRead, error) {
+			return svc.MarkAllNotificationsRead(c.r.Context(), c.p)
+		})},
 		{"clients.activity.list", "GET", "/v1/clients/{clientId}/activity", readers, "read client activity", listCall(s, func(c *call, page ah.Page) ([]ah.AuditEntry, ah.Keys, error) {
 			f, err := auditFilter(c)
 			if err != nil {

@@ -782,7 +782,23 @@ func TestAgencyIdentitiesLinked(t *testing.T) {
 		if r := manager.Send("PUT", path, nil); r.Status != 200 {
 			t.Fatalf("linking again: %d %s", r.Status, r.Body)
 		}
+		// Two linked identities are read with the client's access in two round
+		// trips, whatever the number of links.
+		if r := manager.Send("PUT", "/v1/clients/"+acme+"/agency-identities/"+shared, nil); r.Status != 201 {
+			t.Fatalf("link the agency-wide identity: %d %s", r.Status, r.Body)
+		}
+		admin.Get("/v1/me")
+		e.Stack.Calls.Reset()
 		var ea struct{ Cells []map[string]any }
+		admin.Get("/v1/clients/"+acme+"/effective-access").JSON(t, &ea)
+		calls := e.Stack.Calls.Names("ApiFunction")
+		sort.Strings(calls)
+		if got := strings.Join(calls, ","); got != "DynamoDB.BatchGetItem,DynamoDB.Query" {
+			t.Fatalf("effective access with two links: calls = %s", got)
+		}
+		if r := manager.Send("DELETE", "/v1/clients/"+acme+"/agency-identities/"+shared, nil); r.Status != 204 {
+			t.Fatalf("unlink: %d", r.Status)
+		}
 		admin.Get("/v1/clients/"+acme+"/effective-access").JSON(t, &ea)
 		var cells []map[string]any
 		for _, c := range ea.Cells {

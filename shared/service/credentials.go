@@ -19,14 +19,26 @@ func (s *Service) activeIdentity(ctx context.Context, p ah.Principal, clientID, 
 	if err != nil {
 		return i, err
 	}
-	if i.Status != ah.IdentityActive {
-		return i, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityNotActive, Current: i,
-			Message: fmt.Sprintf("the identity is %s; credentials are managed on active identities", i.Status)}
+	return i, s.credentialsUsable(i.Status, i)
+}
+
+// credentialsUsable refuses credential work on an identity that is not active
+// (current, when given, goes with the 409) or when no vault is configured: the one
+// rule for client-dedicated and agency identities alike.
+func (s *Service) credentialsUsable(status ah.IdentityStatus, current any) error {
+	if status != ah.IdentityActive {
+		return &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityNotActive, Current: current,
+			Message: fmt.Sprintf("the identity is %s; credentials are managed on active identities", status)}
 	}
 	if s.vault == nil {
-		return i, ah.Internal("service.credentials", fmt.Errorf("no vault configured"))
+		return ah.Internal("service.credentials", fmt.Errorf("no vault configured"))
 	}
-	return i, nil
+	return nil
+}
+
+// errVaultDown is the answer when the credential store did not answer.
+func errVaultDown(err error) error {
+	return errVaultDown(err)
 }
 
 // standardSecret is how a standard identity's credential is stored.
@@ -65,12 +77,8 @@ func (s *Service) RevealMyCredential(ctx context.Context, p ah.Principal, client
 	if err != nil {
 		return ah.Credential{}, err
 	}
-	if i.Status != ah.IdentityActive {
-		return ah.Credential{}, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityNotActive,
-			Message: fmt.Sprintf("the identity is %s; ask your agency", i.Status)}
-	}
-	if s.vault == nil {
-		return ah.Credential{}, ah.Internal("service.credentials", fmt.Errorf("no vault configured"))
+	if err := s.credentialsUsable(i.Status, nil); err != nil {
+		return ah.Credential{}, err
 	}
 	return s.reveal(ctx, p, i, "identity.credential.reveal_by_requester")
 }
@@ -79,7 +87,7 @@ func (s *Service) RevealMyCredential(ctx context.Context, p ah.Principal, client
 func (s *Service) reveal(ctx context.Context, p ah.Principal, i ah.ClientIdentity, action string) (ah.Credential, error) {
 	value, found, err := s.vault.Get(ctx, ah.CredentialSecretName(i.AgencyID, i.ClientID, i.ID))
 	if err != nil {
-		return ah.Credential{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the credential store did not answer; retry", Err: err}
+		return ah.Credential{}, errVaultDown(err)
 	}
 	if !found {
 		return ah.Credential{}, errCredential(ah.CodeNoCredential, "this identity has no stored credential yet; an admin supplies it with PUT .../credentials")
@@ -238,7 +246,7 @@ func (s *Service) ReplaceCredential(ctx context.Context, p ah.Principal, clientI
 	}
 	body, _ := json.Marshal(standardSecret(in))
 	if err := s.vault.Put(ctx, ah.CredentialSecretName(i.AgencyID, i.ClientID, i.ID), string(body)); err != nil {
-		return ah.ClientIdentity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the credential store did not answer; retry", Err: err}
+		return ah.ClientIdentity{}, errVaultDown(err)
 	}
 	status := ah.CredentialStored
 	if hasCredential(i) {

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
@@ -106,18 +105,29 @@ func (s *Service) ListLinkedIdentities(ctx context.Context, p ah.Principal, clie
 	return s.linked(ctx, d)
 }
 
-// linked reads the identities a client's links name.
+// linked reads the identities a client's links name, in one round trip (a
+// client links at most a few dozen; BatchGetItem takes 100).
 func (s *Service) linked(ctx context.Context, d ah.ClientDetail) ([]ah.LinkedIdentity, error) {
 	out := make([]ah.LinkedIdentity, 0, len(d.Links))
-	for _, l := range d.Links {
-		idn, err := s.store.GetIdentity(ctx, d.Client.AgencyID, l.IdentityID)
-		if ah.KindOf(err) == ah.KindNotFound {
-			continue
+	for start := 0; start < len(d.Links); start += 100 {
+		batch := d.Links[start:min(start+100, len(d.Links))]
+		ids := make([]string, len(batch))
+		for k, l := range batch {
+			ids[k] = l.IdentityID
 		}
+		idns, err := s.store.GetIdentities(ctx, d.Client.AgencyID, ids)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ah.LinkedIdentity{IdentityLink: l, Identity: idn})
+		byID := make(map[string]ah.Identity, len(idns))
+		for _, i := range idns {
+			byID[i.ID] = i
+		}
+		for _, l := range batch {
+			if idn, ok := byID[l.IdentityID]; ok {
+				out = append(out, ah.LinkedIdentity{IdentityLink: l, Identity: idn})
+			}
+		}
 	}
 	return out, nil
 }
@@ -160,14 +170,7 @@ func (s *Service) activeAgencyIdentity(ctx context.Context, p ah.Principal, iden
 	if err != nil {
 		return i, err
 	}
-	if i.Status != ah.IdentityActive {
-		return i, &ah.Error{Kind: ah.KindConflict, Code: ah.CodeIdentityNotActive, Current: i,
-			Message: fmt.Sprintf("the identity is %s; credentials are managed on active identities", i.Status)}
-	}
-	if s.vault == nil {
-		return i, ah.Internal("service.credentials", fmt.Errorf("no vault configured"))
-	}
-	return i, nil
+	return i, s.credentialsUsable(i.Status, i)
 }
 
 // RevealAgencyCredential returns an agency identity's credential and records who
@@ -179,7 +182,7 @@ func (s *Service) RevealAgencyCredential(ctx context.Context, p ah.Principal, id
 	}
 	value, found, err := s.vault.Get(ctx, ah.AgencyCredentialSecretName(i.AgencyID, i.ID))
 	if err != nil {
-		return ah.Credential{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the credential store did not answer; retry", Err: err}
+		return ah.Credential{}, errVaultDown(err)
 	}
 	if !found {
 		return ah.Credential{}, errCredential(ah.CodeNoCredential, "this identity has no stored credential yet; supply it with PUT .../credentials")
@@ -249,7 +252,7 @@ func (s *Service) RotateAgencyCredential(ctx context.Context, p ah.Principal, id
 func (s *Service) storeAgencyCredential(ctx context.Context, p ah.Principal, i ah.Identity, secret standardSecret, action string) (ah.Identity, error) {
 	body, _ := json.Marshal(secret)
 	if err := s.vault.Put(ctx, ah.AgencyCredentialSecretName(i.AgencyID, i.ID), string(body)); err != nil {
-		return ah.Identity{}, &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the credential store did not answer; retry", Err: err}
+		return ah.Identity{}, errVaultDown(err)
 	}
 	now := s.clock.Now()
 	prev := i.Version

@@ -38,7 +38,7 @@ func (s *Service) credentialsUsable(status ah.IdentityStatus, current any) error
 
 // errVaultDown is the answer when the credential store did not answer.
 func errVaultDown(err error) error {
-	return errVaultDown(err)
+	return &ah.Error{Kind: ah.KindUnavailable, Code: ah.CodeUnavailable, Message: "the credential store did not answer; retry", Err: err}
 }
 
 // standardSecret is how a standard identity's credential is stored.

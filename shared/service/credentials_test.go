@@ -115,6 +115,20 @@ func TestCredentials(t *testing.T) {
 			t.Fatal("Workspace changed although the vault refused the new value")
 		}
 	})
+	t.Run("VaultRefusesASuppliedCredential", func(t *testing.T) {
+		w.vault.FailPut = errors.New("secrets manager down")
+		if _, err := w.svc.ReplaceCredential(w.ctx, admin, w.clientID, standard.ID, ah.CredentialInput{Username: "ops@acme.test", Password: "Vault-down-passw0rd!"}); code(err) != ah.CodeUnavailable {
+			t.Fatalf("= %v, want service_unavailable", err)
+		}
+		agency, err := w.svc.CreateIdentity(w.ctx, admin, ah.NewIdentityInput{DisplayName: "Agency", Email: "agency@northwind.test", Scope: ah.ScopeAgency}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.vault.FailPut = errors.New("secrets manager down")
+		if _, err := w.svc.ReplaceAgencyCredential(w.ctx, admin, agency.Value.ID, ah.CredentialInput{Username: "a", Password: "Vault-down-passw0rd!"}); code(err) != ah.CodeUnavailable {
+			t.Fatalf("agency identity = %v, want service_unavailable", err)
+		}
+	})
 	t.Run("ExpiredLeaseIsTakenOver", func(t *testing.T) {
 		idn, _ := w.store.GetClientIdentity(w.ctx, w.agencyID, w.clientID, managed.ID)
 		held := w.clock.Now().Add(-3 * time.Minute)

@@ -1,13 +1,15 @@
 # AccessHive. `make run` starts everything locally; `make test` runs every test.
 SHELL := /bin/bash
 GO ?= go
-FUNCTIONS := api bootstrap provisioning workspace expire-requests audit-stream notify offboarding
+FUNCTIONS := api bootstrap provisioning workspace expire-requests audit-stream notify offboarding events webhooks
 # Logical ids in template.yaml by function directory (one binary may serve several).
 LOGICAL_api := ApiFunction
 LOGICAL_bootstrap := BootstrapFunction
 LOGICAL_expire-requests := ExpireRequestsFunction
 LOGICAL_audit-stream := AuditStreamFunction
 LOGICAL_notify := NotifyFunction
+LOGICAL_events := EventsFunction
+LOGICAL_webhooks := WebhooksFunction
 LOGICAL_offboarding := OffboardClientFunction
 LOGICAL_workspace := WorkspaceFunction RotateCredentialFunction
 LOGICAL_provisioning := PrepareIdentityFunction StoreCredentialFunction ActivateIdentityFunction \

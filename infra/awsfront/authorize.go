@@ -65,6 +65,29 @@ func (f *Front) requests(r *http.Request, c call, p *iam.Principal) ([]iam.Reque
 		_ = json.Unmarshal(c.body, &in)
 		name := in.QueueURL[strings.LastIndex(in.QueueURL, "/")+1:]
 		return []iam.Request{req("sqs:"+c.op, fmt.Sprintf("arn:aws:sqs:%s:%s:%s", c.region, f.o.Account, name), nil)}, nil
+	case c.target == "AWSEvents":
+		// PutEvents asks events:PutEvents on each entry's bus (the default bus when none is named).
+		var in struct {
+			Entries []struct {
+				EventBusName string `json:"EventBusName"`
+			} `json:"Entries"`
+		}
+		_ = json.Unmarshal(c.body, &in)
+		if c.op != "PutEvents" {
+			return nil, fmt.Errorf("the front cannot place events:%s", c.op)
+		}
+		var out []iam.Request
+		for _, e := range in.Entries {
+			bus := e.EventBusName
+			if bus == "" {
+				bus = "default"
+			}
+			if !strings.HasPrefix(bus, "arn:") {
+				bus = fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", c.region, f.o.Account, bus)
+			}
+			out = append(out, req("events:PutEvents", bus, nil))
+		}
+		return out, nil
 	case c.target == "AWSStepFunctions":
 		var in struct {
 			StateMachineArn string `json:"stateMachineArn"`

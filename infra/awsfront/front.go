@@ -10,7 +10,7 @@
 //     CLI) act as an administrator.
 //  2. DynamoDB's rules (package ddbrules): expression names and values, reserved
 //     words, key and item limits, transaction and batch limits.
-//  3. The call is served: Step Functions and Lambda by the stack's own handlers,
+//  3. The call is served: Step Functions, Lambda and EventBridge by the stack's own handlers,
 //     everything else (DynamoDB, DynamoDB Streams, Secrets Manager, SES, SQS) by the
 //     engine (moto) behind it.
 //
@@ -47,9 +47,10 @@ type Options struct {
 	Region, Account string
 	// Principals are the roles by the access key id their calls are signed with.
 	Principals map[string]*iam.Principal
-	// StepFunctions and Lambda serve those services' calls (after the checks).
-	StepFunctions, Lambda http.Handler
-	Logger                *slog.Logger
+	// StepFunctions, Lambda and Events (EventBridge) serve those services' calls
+	// (after the checks).
+	StepFunctions, Lambda, Events http.Handler
+	Logger                        *slog.Logger
 }
 
 // Front is an http.Handler in front of the engine.
@@ -128,6 +129,11 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "lambda":
 		if f.o.Lambda != nil {
 			f.o.Lambda.ServeHTTP(w, r)
+			return
+		}
+	case "events":
+		if f.o.Events != nil {
+			f.o.Events.ServeHTTP(w, r)
 			return
 		}
 	}

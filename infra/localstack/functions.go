@@ -7,10 +7,12 @@ import (
 	apihandler "github.com/accesshive/accesshive/functions/api/handler"
 	audithandler "github.com/accesshive/accesshive/functions/audit-stream/handler"
 	bootstraphandler "github.com/accesshive/accesshive/functions/bootstrap/handler"
+	eventshandler "github.com/accesshive/accesshive/functions/events/handler"
 	expiryhandler "github.com/accesshive/accesshive/functions/expire-requests/handler"
 	notifyhandler "github.com/accesshive/accesshive/functions/notify/handler"
 	offboardinghandler "github.com/accesshive/accesshive/functions/offboarding/handler"
 	provisioninghandler "github.com/accesshive/accesshive/functions/provisioning/handler"
+	webhookshandler "github.com/accesshive/accesshive/functions/webhooks/handler"
 	workspacehandler "github.com/accesshive/accesshive/functions/workspace/handler"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
 )
@@ -22,6 +24,8 @@ var builders = map[string]lambdaenv.Builder{
 	"BootstrapFunction":              bootstraphandler.Build,
 	"AuditStreamFunction":            audithandler.Build,
 	"NotifyFunction":                 notifyhandler.Build,
+	"EventsFunction":                 eventshandler.Build,
+	"WebhooksFunction":               webhookshandler.Build,
 	"ExpireRequestsFunction":         expiryhandler.Build,
 	"OffboardClientFunction":         offboardinghandler.Build,
 	"WorkspaceFunction":              workspacehandler.Build,

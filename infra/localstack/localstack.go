@@ -91,6 +91,8 @@ type Stack struct {
 	clockMu sync.RWMutex
 	// Directory is the fake Google Workspace Directory API the functions call.
 	Directory *fakedirectory.Directory
+	// Bus is the local EventBridge: the events the functions published.
+	Bus *EventBus
 
 	// Roles are the IAM roles of the functions and state machines, by logical id.
 	Roles map[string]*iam.Principal
@@ -214,8 +216,13 @@ func (s *Stack) startFront() error {
 		return err
 	}
 	s.Roles = roles
+	buses, err := s.Template.EventBuses()
+	if err != nil {
+		return err
+	}
+	s.Bus = newEventBus(Region, Account, buses)
 	front, err := awsfront.New(awsfront.Options{Engine: s.Endpoint, Region: Region, Account: Account, Principals: roles,
-		StepFunctions: s.StepFunctionsAPI(), Lambda: s.LambdaAPI(), Logger: s.log})
+		StepFunctions: s.StepFunctionsAPI(), Lambda: s.LambdaAPI(), Events: s.Bus, Logger: s.log})
 	if err != nil {
 		return err
 	}
@@ -360,6 +367,9 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 		}
 		if id == "WorkspaceFunction" || id == "RotateCredentialFunction" {
 			env["WORKSPACE_ENDPOINT"] = s.directoryURL + "/"
+		}
+		if _, ok := env["WEBHOOKS_ALLOW_LOOPBACK"]; ok {
+			env["WEBHOOKS_ALLOW_LOOPBACK"] = "true" // test receivers listen on 127.0.0.1
 		}
 		fnCfg := ConfigAs(s.AWSURL, id)
 		fnCfg.APIOptions = append(fnCfg.APIOptions, s.Calls.middleware(id))

@@ -193,6 +193,35 @@ func (t *Template) Secrets() []string {
 	return out
 }
 
+// EventBusARN is the local ARN of an event bus (named by its physical name).
+func (r Resolver) EventBusARN(logicalID string) string {
+	return fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", r.Region, r.Account, r.PhysicalName(logicalID))
+}
+
+// EventBuses returns the template's event buses by name. A bus's Name must be
+// what Ref gives locally (the stack's name, "-" and its logical id), so the
+// functions' EVENT_BUS_NAME (a Ref) and the bus agree as they do on AWS.
+func (t *Template) EventBuses() ([]string, error) {
+	var out []string
+	for id, res := range t.raw.Resources {
+		if res.Type != "AWS::Events::EventBus" || !t.Holds(id) {
+			continue
+		}
+		var props struct {
+			Name string `json:"Name"`
+		}
+		if err := json.Unmarshal(res.Properties, &props); err != nil {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		if want := t.resolver.PhysicalName(id); props.Name != want {
+			return nil, fmt.Errorf("%s: Name %q: name it !Sub \"${AWS::StackName}-%s\" (locally %q) so it is what Ref gives", id, props.Name, id, want)
+		}
+		out = append(out, props.Name)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 // RoleARN is the local ARN of an IAM role.
 func (r Resolver) RoleARN(logicalID string) string {
 	return fmt.Sprintf("arn:aws:iam::%s:role/%s", r.Account, r.PhysicalName(logicalID))
@@ -239,6 +268,8 @@ func (x *resolving) attValue(logicalID, attr string) string {
 			return x.r.RoleARN(logicalID)
 		case "AWS::SNS::Topic":
 			return fmt.Sprintf("arn:aws:sns:%s:%s:%s", x.r.Region, x.r.Account, phys)
+		case "AWS::Events::EventBus":
+			return x.r.EventBusARN(logicalID)
 		}
 		return fmt.Sprintf("arn:aws:local:%s:%s:%s/%s", x.r.Region, x.r.Account, logicalID, phys)
 	case "QueueName", "Name":

@@ -81,6 +81,7 @@ const (
 	CodeApproverNotAllowed     = "approver_not_allowed"
 	CodeAccessNotActive        = "access_not_active"
 	CodeRotationInProgress     = "rotation_in_progress"
+	CodeLimitReached           = "limit_reached"
 )
 
 // FieldError names one invalid input field and why it was refused.

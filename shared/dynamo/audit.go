@@ -101,7 +101,7 @@ var ErrSkip = errors.New("bookkeeping record")
 
 // SkippedTypes are item types that never become entries: bookkeeping, and
 // notifications (messages about changes that are themselves in the trail).
-var SkippedTypes = []string{"idempotency", "counter", "notification"}
+var SkippedTypes = []string{"idempotency", "counter", "notification", "webhook_delivery", "slack_message"}
 
 // AuditEntryFor builds the audit entry of one stream record.
 func AuditEntryFor(rec events.DynamoDBEventRecord) (AuditRecord, error) {

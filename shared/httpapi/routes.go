@@ -250,6 +250,18 @@ func (s *Server) routeTable() []route {
 		{"clients.offboarding.confirm", "POST", "/v1/clients/{clientId}/offboarding", adminsManager, "offboard clients", withBody(http.StatusAccepted, func(c *call, in ah.ConfirmOffboardingInput) (ah.ClientView, error) {
 			return svc.ConfirmOffboarding(c.r.Context(), c.p, c.r.PathValue("clientId"), in)
 		})},
+		{"webhooks.list", "GET", "/v1/webhooks", admins, "list webhook endpoints", list(s, svc.ListWebhooks)},
+		{"webhooks.create", "POST", "/v1/webhooks", admins, "register webhook endpoints", create(svc.CreateWebhook)},
+		{"webhooks.get", "GET", "/v1/webhooks/{webhookId}", admins, "read webhook endpoints", get("webhookId", svc.GetWebhook)},
+		{"webhooks.update", "PATCH", "/v1/webhooks/{webhookId}", admins, "change webhook endpoints", patch("webhookId", svc.UpdateWebhook)},
+		{"webhooks.delete", "DELETE", "/v1/webhooks/{webhookId}", admins, "delete webhook endpoints", func(c *call) (reply, error) {
+			return reply{status: http.StatusNoContent}, svc.DeleteWebhook(c.r.Context(), c.p, c.r.PathValue("webhookId"))
+		}},
+		{"webhooks.rotateSecret", "POST", "/v1/webhooks/{webhookId}/rotate-secret", admins, "rotate webhook secrets", noBody(http.StatusOK, func(c *call) (ah.NewWebhookEndpoint, error) {
+			return svc.RotateWebhookSecret(c.r.Context(), c.p, c.r.PathValue("webhookId"))
+		})},
+		{"webhooks.deliveries.list", "GET", "/v1/webhooks/{webhookId}/deliveries", admins, "read webhook delivery logs", listIn(s, "webhookId", svc.ListWebhookDeliveries)},
+
 		{"notifications.list", "GET", "/v1/notifications", signedIn, "read notifications", list(s, svc.ListNotifications)},
 		{"notifications.unreadCount", "GET", "/v1/notifications/unread-count", signedIn, "count unread notifications", func(c *call) (reply, error) {
 			v, err := svc.UnreadCount(c.r.Context(), c.p)

@@ -50,6 +50,10 @@ type Service struct {
 	workspaceDomain string
 	log             *slog.Logger
 	metrics         ah.Metrics
+	// webhooks keeps webhook endpoints and deliveries; allowLoopbackWebhooks
+	// accepts http://127.0.0.1 endpoints (the local stack).
+	webhooks              ah.WebhookStore
+	allowLoopbackWebhooks bool
 }
 
 // Options configure a Service.
@@ -76,6 +80,9 @@ type Options struct {
 	// Metrics counts requests submitted, approved, provisioned and expired, and
 	// provisioning failures; nil counts nothing.
 	Metrics ah.Metrics
+	// AllowLoopbackWebhooks accepts http:// webhook endpoints on loopback (local
+	// development only; WEBHOOKS_ALLOW_LOOPBACK).
+	AllowLoopbackWebhooks bool
 }
 
 // New returns a Service.
@@ -89,8 +96,14 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL, o.Clock), workflows: o.Workflows, mail: o.Mail,
-		vault: o.Vault, audit: o.Audit, workspace: o.Workspace, workspaceDomain: o.WorkspaceDomain, log: o.Logger, metrics: o.Metrics}
+	svc := &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL, o.Clock), workflows: o.Workflows, mail: o.Mail,
+		vault: o.Vault, audit: o.Audit, workspace: o.Workspace, workspaceDomain: o.WorkspaceDomain, log: o.Logger, metrics: o.Metrics,
+		allowLoopbackWebhooks: o.AllowLoopbackWebhooks}
+	// The table's store keeps the integrations' items too.
+	if ws, ok := o.Store.(ah.WebhookStore); ok {
+		svc.webhooks = ws
+	}
+	return svc
 }
 
 // count records a metric, if the service has somewhere to record it.

@@ -62,6 +62,8 @@ func Server(ctx context.Context, f lambdaenv.Function) (*httpapi.Server, error) 
 		Vault:   vault.FromEnv(sm, f.Env),
 		Logger:  f.Log,
 		Metrics: &metrics.EMF{W: f.Out, Stack: f.Env("METRICS_STACK")},
+		// Local development only: webhook endpoints on http://127.0.0.1.
+		AllowLoopbackWebhooks: f.Env("WEBHOOKS_ALLOW_LOOPBACK") == "true",
 		Workflows: &stepfn.Workflows{Client: sfn.NewFromConfig(f.AWS), Machines: map[string]string{
 			ah.WorkflowProvisioning:   vars["PROVISIONING_STATE_MACHINE_ARN"],
 			ah.WorkflowDeprovisioning: vars["PROVISIONING_STATE_MACHINE_ARN"],

@@ -254,7 +254,7 @@ func TestWebhooks(t *testing.T) {
 		t.Fatalf("after a failure: %d requests, want 2 (the second change waits)", n)
 	}
 	var log struct{ Items []map[string]any }
-	admin.Get("/v1/webhooks/" + id + "/deliveries").JSON(t, &log)
+	admin.Get("/v1/webhooks/"+id+"/deliveries").JSON(t, &log)
 	if len(log.Items) != 3 || log.Items[0]["status"] != "pending" || log.Items[1]["status"] != "pending" || log.Items[2]["status"] != "delivered" {
 		t.Fatalf("delivery log: %v", log.Items)
 	}
@@ -279,7 +279,7 @@ func TestWebhooks(t *testing.T) {
 	if len(got) != 4 || got[2].id != got[1].id || !strings.Contains(string(got[2].body), "Hooked 2") || !strings.Contains(string(got[3].body), "Hooked 3") {
 		t.Fatalf("order: %s | %s", got[2].body, got[3].body)
 	}
-	admin.Get("/v1/webhooks/" + id + "/deliveries").JSON(t, &log)
+	admin.Get("/v1/webhooks/"+id+"/deliveries").JSON(t, &log)
 	if log.Items[1]["status"] != "delivered" || log.Items[1]["attempts"] != 2.0 || log.Items[0]["status"] != "delivered" {
 		t.Fatalf("delivery log after the retry: %v", log.Items[:2])
 	}
@@ -318,7 +318,7 @@ func TestWebhooks(t *testing.T) {
 	if ep["status"] != "disabled" || !strings.Contains(ep["disabledReason"].(string), "failed") {
 		t.Fatalf("endpoint after a day of failures: %v", ep)
 	}
-	admin.Get("/v1/webhooks/" + id + "/deliveries").JSON(t, &log)
+	admin.Get("/v1/webhooks/"+id+"/deliveries").JSON(t, &log)
 	if log.Items[0]["status"] != "failed" || log.Items[0]["attempts"].(float64) < 7 {
 		t.Fatalf("given-up delivery: %v", log.Items[0])
 	}

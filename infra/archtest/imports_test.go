@@ -19,7 +19,8 @@ func kind(pkg string) string {
 		return "domain"
 	case rel == "shared/service":
 		return "service"
-	case rel == "shared/httpapi":
+	case rel == "shared/httpapi" || rel == "shared/scim" || rel == "shared/slackapp":
+		// the protocols the service is reached by: the API, SCIM, Slack's callbacks
 		return "http"
 	case strings.HasPrefix(rel, "shared/"):
 		return "adapter"

@@ -25,6 +25,16 @@ type Member struct {
 	// kept on the member (their principal) with every team change, so what a member
 	// may see needs no extra read.
 	Teams map[string]TeamRole `json:"teams"`
+	// ExternalID is the identity provider's id for the member (SCIM).
+	ExternalID string `json:"externalId,omitempty"`
+	// SCIMManaged: the identity provider manages this member through SCIM; its
+	// name, email, status and role follow the provider.
+	SCIMManaged bool `json:"scimManaged,omitempty"`
+	// SCIMGroups are the ids of the SCIM groups the member is in.
+	SCIMGroups []string `json:"scimGroups,omitempty"`
+	// SCIMDeleted: the identity provider deleted the member; it stays, disabled,
+	// for the trail, and SCIM no longer shows it.
+	SCIMDeleted bool `json:"scimDeleted,omitempty"`
 	Meta
 }
 

@@ -143,6 +143,12 @@ var matrixCall = map[string]callFunc{
 	"notifications.read":        simple("POST", "/v1/notifications/ntf_missing/read", nil),
 	"notifications.readAll":     simple("POST", "/v1/notifications/read-all", nil),
 	"webhooks.list":             simple("GET", "/v1/webhooks", nil),
+	"scim.get":                  simple("GET", "/v1/scim", nil),
+	"scim.update": simple("PUT", "/v1/scim", func(fixtures) any {
+		return map[string]any{"groupRoles": map[string]any{"Admins": "admin"}, "defaultRole": "member"}
+	}),
+	"scim.token":   simple("POST", "/v1/scim/token", nil),
+	"scim.disable": simple("DELETE", "/v1/scim", nil),
 	"webhooks.create": simple("POST", "/v1/webhooks", func(fixtures) any {
 		return map[string]any{"url": "https://example.com/hooks", "eventTypes": []string{"*"}}
 	}),
@@ -312,6 +318,10 @@ var wantRoles = map[string]string{
 	"notifications.read":                  "OACMDU",
 	"notifications.readAll":               "OACMDU",
 	"webhooks.list":                       "OA",
+	"scim.get":                            "O",
+	"scim.update":                         "O",
+	"scim.token":                          "O",
+	"scim.disable":                        "O",
 	"webhooks.create":                     "OA",
 	"webhooks.get":                        "OA",
 	"webhooks.update":                     "OA",

@@ -250,6 +250,20 @@ func (s *Server) routeTable() []route {
 		{"clients.offboarding.confirm", "POST", "/v1/clients/{clientId}/offboarding", adminsManager, "offboard clients", withBody(http.StatusAccepted, func(c *call, in ah.ConfirmOffboardingInput) (ah.ClientView, error) {
 			return svc.ConfirmOffboarding(c.r.Context(), c.p, c.r.PathValue("clientId"), in)
 		})},
+		{"scim.get", "GET", "/v1/scim", ownerOnly, "read the SCIM connection", func(c *call) (reply, error) {
+			v, err := svc.GetSCIMConfig(c.r.Context(), c.p)
+			return reply{status: http.StatusOK, body: v}, err
+		}},
+		{"scim.update", "PUT", "/v1/scim", ownerOnly, "map SCIM groups to roles", withBody(http.StatusOK, func(c *call, in ah.SCIMConfigInput) (ah.SCIMConfig, error) {
+			return svc.UpdateSCIMConfig(c.r.Context(), c.p, in, nil)
+		})},
+		{"scim.token", "POST", "/v1/scim/token", ownerOnly, "issue SCIM tokens", noBody(http.StatusOK, func(c *call) (ah.SCIMToken, error) {
+			return svc.IssueSCIMToken(c.r.Context(), c.p)
+		})},
+		{"scim.disable", "DELETE", "/v1/scim", ownerOnly, "disconnect SCIM", func(c *call) (reply, error) {
+			return reply{status: http.StatusNoContent}, svc.DisableSCIM(c.r.Context(), c.p)
+		}},
+
 		{"webhooks.list", "GET", "/v1/webhooks", admins, "list webhook endpoints", list(s, svc.ListWebhooks)},
 		{"webhooks.create", "POST", "/v1/webhooks", admins, "register webhook endpoints", create(svc.CreateWebhook)},
 		{"webhooks.get", "GET", "/v1/webhooks/{webhookId}", admins, "read webhook endpoints", get("webhookId", svc.GetWebhook)},

@@ -42,6 +42,9 @@ type Options struct {
 	Service *service.Service
 	Cursor  *cursor.Codec
 	Logger  *slog.Logger
+	// Mount serves other protocols under path prefixes ("/scim/v2/"), with the
+	// API's request logging and panic recovery; each authenticates its own calls.
+	Mount map[string]http.Handler
 }
 
 // New returns the API handler.
@@ -64,6 +67,9 @@ func New(o Options) *Server {
 			w.Header().Set("Allow", allow)
 			writeProblem(w, r, s.log, ah.E(ah.KindMethodNotAllowed, ah.CodeMethodNotAllowed, "%s is not allowed here; allowed: %s", r.Method, allow))
 		})
+	}
+	for prefix, h := range o.Mount {
+		s.mux.Handle(prefix, h)
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, s.log, ah.E(ah.KindNotFound, ah.CodeRouteNotFound, "no route %s %s", r.Method, r.URL.Path))

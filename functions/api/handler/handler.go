@@ -6,6 +6,7 @@ package handler
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -19,6 +20,7 @@ import (
 	"github.com/accesshive/accesshive/shared/httpapi"
 	"github.com/accesshive/accesshive/shared/lambdaenv"
 	"github.com/accesshive/accesshive/shared/metrics"
+	"github.com/accesshive/accesshive/shared/scim"
 	"github.com/accesshive/accesshive/shared/service"
 	"github.com/accesshive/accesshive/shared/stepfn"
 	"github.com/accesshive/accesshive/shared/vault"
@@ -71,5 +73,10 @@ func Server(ctx context.Context, f lambdaenv.Function) (*httpapi.Server, error) 
 			ah.WorkflowRotation:       vars["ROTATION_STATE_MACHINE_ARN"],
 		}},
 	})
-	return httpapi.New(httpapi.Options{Service: svc, Cursor: codec, Logger: f.Log}), nil
+	scimHandler, err := scim.Handler(svc, f.Log)
+	if err != nil {
+		return nil, fmt.Errorf("api function: %w", err)
+	}
+	return httpapi.New(httpapi.Options{Service: svc, Cursor: codec, Logger: f.Log,
+		Mount: map[string]http.Handler{ah.SCIMBasePath + "/": scimHandler}}), nil
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/accesshive/accesshive/infra/authn"
 	"github.com/accesshive/accesshive/infra/awsfront"
 	"github.com/accesshive/accesshive/infra/fakedirectory"
+	"github.com/accesshive/accesshive/infra/fakeslack"
 	"github.com/accesshive/accesshive/infra/iam"
 	"github.com/accesshive/accesshive/infra/motoserver"
 	"github.com/accesshive/accesshive/infra/samtemplate"
@@ -69,6 +70,8 @@ type Options struct {
 	// the fake Workspace Directory listen; default a free loopback port each.
 	// make run fixes them, so sam local's env file can name them.
 	AWSAddr, DirectoryAddr string
+	// SlackAddr is where the fake Slack Web API listens (default a free port).
+	SlackAddr string
 }
 
 // Stack is a running local AccessHive.
@@ -93,6 +96,9 @@ type Stack struct {
 	Directory *fakedirectory.Directory
 	// Bus is the local EventBridge: the events the functions published.
 	Bus *EventBus
+	// Slack is the fake Slack Web API the functions call.
+	Slack    *fakeslack.Slack
+	slackURL string
 
 	// Roles are the IAM roles of the functions and state machines, by logical id.
 	Roles map[string]*iam.Principal
@@ -242,6 +248,9 @@ func (s *Stack) Close() {
 	s.moto.Stop()
 }
 
+// DemoSlackToken is a bot token the local fake Slack knows (make run, tests).
+const DemoSlackToken = "xoxb-0000000000-0000000000-localdemo00"
+
 // Local values of template parameters.
 const (
 	LocalWorkspaceDomain = "workspace.local"
@@ -294,6 +303,11 @@ func (s *Stack) startServices(ctx context.Context, o Options) error {
 		}
 		s.StepFunctions.AddMachine(sm.ARN, m)
 		s.machines = append(s.machines, sm.ARN)
+	}
+	s.Slack = fakeslack.New()
+	s.Slack.AddWorkspace(DemoSlackToken, "T0LOCALDEMO", "Local Demo")
+	if s.slackURL, err = s.serve(s.opts.SlackAddr, s.Slack); err != nil {
+		return err
 	}
 	s.Directory = fakedirectory.New()
 	if s.directoryURL, err = s.serve(s.opts.DirectoryAddr, s.Directory); err != nil {
@@ -367,6 +381,9 @@ func (s *Stack) buildFunctions(ctx context.Context) error {
 		}
 		if id == "WorkspaceFunction" || id == "RotateCredentialFunction" {
 			env["WORKSPACE_ENDPOINT"] = s.directoryURL + "/"
+		}
+		if _, ok := env["SLACK_API_URL"]; ok {
+			env["SLACK_API_URL"] = s.slackURL + "/api/"
 		}
 		if _, ok := env["WEBHOOKS_ALLOW_LOOPBACK"]; ok {
 			env["WEBHOOKS_ALLOW_LOOPBACK"] = "true" // test receivers listen on 127.0.0.1

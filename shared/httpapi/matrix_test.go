@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accesshive/accesshive/infra/localstack"
 	"github.com/accesshive/accesshive/infra/testenv"
 	ah "github.com/accesshive/accesshive/shared/accesshive"
 	"github.com/accesshive/accesshive/shared/httpapi"
@@ -144,6 +145,13 @@ var matrixCall = map[string]callFunc{
 	"notifications.readAll":     simple("POST", "/v1/notifications/read-all", nil),
 	"webhooks.list":             simple("GET", "/v1/webhooks", nil),
 	"scim.get":                  simple("GET", "/v1/scim", nil),
+	"slack.get":                 simple("GET", "/v1/integrations/slack", nil),
+	"slack.connect": simple("PUT", "/v1/integrations/slack", func(fixtures) any {
+		return map[string]any{"botToken": localstack.DemoSlackToken, "signingSecret": "00000000000000000000000000000000"}
+	}),
+	"slack.disconnect":         simple("DELETE", "/v1/integrations/slack", nil),
+	"clients.slackChannel.get": simple("GET", "/v1/clients/{client}/slack-channel", nil),
+	"clients.slackChannel.put": simple("PUT", "/v1/clients/{client}/slack-channel", func(fixtures) any { return map[string]any{"channelId": "C0MATRIX01"} }),
 	"scim.update": simple("PUT", "/v1/scim", func(fixtures) any {
 		return map[string]any{"groupRoles": map[string]any{"Admins": "admin"}, "defaultRole": "member"}
 	}),
@@ -226,6 +234,7 @@ var allowedAnswer = map[string]map[string]int{
 	"clients.requests.closeReview":    {"owner": 404, "admin": 404},
 	"notifications.read":              {"owner": 404, "admin": 404, "manager": 404, "member": 404, "auditor": 404, "clientUser": 404},
 	"webhooks.get":                    {"owner": 404, "admin": 404},
+	"clients.slackChannel.get":        {"owner": 404, "admin": 404, "manager": 404},
 	"webhooks.update":                 {"owner": 404, "admin": 404},
 	"webhooks.delete":                 {"owner": 404, "admin": 404},
 	"webhooks.rotateSecret":           {"owner": 404, "admin": 404},
@@ -319,6 +328,11 @@ var wantRoles = map[string]string{
 	"notifications.readAll":               "OACMDU",
 	"webhooks.list":                       "OA",
 	"scim.get":                            "O",
+	"slack.get":                           "OA",
+	"slack.connect":                       "OA",
+	"slack.disconnect":                    "OA",
+	"clients.slackChannel.get":            "OAC",
+	"clients.slackChannel.put":            "OAC",
 	"scim.update":                         "O",
 	"scim.token":                          "O",
 	"scim.disable":                        "O",

@@ -250,6 +250,21 @@ func (s *Server) routeTable() []route {
 		{"clients.offboarding.confirm", "POST", "/v1/clients/{clientId}/offboarding", adminsManager, "offboard clients", withBody(http.StatusAccepted, func(c *call, in ah.ConfirmOffboardingInput) (ah.ClientView, error) {
 			return svc.ConfirmOffboarding(c.r.Context(), c.p, c.r.PathValue("clientId"), in)
 		})},
+		{"slack.get", "GET", "/v1/integrations/slack", admins, "read the Slack connection", func(c *call) (reply, error) {
+			v, err := svc.GetSlack(c.r.Context(), c.p)
+			return reply{status: http.StatusOK, body: v}, err
+		}},
+		{"slack.connect", "PUT", "/v1/integrations/slack", admins, "connect Slack", withBody(http.StatusOK, func(c *call, in ah.SlackInput) (ah.SlackConfig, error) {
+			return svc.ConnectSlack(c.r.Context(), c.p, in)
+		})},
+		{"slack.disconnect", "DELETE", "/v1/integrations/slack", admins, "disconnect Slack", func(c *call) (reply, error) {
+			return reply{status: http.StatusNoContent}, svc.DisconnectSlack(c.r.Context(), c.p)
+		}},
+		{"clients.slackChannel.get", "GET", "/v1/clients/{clientId}/slack-channel", adminsManager, "read client Slack channels", get("clientId", svc.GetClientSlackChannel)},
+		{"clients.slackChannel.put", "PUT", "/v1/clients/{clientId}/slack-channel", adminsManager, "set client Slack channels", withBody(http.StatusOK, func(c *call, in ah.ClientSlackChannelInput) (ah.ClientSlackChannel, error) {
+			return svc.SetClientSlackChannel(c.r.Context(), c.p, c.r.PathValue("clientId"), in)
+		})},
+
 		{"scim.get", "GET", "/v1/scim", ownerOnly, "read the SCIM connection", func(c *call) (reply, error) {
 			v, err := svc.GetSCIMConfig(c.r.Context(), c.p)
 			return reply{status: http.StatusOK, body: v}, err

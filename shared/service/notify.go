@@ -121,6 +121,9 @@ func endsNote(r ah.AccessRequest) string {
 // was not sent is sent then.
 func (s *Service) NotifyRequestChange(ctx context.Context, old, cur *ah.AccessRequest) error {
 	var failed []error
+	if err := s.slackOnRequestChange(ctx, old, cur); err != nil {
+		failed = append(failed, err)
+	}
 	for _, n := range requestNotices(old, cur) {
 		var to []ah.Member
 		if n.admins {

@@ -54,6 +54,9 @@ type Service struct {
 	// accepts http://127.0.0.1 endpoints (the local stack).
 	webhooks              ah.WebhookStore
 	allowLoopbackWebhooks bool
+	// chat posts request cards to Slack; slack checks a connection's token.
+	chat  ah.Chat
+	slack SlackConnector
 }
 
 // Options configure a Service.
@@ -83,6 +86,10 @@ type Options struct {
 	// AllowLoopbackWebhooks accepts http:// webhook endpoints on loopback (local
 	// development only; WEBHOOKS_ALLOW_LOOPBACK).
 	AllowLoopbackWebhooks bool
+	// Chat posts and updates request cards in Slack; nil posts none.
+	Chat ah.Chat
+	// Slack checks a Slack app's token when an agency connects it.
+	Slack SlackConnector
 }
 
 // New returns a Service.
@@ -98,7 +105,7 @@ func New(o Options) *Service {
 	}
 	svc := &Service{store: o.Store, clock: o.Clock, principals: newPrincipalCache(o.PrincipalTTL, o.Clock), workflows: o.Workflows, mail: o.Mail,
 		vault: o.Vault, audit: o.Audit, workspace: o.Workspace, workspaceDomain: o.WorkspaceDomain, log: o.Logger, metrics: o.Metrics,
-		allowLoopbackWebhooks: o.AllowLoopbackWebhooks}
+		allowLoopbackWebhooks: o.AllowLoopbackWebhooks, chat: o.Chat, slack: o.Slack}
 	// The table's store keeps the integrations' items too.
 	if ws, ok := o.Store.(ah.WebhookStore); ok {
 		svc.webhooks = ws

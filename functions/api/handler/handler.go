@@ -22,6 +22,8 @@ import (
 	"github.com/accesshive/accesshive/shared/metrics"
 	"github.com/accesshive/accesshive/shared/scim"
 	"github.com/accesshive/accesshive/shared/service"
+	"github.com/accesshive/accesshive/shared/slackapp"
+	"github.com/accesshive/accesshive/shared/slackchat"
 	"github.com/accesshive/accesshive/shared/stepfn"
 	"github.com/accesshive/accesshive/shared/vault"
 )
@@ -57,11 +59,15 @@ func Server(ctx context.Context, f lambdaenv.Function) (*httpapi.Server, error) 
 		return nil, fmt.Errorf("api function: %w", err)
 	}
 	db := dynamodb.NewFromConfig(f.AWS)
+	v := vault.FromEnv(sm, f.Env)
+	chat := slackchat.FromVault(v, f.Env("SLACK_API_URL"))
 	svc := service.New(service.Options{
 		Clock:   service.ClockFunc(f.Now),
 		Store:   dynamo.NewStore(db, vars["TABLE_NAME"]),
 		Audit:   dynamo.NewAuditTrail(db, vars["AUDIT_TABLE_NAME"]),
-		Vault:   vault.FromEnv(sm, f.Env),
+		Vault:   v,
+		Chat:    chat,
+		Slack:   chat,
 		Logger:  f.Log,
 		Metrics: &metrics.EMF{W: f.Out, Stack: f.Env("METRICS_STACK")},
 		// Local development only: webhook endpoints on http://127.0.0.1.
@@ -78,5 +84,8 @@ func Server(ctx context.Context, f lambdaenv.Function) (*httpapi.Server, error) 
 		return nil, fmt.Errorf("api function: %w", err)
 	}
 	return httpapi.New(httpapi.Options{Service: svc, Cursor: codec, Logger: f.Log,
-		Mount: map[string]http.Handler{ah.SCIMBasePath + "/": scimHandler}}), nil
+		Mount: map[string]http.Handler{
+			ah.SCIMBasePath + "/": scimHandler,
+			slackapp.Prefix:       &slackapp.Handler{Service: svc, Secret: chat.Secret, Log: f.Log},
+		}}), nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
@@ -19,7 +20,9 @@ import (
 	"github.com/accesshive/accesshive/shared/lambdaenv"
 	"github.com/accesshive/accesshive/shared/mail"
 	"github.com/accesshive/accesshive/shared/service"
+	"github.com/accesshive/accesshive/shared/slackchat"
 	"github.com/accesshive/accesshive/shared/streambatch"
+	"github.com/accesshive/accesshive/shared/vault"
 )
 
 // Notifier is what the handler asks of the service.
@@ -43,8 +46,9 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify function: %w", err)
 	}
+	chat := slackchat.FromVault(vault.FromEnv(secretsmanager.NewFromConfig(f.AWS), f.Env), f.Env("SLACK_API_URL"))
 	svc := service.New(service.Options{Clock: service.ClockFunc(f.Now), Store: dynamo.NewStore(dynamodb.NewFromConfig(f.AWS), vars["TABLE_NAME"]), Logger: f.Log,
-		Mail: &mail.SES{Client: sesv2.NewFromConfig(f.AWS), Sender: vars["EMAIL_SENDER"]}})
+		Mail: &mail.SES{Client: sesv2.NewFromConfig(f.AWS), Sender: vars["EMAIL_SENDER"]}, Chat: chat})
 	return (&Handler{Service: svc, Streams: dynamodbstreams.NewFromConfig(f.AWS)}).Invoke, nil
 }
 

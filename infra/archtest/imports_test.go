@@ -120,6 +120,10 @@ func TestWhatEachFunctionLinks(t *testing.T) {
 		ses      = "github.com/aws/aws-sdk-go-v2/service/sesv2"
 		lambda   = "github.com/aws/aws-sdk-go-v2/service/lambda"
 		streams  = "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+		bus      = "github.com/aws/aws-sdk-go-v2/service/eventbridge"
+		slackGo  = "github.com/slack-go/slack"
+		signing  = "github.com/standard-webhooks/standard-webhooks/libraries/go"
+		scimLib  = "github.com/elimity-com/scim"
 	)
 	mains := goList(t, "-f", "{{if eq .Name \"main\"}}{{.ImportPath}}{{end}}", "./functions/...")
 	if len(mains) < 8 {
@@ -137,8 +141,20 @@ func TestWhatEachFunctionLinks(t *testing.T) {
 		if deps[ses] != (name == "notify") {
 			t.Errorf("%s links SES: %v", name, deps[ses])
 		}
-		if deps[streams] != (name == "audit-stream" || name == "notify") {
+		if deps[streams] != (name == "audit-stream" || name == "notify" || name == "events") {
 			t.Errorf("%s links the Streams client: %v", name, deps[streams])
+		}
+		if deps[bus] != (name == "events") {
+			t.Errorf("%s links the EventBridge client: %v", name, deps[bus])
+		}
+		if deps[slackGo] != (name == "api" || name == "notify") {
+			t.Errorf("%s links the Slack client: %v", name, deps[slackGo])
+		}
+		if deps[signing] != (name == "webhooks") {
+			t.Errorf("%s links the webhook signer: %v", name, deps[signing])
+		}
+		if deps[scimLib] != (name == "api") {
+			t.Errorf("%s links the SCIM server: %v", name, deps[scimLib])
 		}
 		if name == "api" && deps[lambda] {
 			t.Errorf("the API links the Lambda client")

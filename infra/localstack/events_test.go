@@ -4,16 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/accesshive/accesshive/infra/localstack"
 	"github.com/accesshive/accesshive/infra/memstore"
 	"github.com/accesshive/accesshive/infra/samtemplate"
 	"github.com/accesshive/accesshive/infra/testenv"
@@ -33,6 +37,8 @@ var samples = map[string][]string{
 	"ExpireRequestsFunction":         {"expire-requests.json"},
 	"AuditStreamFunction":            {"audit-stream-request-approved.json"},
 	"NotifyFunction":                 {"notify-request-approved.json"},
+	"EventsFunction":                 {"events-request-approved.json"},
+	"WebhooksFunction":               {"webhooks-schedule.json"},
 	"PrepareIdentityFunction":        {"prepare-identity.json"},
 	"WorkspaceFunction":              {"workspace-create-user.json"},
 	"StoreCredentialFunction":        {"store-credential.json"},
@@ -325,6 +331,43 @@ func TestSampleEvents(t *testing.T) {
 			return m["id"] == sample.Records[0].EventID && m["action"] == "access_request.approved"
 		}) {
 			t.Fatalf("no entry %s in the trail: %v", sample.Records[0].EventID, trail.Items)
+		}
+	})
+	t.Run("events and webhooks", func(t *testing.T) {
+		w.t = t
+		var got []string
+		var mu sync.Mutex
+		rc := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			got = append(got, r.Header.Get("webhook-id"))
+			mu.Unlock()
+		}))
+		defer rc.Close()
+		if r := e.As("owner").Post("/v1/webhooks", map[string]any{"url": rc.URL, "eventTypes": []string{"access_request.approved"}}); r.Status != 201 {
+			t.Fatalf("register: %d %s", r.Status, r.Body)
+		}
+		out, err := e.Stack.Invoke(ctx, "EventsFunction", w.fill("events-request-approved.json", ok))
+		if err != nil || !bytes.Contains(out, []byte(`"batchItemFailures":null`)) {
+			t.Fatalf("events = %s, %v", out, err)
+		}
+		var sample events.DynamoDBEvent
+		if err := json.Unmarshal(event(t, "events-request-approved.json"), &sample); err != nil {
+			t.Fatal(err)
+		}
+		id := sample.Records[0].EventID
+		if !slices.ContainsFunc(e.Stack.Bus.Events(), func(ev localstack.BusEvent) bool {
+			return ev.DetailType == "AccessRequest Approved" && bytes.Contains(ev.Detail, []byte(`"id":"`+id+`"`))
+		}) {
+			t.Fatalf("no event %s on the bus", id)
+		}
+		out, err = e.Stack.Invoke(ctx, "WebhooksFunction", event(t, "webhooks-schedule.json"))
+		if err != nil || !bytes.Contains(out, []byte(`"delivered":1`)) {
+			t.Fatalf("webhooks schedule = %s, %v", out, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(got) != 1 || got[0] != id {
+			t.Fatalf("deliveries %v, want the event %s", got, id)
 		}
 	})
 	t.Run("notify", func(t *testing.T) {

@@ -53,8 +53,12 @@ func TestSchedulesFire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(scheds) != 1 || scheds[0].Function != "ExpireRequestsFunction" || scheds[0].Every != time.Minute {
-		t.Fatalf("schedules = %+v, want ExpireRequestsFunction every minute", scheds)
+	every := map[string]time.Duration{}
+	for _, sc := range scheds {
+		every[sc.Function] = sc.Every
+	}
+	if len(scheds) != 2 || every["ExpireRequestsFunction"] != time.Minute || every["WebhooksFunction"] != time.Minute {
+		t.Fatalf("schedules = %+v, want ExpireRequestsFunction and WebhooksFunction every minute", scheds)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -79,18 +83,29 @@ func TestStreamFilterFromTemplate(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t)
 	srcs, err := e.Stack.StreamSourcesForTest()
-	if err != nil || len(srcs) != 2 {
+	if err != nil || len(srcs) != 4 {
 		t.Fatalf("sources = %+v %v", srcs, err)
 	}
 	byFn := map[string][]map[string]any{}
 	for _, s := range srcs {
 		byFn[s.Function] = s.Filters
 	}
-	audit, notify := byFn["AuditStreamFunction"], byFn["NotifyFunction"]
-	if len(audit) != 2 || len(notify) != 1 {
-		t.Fatalf("filters: audit %d, notify %d", len(audit), len(notify))
+	audit, notify, published, webhooks := byFn["AuditStreamFunction"], byFn["NotifyFunction"], byFn["EventsFunction"], byFn["WebhooksFunction"]
+	if len(audit) != 2 || len(notify) != 1 || len(published) != 2 || len(webhooks) != 1 {
+		t.Fatalf("filters: audit %d, notify %d, events %d, webhooks %d", len(audit), len(notify), len(published), len(webhooks))
 	}
-	for typ, want := range map[string]bool{"client": true, "access_request": true, "client_identity": true, "review_campaign": true, "idempotency": false, "counter": false, "notification": false, "reminder": false} {
+	for typ, want := range map[string]bool{"client": true, "access_request": true, "client_identity": true, "review_campaign": true, "idempotency": false,
+		"counter": false, "notification": false, "reminder": false, "webhook_delivery": false, "slack_message": false, "webhook": true} {
+		for _, name := range []string{"INSERT", "MODIFY"} {
+			ev := events.DynamoDBEventRecord{EventName: name, Change: events.DynamoDBStreamRecord{NewImage: map[string]events.DynamoDBAttributeValue{"type": events.NewStringAttribute(typ)}}}
+			// What is audited is published: the events function follows the audit's filter.
+			if got := localstack.MatchesFilters(published, ev); got != want {
+				t.Errorf("events: %s of %s passes = %v, want %v", name, typ, got, want)
+			}
+			if got := localstack.MatchesFilters(webhooks, ev); got != (typ == "webhook_delivery" && name == "INSERT") {
+				t.Errorf("webhooks: %s of %s passes = %v", name, typ, got)
+			}
+		}
 		ev := events.DynamoDBEventRecord{EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: map[string]events.DynamoDBAttributeValue{"type": events.NewStringAttribute(typ)}}}
 		if got := localstack.MatchesFilters(audit, ev); got != want {
 			t.Errorf("audit: INSERT of %s passes = %v, want %v", typ, got, want)

@@ -90,10 +90,10 @@ func addStatement(t *testing.T, tpl *Template, role string, st map[string]any) {
 func schedule(t *testing.T, tpl *Template) map[string]any {
 	t.Helper()
 	ids := tpl.ids("AWS::Scheduler::Schedule")
-	if len(ids) != 1 {
+	if !slices.Contains(ids, "ExpireRequestsFunctionEveryMinute") {
 		t.Fatalf("schedules %v", ids)
 	}
-	return props(t, tpl, ids[0])
+	return props(t, tpl, "ExpireRequestsFunctionEveryMinute")
 }
 
 // setDefinition replaces a state machine's definition after edit.

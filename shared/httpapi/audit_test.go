@@ -229,9 +229,18 @@ func TestPoisonRecordGoesToTheFailureQueue(t *testing.T) {
 			t.Errorf("client %s has no activity: the poison record blocked the trail", cid)
 		}
 	}
+	// The events function reads the same changes with the same code: it gives the
+	// poison record up to its own queue too, and nothing else.
 	failures := e.Stack.StreamFailures()
-	if len(failures) != 1 || failures[0].Info.BatchSize != 1 || failures[0].Condition != "RetryAttemptsExhausted" {
-		t.Fatalf("failures = %+v, want the poison record alone", failures)
+	byFn := map[string]int{}
+	for _, f := range failures {
+		if f.Info.BatchSize != 1 || f.Condition != "RetryAttemptsExhausted" || f.Info.StartSequenceNumber != failures[0].Info.StartSequenceNumber {
+			t.Fatalf("failures = %+v, want the poison record alone", failures)
+		}
+		byFn[f.Function]++
+	}
+	if len(failures) != 2 || byFn["AuditStreamFunction"] != 1 || byFn["EventsFunction"] != 1 {
+		t.Fatalf("failures = %+v, want the poison record once for the audit and the events function", failures)
 	}
 	q := sqs.NewFromConfig(e.Stack.AWS)
 	url, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(e.Stack.Tables["Table"][:len(e.Stack.Tables["Table"])-len("Table")] + "AuditFailures")})

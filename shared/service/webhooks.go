@@ -220,8 +220,11 @@ func WebhookDeliveriesFor(endpoints []ah.WebhookEndpoint, e ah.AuditEntry, agenc
 				return nil, err
 			}
 		}
+		// Due at once: on the retry sweep's index from the start, so a delivery the
+		// stream's dispatch missed is still sent within a minute.
+		due := now
 		out = append(out, ah.WebhookDelivery{ID: seq, AgencyID: agencyID, WebhookID: w.ID, EventID: e.ID, EventType: e.Action,
-			EntityKey: e.EntityType + "#" + e.EntityID, EventAt: e.At, Status: ah.DeliveryPending, Payload: payload, CreatedAt: now})
+			EntityKey: e.EntityType + "#" + e.EntityID, EventAt: e.At, Status: ah.DeliveryPending, Payload: payload, CreatedAt: now, NextAttemptAt: &due})
 	}
 	return out, nil
 }

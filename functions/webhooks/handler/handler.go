@@ -53,7 +53,10 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 const dueBatch = 100
 
 // Invoke is the function's entry: a stream batch of new deliveries, or the
-// schedule ({"source":"scheduler"}), which sends the retries that are due.
+// schedule ({"source":"scheduler"}), which sends the retries that are due. A
+// message of the WebhooksFailures queue (a replay) runs the sweep too: every
+// pending delivery is on its index, so what the stream's dispatch gave up on is
+// sent from there.
 func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
 	var probe struct {
 		Source  string            `json:"source"`

@@ -201,11 +201,14 @@ Try it:
   curl -s %[1]s/v1/platforms -H "Authorization: Bearer $TOKEN"
   curl -s %[1]s/v1/clients/%[4]s -H "Authorization: Bearer $TOKEN"
 
+Integrations (README "Integrations"): webhooks may target http://127.0.0.1 here; Slack is a
+local fake (bot token %[5]s, channel C0ACMEREQS1); SCIM at %[1]s/scim/v2.
+
 Seeded ids: .local/seed.json.  The README has a longer tour.
 sam local (Docker): --env-vars testdata/sam/env.json points functions at these ports.
 A token for any user:  go run ./infra/local token <userId> [--email address]
 Stop with Ctrl-C.
-`, base, lambdaAddr, awsURL, s.ClientID)
+`, base, lambdaAddr, awsURL, s.ClientID, localstack.DemoSlackToken)
 }
 
 // metricsOut is where the functions' embedded-metric-format lines go: the

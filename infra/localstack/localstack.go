@@ -306,6 +306,7 @@ func (s *Stack) startServices(ctx context.Context, o Options) error {
 	}
 	s.Slack = fakeslack.New()
 	s.Slack.AddWorkspace(DemoSlackToken, "T0LOCALDEMO", "Local Demo")
+	s.Slack.AddChannel("C0ACMEREQS1", true)
 	if s.slackURL, err = s.serve(s.opts.SlackAddr, s.Slack); err != nil {
 		return err
 	}

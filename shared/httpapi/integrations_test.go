@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -347,5 +348,71 @@ func TestWebhooks(t *testing.T) {
 	}
 	if fails := e.Stack.StreamFailures(); len(fails) != 0 {
 		t.Fatalf("stream failures: %+v", fails)
+	}
+}
+
+// TestWebhookDispatchRaces: sweeps racing on the same queues send each delivery
+// once and in each entity's order (the claim on an attempt is a conditional write).
+func TestWebhookDispatchRaces(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	drain(t, e)
+	rc := newReceiver(t)
+	admin := e.As("admin")
+	registerWebhook(t, e, rc.URL, "platform.update")
+	var platforms []string
+	for i := range 2 {
+		r := admin.Post("/v1/platforms", map[string]any{"name": fmt.Sprintf("Race %d", i), "kind": "other"})
+		platforms = append(platforms, r.Map(t)["id"].(string))
+	}
+	rc.answer(503) // everything waits for the retry
+	start := time.Now()
+	for i := range 4 {
+		for _, p := range platforms {
+			if r := admin.Patch("/v1/platforms/"+p, map[string]any{"name": fmt.Sprintf("%s v%d", p, i)}); r.Status != 200 {
+				t.Fatalf("rename: %d %s", r.Status, r.Body)
+			}
+		}
+	}
+	drain(t, e)
+	failedFirst := len(rc.requests())
+	rc.answer(200)
+	e.Stack.SetClock(func() time.Time { return start.Add(3 * time.Minute) })
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.Stack.Invoke(context.Background(), "WebhooksFunction", []byte(`{"source":"scheduler"}`)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	// What a racing sweep left (a queue another sweep held) goes on the next one.
+	runWebhookSchedule(t, e, start.Add(4*time.Minute))
+	seen := map[string]int{}
+	last := map[string]int{}
+	for _, r := range rc.requests()[failedFirst:] {
+		seen[r.id]++
+		data := r.event["data"].(map[string]any)
+		name := data["changes"].(map[string]any)["name"].(map[string]any)["after"].(string)
+		var p string
+		var v int
+		if _, err := fmt.Sscanf(name, "%s v%d", &p, &v); err != nil {
+			t.Fatalf("name %q: %v", name, err)
+		}
+		if prev, ok := last[p]; ok && v != prev+1 {
+			t.Fatalf("%s: v%d after v%d", p, v, prev)
+		}
+		last[p] = v
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("event %s delivered %d times", id, n)
+		}
+	}
+	if len(seen) != 8 || last[platforms[0]] != 3 || last[platforms[1]] != 3 {
+		t.Fatalf("delivered %d events, last versions %v", len(seen), last)
 	}
 }

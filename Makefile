@@ -19,11 +19,21 @@ STATICCHECK_VERSION := v0.8.2
 TEST_TIMEOUT ?= 10m
 FUZZTIME ?= 10s
 
-.PHONY: run test lint lint-asl build deploy clean tools fuzz bench $(addprefix build-,$(foreach f,$(FUNCTIONS),$(LOGICAL_$(f))))
+.PHONY: console test-e2e run test lint lint-asl build deploy clean tools fuzz bench $(addprefix build-,$(foreach f,$(FUNCTIONS),$(LOGICAL_$(f))))
 
 ## run: start the whole system locally with demo data (Ctrl-C stops it)
-run:
+run: console
 	$(GO) run ./infra/local $(ARGS)
+
+## console: the web console (console/), built into console/dist (npm ci: its own pinned dependencies)
+console: console/dist/index.html
+console/dist/index.html: console/package-lock.json console/index.html console/vite.config.ts console/tsconfig.json $(shell find console/src -type f 2>/dev/null)
+	npm ci --prefix console --no-audit --no-fund --loglevel=error
+	npm run --prefix console build
+
+## test-e2e: the console in Debian's Chromium against a local stack (make run's), axe-core on every screen
+test-e2e: console
+	node console/e2e/run.mjs
 
 ## test: every test, against a real DynamoDB-compatible engine (moto_server)
 test:
@@ -53,7 +63,7 @@ tools:
 	@test -x $$($(GO) env GOPATH)/bin/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 ## build: every function's bootstrap for Lambda (linux/arm64) under bin/<function>/
-build:
+build: console
 	@for f in $(FUNCTIONS); do \
 	  echo "build $$f"; \
 	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o bin/$$f/bootstrap ./functions/$$f || exit 1; \

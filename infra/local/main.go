@@ -45,6 +45,7 @@ func run(args []string) error {
 	directoryAddr := fs.String("directory", "127.0.0.1:4567", "the fake Google Workspace Directory API (loopback only)")
 	template := fs.String("template", "template.yaml", "SAM template")
 	verbose := fs.Bool("v", false, "log every request")
+	consoleDir := fs.String("console", "console/dist", "the built console, served on the API's origin")
 	scheduleEvery := fs.Duration("schedule-every", 0, "fire the template's schedules this often instead of their rate (e.g. 10s for demos)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -96,7 +97,7 @@ func run(args []string) error {
 	}
 	stack.StartStreams(ctx, 250*time.Millisecond)
 	servers := []*http.Server{
-		{Addr: *apiAddr, Handler: withJWKS(stack.Gateway, iss), ReadHeaderTimeout: 10 * time.Second},
+		{Addr: *apiAddr, Handler: withConsole(withJWKS(stack.Gateway, iss), *consoleDir, iss, seeded), ReadHeaderTimeout: 10 * time.Second},
 		{Addr: *lambdaAddr, Handler: stack.LambdaAPI(), ReadHeaderTimeout: 10 * time.Second},
 	}
 	errc := make(chan error, len(servers))
@@ -188,6 +189,7 @@ func printGuide(apiAddr, lambdaAddr, awsURL string, s localstack.Seeded) {
 	fmt.Printf(`
 AccessHive is running locally.
 
+  Console          %[1]s/        (open it in a browser; development sign-in lists the seeded users)
   HTTP API         %[1]s        (API Gateway HTTP API with the JWT authorizer)
   Lambda Invoke    http://%[2]s   (aws lambda invoke --endpoint-url http://%[2]s ...)
   AWS              %[3]s   (DynamoDB and the other services; each function's calls are

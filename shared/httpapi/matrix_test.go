@@ -284,7 +284,7 @@ var wantRoles = map[string]string{
 	"clients.team.put":                    "OAC",
 	"clients.team.delete":                 "OAC",
 	"clients.users.create":                "OAC",
-	"clients.platforms.list":              "OACM",
+	"clients.platforms.list":              "OACMU",
 	"clients.platforms.put":               "OAC",
 	"clients.identities.list":             "OACM",
 	"clients.identities.get":              "OACM",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	ah "github.com/accesshive/accesshive/shared/accesshive"
@@ -87,7 +88,12 @@ func (s *Server) routeTable() []route {
 		}},
 		{"me.get", "GET", "/v1/me", signedIn, "see who you are", func(c *call) (reply, error) {
 			me, err := svc.Me(c.r.Context(), c.p)
-			return reply{status: http.StatusOK, body: me}, err
+			if err != nil {
+				return reply{}, err
+			}
+			// What the caller's role may call, from this table: the console shows
+			// only those actions (a client's team rules still answer per client).
+			return reply{status: http.StatusOK, body: meView{Me: me, Actions: s.actionsOf(c.p.Role)}}, nil
 		}},
 		{"settings.get", "GET", "/v1/settings", admins, "read agency settings", func(c *call) (reply, error) {
 			v, err := svc.GetSettings(c.r.Context(), c.p)
@@ -157,7 +163,7 @@ func (s *Server) routeTable() []route {
 		{"clients.team.put", "PUT", "/v1/clients/{clientId}/team/{memberId}", adminsManager, "change client teams", put("clientId", "memberId", svc.PutTeamMember)},
 		{"clients.team.delete", "DELETE", "/v1/clients/{clientId}/team/{memberId}", adminsManager, "change client teams", del("clientId", "memberId", svc.DeleteTeamMember)},
 		{"clients.users.create", "POST", "/v1/clients/{clientId}/users", adminsManager, "invite client users", createIn("clientId", svc.CreateClientUser)},
-		{"clients.platforms.list", "GET", "/v1/clients/{clientId}/platforms", staff, "list client platforms", func(c *call) (reply, error) {
+		{"clients.platforms.list", "GET", "/v1/clients/{clientId}/platforms", everyone, "list client platforms", func(c *call) (reply, error) {
 			items, err := svc.ListClientPlatforms(c.r.Context(), c.p, c.r.PathValue("clientId"))
 			return reply{status: http.StatusOK, body: listBody[ah.ClientPlatform]{Items: items}}, err
 		}},
@@ -417,4 +423,21 @@ type bulkResult struct {
 	Status    int               `json:"status"`
 	Request   *ah.AccessRequest `json:"request,omitempty"`
 	Problem   *Problem          `json:"problem,omitempty"`
+}
+
+// meView is GET /v1/me: the caller and the route names its role may call.
+type meView struct {
+	ah.Me
+	Actions []string `json:"actions"`
+}
+
+// actionsOf lists the routes a role passes the gate of, by name.
+func (s *Server) actionsOf(role ah.Role) []string {
+	var out []string
+	for _, rt := range s.routes {
+		if rt.roles != nil && slices.Contains(rt.roles, role) {
+			out = append(out, rt.name)
+		}
+	}
+	return out
 }

@@ -429,6 +429,14 @@ func (s *Service) CreateClientUser(ctx context.Context, p ah.Principal, clientID
 
 // ListClientPlatforms lists the platforms configured for a client.
 func (s *Service) ListClientPlatforms(ctx context.Context, p ah.Principal, clientID string) ([]ah.ClientPlatform, error) {
+	if p.Role == ah.RoleClientUser && p.ClientID == clientID {
+		// A client user lists their own client's platforms, to ask for access.
+		d, err := s.store.GetClientDetail(ctx, p.AgencyID, clientID)
+		if err != nil {
+			return nil, err
+		}
+		return s.detailView(d).Platforms, nil
+	}
 	d, err := s.visibleClient(ctx, p, clientID)
 	if err != nil {
 		return nil, err

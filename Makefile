@@ -19,7 +19,7 @@ STATICCHECK_VERSION := v0.8.2
 TEST_TIMEOUT ?= 10m
 FUZZTIME ?= 10s
 
-.PHONY: console test-e2e run test lint lint-asl build deploy clean tools fuzz bench $(addprefix build-,$(foreach f,$(FUNCTIONS),$(LOGICAL_$(f))))
+.PHONY: console test-e2e deploy-console run test lint lint-asl build deploy clean tools fuzz bench $(addprefix build-,$(foreach f,$(FUNCTIONS),$(LOGICAL_$(f))))
 
 ## run: start the whole system locally with demo data (Ctrl-C stops it)
 run: console
@@ -78,9 +78,23 @@ endef
 $(foreach f,$(FUNCTIONS),$(foreach id,$(LOGICAL_$(f)),$(eval $(call SAM_TARGET,$(f),$(id)))))
 
 ## deploy: build with SAM and deploy with the defaults in samconfig.toml
-deploy:
+deploy: console
 	sam build
 	sam deploy
+	$(MAKE) deploy-console
+
+## deploy-console: upload console/dist and its configuration (issuer, app client) to the
+## stack's console bucket and invalidate CloudFront. STACK defaults to samconfig's name.
+STACK ?= accesshive
+deploy-console: console
+	@out() { aws cloudformation describe-stacks --stack-name $(STACK) --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(out ConsoleBucketName); dist=$$(out ConsoleDistributionId); url=$$(out ConsoleUrl); \
+	printf '{"issuer":"%s","clientId":"%s","redirectUri":"%s/callback"}\n' "$$(out Issuer)" "$$(out UserPoolClientId)" "$$url" > console/dist/console-config.json; \
+	aws s3 sync console/dist "s3://$$bucket" --delete --exclude "index.html" --exclude "console-config.json" --cache-control "public, max-age=31536000, immutable"; \
+	aws s3 cp console/dist/index.html "s3://$$bucket/index.html" --cache-control "no-cache"; \
+	aws s3 cp console/dist/console-config.json "s3://$$bucket/console-config.json" --cache-control "no-cache"; \
+	aws cloudfront create-invalidation --distribution-id "$$dist" --paths "/index.html" "/console-config.json" >/dev/null; \
+	echo "console: $$url"
 
 ## bench: measure every route, the sweep and the Effective Access read at 100 to 10,000 items,
 ## each bootstrap's size and each function's init; writes docs/benchmarks.md and .json (~6 min)

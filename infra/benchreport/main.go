@@ -7,6 +7,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -73,7 +75,52 @@ type report struct {
 	Reviews     []scale      `json:"reviewOpening"`
 	Effective   []scale      `json:"effectiveAccess"`
 	Engine      []engineCall `json:"engineAtTableSize"`
+	Console     consoleSize  `json:"console"`
 	Targets     []target     `json:"targets"`
+}
+
+// consoleSize is what a browser downloads to show the console's first screen:
+// the scripts and styles index.html loads, gzipped as CloudFront serves them.
+type consoleSize struct {
+	Files     []string `json:"files"`
+	JSGzipKB  float64  `json:"jsGzipKB"`
+	CSSGzipKB float64  `json:"cssGzipKB"`
+	JSRawKB   float64  `json:"jsRawKB"`
+}
+
+// maxConsoleJSKB is the initial load budget (issue: at most 150 KB of JavaScript gzipped).
+const maxConsoleJSKB = 150
+
+var assetRef = regexp.MustCompile(`(?:src|href)="(/assets/[^"]+\.(?:js|css))"`)
+
+func measureConsole(dir string) (consoleSize, error) {
+	var c consoleSize
+	index, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		return c, fmt.Errorf("the console is not built (make console): %w", err)
+	}
+	for _, m := range assetRef.FindAllStringSubmatch(string(index), -1) {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(m[1])))
+		if err != nil {
+			return c, err
+		}
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		_, _ = zw.Write(data)
+		_ = zw.Close()
+		kb := float64(gz.Len()) / 1024
+		c.Files = append(c.Files, m[1])
+		if strings.HasSuffix(m[1], ".js") {
+			c.JSGzipKB += kb
+			c.JSRawKB += float64(len(data)) / 1024
+		} else {
+			c.CSSGzipKB += kb
+		}
+	}
+	if len(c.Files) == 0 {
+		return c, fmt.Errorf("index.html in %s loads no assets", dir)
+	}
+	return c, nil
 }
 
 type target struct {
@@ -89,6 +136,7 @@ func main() {
 	fns := flag.String("functions", "", "function=LogicalId pairs, space separated")
 	runs := flag.Int("runs", 20, "cold starts per function")
 	tpl := flag.String("template", "template.yaml", "the SAM template (function environments)")
+	consoleDir := flag.String("console", "console/dist", "the built console")
 	flag.Parse()
 
 	r := report{GeneratedAt: time.Now().UTC().Truncate(time.Second), Machine: machine()}
@@ -100,6 +148,10 @@ func main() {
 	mustRead(filepath.Join(*in, "reviews.json"), &r.Reviews)
 	mustRead(filepath.Join(*in, "effective-access.json"), &r.Effective)
 	mustRead(filepath.Join(*in, "engine.json"), &r.Engine)
+	var err error
+	if r.Console, err = measureConsole(*consoleDir); err != nil {
+		log.Fatal(err)
+	}
 
 	t, err := samtemplate.Load(*tpl, samtemplate.Resolver{Prefix: "bench-", Region: "us-east-1", Account: "000000000000",
 		Parameters: map[string]string{"JwtIssuer": "https://issuer.example", "JwtAudience": "accesshive", "WorkspaceDomain": "bench.example", "EmailSender": "bench@bench.example"}})
@@ -380,6 +432,8 @@ func targets(r report) []target {
 	}
 	out = append(out, target{"local transaction latency at the largest table within 2× of the smallest", largest.P50Ms <= 2*smallest.P50Ms,
 		fmt.Sprintf("%.1f ms at %d items, %.1f ms at %d (p50)", smallest.P50Ms, smallest.Items, largest.P50Ms, largest.Items)})
+	out = append(out, target{fmt.Sprintf("console initial load at most %d KB of JavaScript gzipped", maxConsoleJSKB), r.Console.JSGzipKB <= maxConsoleJSKB,
+		fmt.Sprintf("%.1f KB of JavaScript (%.1f KB raw), %.1f KB of CSS, gzipped", r.Console.JSGzipKB, r.Console.JSRawKB, r.Console.CSSGzipKB)})
 	return out
 }
 
@@ -406,6 +460,7 @@ func markdown(r report) string {
 	for _, t := range r.Targets {
 		w("| %s | %s | %s |\n", t.Name, mark(t.Met), t.Detail)
 	}
+	w("\n## Console\n\nWhat a browser downloads for the first screen (the assets `console/dist/index.html` loads, gzipped at\nthe best level): %.1f KB of JavaScript (%.1f KB before compression) and %.1f KB of CSS; budget %d KB of JavaScript.\n", r.Console.JSGzipKB, r.Console.JSRawKB, r.Console.CSSGzipKB, maxConsoleJSKB)
 	w("\n## Functions\n\nBootstrap size as deployed (linux/arm64, `-trimpath -s -w`); init is a host build started\n%d times against a stub Runtime API, timed from process start until it asks for its first event\n(configuration, AWS clients and handler built; no network calls). `baseline` is a hello-world Go\nfunction started in the same run, the starts interleaved round-robin: init moves by a third between\nruns on these shared machines, its difference from the baseline does not. `workspace` is the one\nfunction that links the Google Admin SDK.\n\n", runsOf(r))
 	w("| Function | Logical id | bootstrap MiB | init p50 ms | over baseline p50 ms | init p99 ms |\n|---|---|--:|--:|--:|--:|\n")
 	base := 0.0

@@ -70,7 +70,9 @@ build: console
 	done
 	@ls -l bin/*/bootstrap
 
-# sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
+# sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set; the
+# API's target builds the console too, so `sam build` leaves console/dist for deploy-console.
+build-ApiFunction: console
 define SAM_TARGET
 build-$(2):
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(1)

@@ -77,7 +77,13 @@ func withConsole(api http.Handler, dir string, iss *authn.Issuer, seeded localst
 				http.Error(w, "no such seeded user", http.StatusNotFound)
 				return
 			}
-			writeJSON(w, map[string]string{"token": u.Token})
+			// A fresh token from the local issuer (the seed's expire after 12 hours).
+			tok, err := iss.Mint(authn.TokenOpts{Subject: u.UserID, Email: u.Email})
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			writeJSON(w, map[string]string{"token": tok})
 			return
 		}
 		if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {

@@ -20,10 +20,9 @@ type SCIMConfig struct {
 	// Enabled: a token has been issued (and SCIM not disabled since).
 	Enabled bool `json:"enabled"`
 	// TokenHint is the token's last four characters, to tell tokens apart.
-	TokenHint      string     `json:"tokenHint,omitempty"`
-	TokenIssuedAt  *time.Time `json:"tokenIssuedAt,omitempty"`
-	TokenIssuedBy  string     `json:"tokenIssuedBy,omitempty"`
-	LastActivityAt *time.Time `json:"lastActivityAt,omitempty"`
+	TokenHint     string     `json:"tokenHint,omitempty"`
+	TokenIssuedAt *time.Time `json:"tokenIssuedAt,omitempty"`
+	TokenIssuedBy string     `json:"tokenIssuedBy,omitempty"`
 	// GroupRoles maps a SCIM group's display name to the role its members get.
 	// A member in several mapped groups gets the most privileged role; in none,
 	// DefaultRole.

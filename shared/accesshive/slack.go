@@ -2,7 +2,7 @@ package accesshive
 
 import (
 	"context"
-	"regexp"
+	"strings"
 	"time"
 )
 
@@ -45,17 +45,36 @@ func SlackInteractionsPath(agencyID string) string {
 	return "/integrations/slack/" + agencyID + "/interactions"
 }
 
-var (
-	botTokenPattern   = regexp.MustCompile(`^xoxb-[A-Za-z0-9-]{10,200}$`)
-	signingPattern    = regexp.MustCompile(`^[a-f0-9]{32,64}$`)
-	slackChannelRegex = regexp.MustCompile(`^[CG][A-Z0-9]{6,20}$`)
-)
+// The shapes of a bot token, a signing secret and a channel id. Checked by hand:
+// bounded repetitions in a regexp compile into large programs at every cold start.
+func botTokenShape(s string) bool {
+	rest, ok := strings.CutPrefix(s, "xoxb-")
+	return ok && len(rest) >= 10 && len(rest) <= 200 && allIn(rest, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
+}
+
+func signingSecretShape(s string) bool {
+	return len(s) >= 32 && len(s) <= 64 && allIn(s, "0123456789abcdef")
+}
+
+func slackChannelShape(s string) bool {
+	return len(s) >= 7 && len(s) <= 21 && (s[0] == 'C' || s[0] == 'G') && allIn(s[1:], "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+}
+
+// allIn reports whether every byte of s is in set.
+func allIn(s, set string) bool {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(set, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // Validate checks the input's shapes (Slack checks the token itself).
 func (in SlackInput) Validate() error {
 	var v Validation
-	v.Check(botTokenPattern.MatchString(in.BotToken), "botToken", FieldInvalid, "botToken must be the app's bot token (xoxb-…)")
-	v.Check(signingPattern.MatchString(in.SigningSecret), "signingSecret", FieldInvalid, "signingSecret must be the app's signing secret (hexadecimal, from Basic Information)")
+	v.Check(botTokenShape(in.BotToken), "botToken", FieldInvalid, "botToken must be the app's bot token (xoxb-…)")
+	v.Check(signingSecretShape(in.SigningSecret), "signingSecret", FieldInvalid, "signingSecret must be the app's signing secret (hexadecimal, from Basic Information)")
 	return v.Err()
 }
 
@@ -75,7 +94,7 @@ type ClientSlackChannelInput struct {
 // Validate checks the channel id's shape (a public or private channel's id).
 func (in ClientSlackChannelInput) Validate() error {
 	var v Validation
-	v.Check(slackChannelRegex.MatchString(in.ChannelID), "channelId", FieldInvalid, "channelId must be a Slack channel id like C0123456789 (channel details > About)")
+	v.Check(slackChannelShape(in.ChannelID), "channelId", FieldInvalid, "channelId must be a Slack channel id like C0123456789 (channel details > About)")
 	return v.Err()
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -153,7 +152,14 @@ type WebhookPatch struct {
 	Status      *WebhookStatus `json:"status"`
 }
 
-var eventTypePattern = regexp.MustCompile(`^[a-z][a-z_]{0,40}\.[a-z][a-z_]{0,40}$`)
+// eventTypeShape: "<entity>.<verb>", each a lowercase word (underscores inside), at most 41 characters.
+func eventTypeShape(t string) bool {
+	entity, verb, ok := strings.Cut(t, ".")
+	word := func(w string) bool {
+		return len(w) >= 1 && len(w) <= 41 && w[0] >= 'a' && w[0] <= 'z' && allIn(w, "abcdefghijklmnopqrstuvwxyz_")
+	}
+	return ok && word(entity) && word(verb)
+}
 
 // checkWebhookURL: an absolute https URL without credentials; http only to a
 // loopback host when allowLoopback (local development).
@@ -185,7 +191,7 @@ func checkEventTypes(v *Validation, types []string) {
 		v.Add("eventTypes", FieldOutRange, "eventTypes may list at most %d types", maxEventTypes)
 	}
 	for _, t := range types {
-		if t != "*" && !eventTypePattern.MatchString(t) {
+		if t != "*" && !eventTypeShape(t) {
 			v.Add("eventTypes", FieldInvalid, `event type %q is not an action like "access_request.approve" (or "*")`, clip(t, 60))
 			return
 		}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -34,8 +35,25 @@ func agencyOf(r *http.Request) string {
 // when asked to, process-wide.
 func init() { schema.SetAllowStringValues(true) }
 
-// Handler serves SCIM under basePath ("/scim/v2").
+// Handler serves SCIM under "/scim/v2". The server (its schemas) is built on the
+// first SCIM request, not at the API's cold start: most API instances serve none.
 func Handler(svc *service.Service, log *slog.Logger) (http.Handler, error) {
+	var (
+		once  sync.Once
+		inner http.Handler
+		err   error
+	)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { inner, err = newHandler(svc, log) })
+		if err != nil {
+			writeError(w, scimerrors.ScimError{Status: http.StatusInternalServerError, Detail: "the SCIM service is not available"})
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}), nil
+}
+
+func newHandler(svc *service.Service, log *slog.Logger) (http.Handler, error) {
 	users := &userHandler{svc: svc}
 	groups := &groupHandler{svc: svc}
 	srv, err := scim.NewServer(&scim.ServerArgs{

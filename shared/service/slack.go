@@ -116,7 +116,7 @@ func (s *Service) SetClientSlackChannel(ctx context.Context, p ah.Principal, cli
 	if err != nil {
 		return ah.ClientSlackChannel{}, err
 	}
-	if _, err := s.visibleClient(ctx, p, clientID); err != nil {
+	if err := clientScope(p, clientID); err != nil {
 		return ah.ClientSlackChannel{}, err
 	}
 	c, err := st.GetClientSlackChannel(ctx, p.AgencyID, clientID)
@@ -141,7 +141,9 @@ func (s *Service) GetClientSlackChannel(ctx context.Context, p ah.Principal, cli
 	if err != nil {
 		return ah.ClientSlackChannel{}, err
 	}
-	if _, err := s.visibleClient(ctx, p, clientID); err != nil {
+	// One read: the principal says whether the client is theirs to see; a client
+	// that does not exist has no channel either (404).
+	if err := clientScope(p, clientID); err != nil {
 		return ah.ClientSlackChannel{}, err
 	}
 	return st.GetClientSlackChannel(ctx, p.AgencyID, clientID)

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -31,7 +30,20 @@ const (
 	actionReject  = "accesshive_reject"
 )
 
-var agencyPath = regexp.MustCompile(`^/integrations/slack/([a-z]{3}_[a-z0-9]{26})/interactions$`)
+// agencyOf reads the agency id out of /integrations/slack/<agencyId>/interactions.
+func agencyOf(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, Prefix)
+	id, ok2 := strings.CutSuffix(rest, "/interactions")
+	if !ok || !ok2 || len(id) != 30 || !strings.HasPrefix(id, "agy_") {
+		return "", false
+	}
+	for _, c := range id[4:] {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return "", false
+		}
+	}
+	return id, true
+}
 
 // Handler answers Slack's interaction callbacks.
 type Handler struct {
@@ -45,8 +57,8 @@ type Handler struct {
 const maxBody = 64 << 10
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m := agencyPath.FindStringSubmatch(r.URL.Path)
-	if m == nil {
+	agencyID, ok := agencyOf(r.URL.Path)
+	if !ok {
 		problem(w, http.StatusNotFound, ah.CodeRouteNotFound, "no Slack endpoint here; the Request URL is /integrations/slack/<agencyId>/interactions")
 		return
 	}
@@ -55,7 +67,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusMethodNotAllowed, ah.CodeMethodNotAllowed, "Slack posts interactions")
 		return
 	}
-	agencyID := m[1]
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(body) > maxBody {
 		problem(w, http.StatusRequestEntityTooLarge, ah.CodePayloadTooLarge, "the callback is larger than Slack sends")

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, can, Me } from "../api";
-import { Badge, Link, ProblemBanner, Time, useAction, useApi, usePath, View } from "../ui";
+import { Badge, Field, Link, ProblemBanner, Time, useAction, useApi, usePath, View } from "../ui";
 
 const tabs = [
   { id: "requests", label: "Access Requests" },
@@ -299,6 +299,12 @@ function IdentityCard(props: { me: Me; clientId: string; i: any; onChange: () =>
           <button onClick={() => act.run(async () => (await api("POST", base + "/credentials/rotate"), props.onChange()))}>Rotate</button>
         )}
       </div>
+      {can(props.me, "clients.credentials.replace") && i.type === "standard" && i.status !== "deactivated" && (
+        <CredentialForm
+          onSave={(username, password) => act.run(async () => (await api("PUT", base + "/credentials", { username, password }), props.onChange()))}
+          errors={act.error?.fieldErrors() ?? {}}
+        />
+      )}
       {secret && (
         <div class="secret" role="dialog" aria-label="Credential">
           <p>
@@ -345,5 +351,30 @@ function Activity(props: { clientId: string }) {
         </table>
       )}
     </View>
+  );
+}
+
+// A standard identity's credential is the agency's to supply (the client's
+// security policy judges it).
+function CredentialForm(props: { onSave: (u: string, p: string) => void; errors: Record<string, string> }) {
+  const [u, setU] = useState("");
+  const [p, setP] = useState("");
+  return (
+    <details>
+      <summary>Update credentials</summary>
+      <form
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          props.onSave(u, p);
+        }}
+      >
+        <Field label="Username" name="username" value={u} onInput={setU} error={props.errors.username} />
+        <Field label="Password" name="password" type="password" value={p} onInput={setP} error={props.errors.password} />
+        <button type="submit" class="primary">
+          Save credentials
+        </button>
+      </form>
+    </details>
   );
 }

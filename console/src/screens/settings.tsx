@@ -9,6 +9,7 @@ const sections = [
   { id: "governance-policies", label: "Governance policies", action: "governancePolicies.list" },
   { id: "role-templates", label: "Role templates", action: "roleTemplates.list" },
   { id: "access-requests", label: "Access requests", action: "settings.get" },
+  { id: "integrations", label: "Integrations", action: "webhooks.list" },
 ];
 
 export function Settings(props: { me: Me; section: string }) {
@@ -31,6 +32,7 @@ export function Settings(props: { me: Me; section: string }) {
         {section?.id === "governance-policies" && <List path="/v1/governance-policies" cols={["name"]} />}
         {section?.id === "role-templates" && <List path="/v1/role-templates" cols={["name", "platformKind", "identityType"]} />}
         {section?.id === "access-requests" && <Expiry me={props.me} />}
+        {section?.id === "integrations" && <Integrations me={props.me} />}
       </div>
     </section>
   );
@@ -156,5 +158,35 @@ function Expiry(props: { me: Me }) {
         </form>
       )}
     </View>
+  );
+}
+
+// Integrations: what is connected (connecting is in the README's steps: it
+// involves the identity provider's and Slack's own consoles).
+function Integrations(props: { me: Me }) {
+  const slack = useApi<any>(can(props.me, "slack.get") ? "/v1/integrations/slack" : null);
+  const scim = useApi<any>(can(props.me, "scim.get") ? "/v1/scim" : null);
+  return (
+    <div>
+      <h2>Webhooks</h2>
+      <List path="/v1/webhooks" cols={["url", "eventTypes", "status"]} />
+      <h2>Slack</h2>
+      <View loaded={slack}>
+        {(d) => <p>{d.connected ? `Connected to ${d.teamName} (${d.teamId}). Interactivity Request URL: ${d.interactionsPath}` : "Not connected."}</p>}
+      </View>
+      {can(props.me, "scim.get") && (
+        <>
+          <h2>Identity provider (SCIM)</h2>
+          <View loaded={scim}>
+            {(d) => (
+              <p>
+                {d.enabled ? `Token …${d.tokenHint}, issued ${new Date(d.tokenIssuedAt).toLocaleString()}.` : "No token issued."} Group mapping:{" "}
+                {Object.entries(d.groupRoles ?? {}).map(([g, r]) => `${g} → ${r}`).join(", ") || "none"}
+              </p>
+            )}
+          </View>
+        </>
+      )}
+    </div>
   );
 }

@@ -164,3 +164,34 @@ func ddbJSON(v stypes.AttributeValue) map[string]any {
 	}
 	return map[string]any{"NULL": true}
 }
+
+// Replayed is what a replay did.
+type Replayed struct {
+	Records int `json:"records"`
+}
+
+// Handle processes a batch, reporting failed records by sequence number.
+type Handle func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
+
+// Invoke is a stream function's entry: a batch from the table's stream, or (an
+// operator replaying what the function gave up on) a message of its failure
+// queue, whose batch it reads again from the stream and handles. A replay that
+// cannot handle every record fails, and the message stays for the next try.
+func Invoke(ctx context.Context, raw json.RawMessage, streams StreamsAPI, handle Handle) (any, error) {
+	if m, ok := ParseFailureMessage(raw); ok {
+		recs, err := ReadStreamBatch(ctx, streams, *m.DDBStreamBatchInfo)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := handle(ctx, events.DynamoDBEvent{Records: recs})
+		if err == nil && len(resp.BatchItemFailures) > 0 {
+			err = fmt.Errorf("the replay stopped at sequence number %s; invoke it again", resp.BatchItemFailures[0].ItemIdentifier)
+		}
+		return Replayed{Records: len(recs)}, err
+	}
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, fmt.Errorf("not a stream batch or a failure message: %w", err)
+	}
+	return handle(ctx, ev)
+}

@@ -47,32 +47,10 @@ func Build(_ context.Context, f lambdaenv.Function) (any, error) {
 	return h.Invoke, nil
 }
 
-// Replayed is what a replay did.
-type Replayed struct {
-	Records int `json:"records"`
-}
-
-// Invoke is the function's entry: a batch from the table's stream, or (an
-// operator replaying what the function gave up on) a message of the AuditFailures
-// queue, whose batch it reads again from the stream and writes. A replay that
-// cannot write every entry fails, and the message stays for the next try.
+// Invoke is the function's entry: a stream batch, or a failure-queue message to
+// replay (streambatch.Invoke).
 func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
-	if m, ok := streambatch.ParseFailureMessage(raw); ok {
-		recs, err := streambatch.ReadStreamBatch(ctx, h.Streams, *m.DDBStreamBatchInfo)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := h.Handle(ctx, events.DynamoDBEvent{Records: recs})
-		if err == nil && len(resp.BatchItemFailures) > 0 {
-			err = fmt.Errorf("the replay stopped at sequence number %s; invoke it again", resp.BatchItemFailures[0].ItemIdentifier)
-		}
-		return Replayed{Records: len(recs)}, err
-	}
-	var ev events.DynamoDBEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return nil, fmt.Errorf("not a stream batch or a failure message: %w", err)
-	}
-	return h.Handle(ctx, ev)
+	return streambatch.Invoke(ctx, raw, h.Streams, h.Handle)
 }
 
 // retentions caches each agency's audit retention for a few minutes: a change of

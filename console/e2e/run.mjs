@@ -189,6 +189,8 @@ try {
   await screen(admin, "10-governance");
   await admin.click("nav[aria-label='Client sections'] >> text=Activity");
   await until(admin, () => admin.isVisible("td:has-text('credential')"), "the reveal in Activity", 20);
+  // Absolute times on a client's screens are in the client's timezone (Acme: Europe/London).
+  expect(await admin.isVisible("td:has-text('GMT')"), "activity times in the client's timezone");
   await screen(admin, "11-activity");
 
   // A member sees no admin actions.

@@ -98,6 +98,12 @@ export function relTime(iso?: string): string {
   if (abs < 86400) return rtf.format(Math.round(d / 3600), "hour");
   return rtf.format(Math.round(d / 86400), "day");
 }
-export function absTime(iso?: string): string {
-  return iso ? new Date(iso).toLocaleString() : "";
+// absTime is the absolute time in a timezone (a client's, on its screens), else the viewer's.
+export function absTime(iso?: string, timeZone?: string): string {
+  if (!iso) return "";
+  try {
+    return new Date(iso).toLocaleString(undefined, { timeZone, timeZoneName: "short" });
+  } catch {
+    return new Date(iso).toLocaleString();
+  }
 }

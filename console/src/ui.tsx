@@ -1,7 +1,7 @@
 // Small building blocks: the router (deep links, back and forward), data
 // loading with loading/empty/error states, problem banners, fields.
-import type { ComponentChildren } from "preact";
-import { useEffect, useState, useCallback } from "preact/hooks";
+import { createContext, type ComponentChildren } from "preact";
+import { useContext, useEffect, useState, useCallback } from "preact/hooks";
 import { api, ApiError, absTime, relTime } from "./api";
 
 let pathListeners = new Set<() => void>();
@@ -89,12 +89,20 @@ export function View<T>(props: { loaded: Loaded<T>; empty?: (d: T) => boolean; e
   return <>{props.children(loaded.data)}</>;
 }
 
-export function Time(props: { at?: string }) {
+// TimeZone is the timezone absolute times are shown in: a client's screens
+// provide the client's; elsewhere the viewer's own.
+export const TimeZone = createContext<string | undefined>(undefined);
+
+export function Time(props: { at?: string; absolute?: boolean }) {
+  const tz = useContext(TimeZone);
   if (!props.at) return null;
   return (
-    <time dateTime={props.at} title={absTime(props.at)}>
-      {relTime(props.at)}
-    </time>
+    <>
+      <time dateTime={props.at} title={absTime(props.at, tz)}>
+        {relTime(props.at)}
+      </time>
+      {props.absolute && <span class="muted"> · {absTime(props.at, tz)}</span>}
+    </>
   );
 }
 

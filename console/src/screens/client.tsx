@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, can, Me } from "../api";
-import { Badge, Field, Link, ProblemBanner, Time, useAction, useApi, usePath, View } from "../ui";
+import { Badge, Field, Link, ProblemBanner, Time, TimeZone, useAction, useApi, usePath, View } from "../ui";
 
 const tabs = [
   { id: "requests", label: "Access Requests" },
@@ -18,6 +18,7 @@ export function ClientDetail(props: { me: Me; clientId: string; tab: string }) {
   return (
     <View loaded={client}>
       {(c) => (
+        <TimeZone.Provider value={c.timezone}>
         <section aria-labelledby="client-h">
           <div class="heading">
             <h1 id="client-h">{c.name}</h1>
@@ -46,6 +47,7 @@ export function ClientDetail(props: { me: Me; clientId: string; tab: string }) {
           {tab === "identities" && <Identities me={me} clientId={clientId} />}
           {tab === "activity" && <Activity clientId={clientId} />}
         </section>
+        </TimeZone.Provider>
       )}
     </View>
   );
@@ -338,7 +340,7 @@ function Activity(props: { clientId: string }) {
             {d.items.map((e) => (
               <tr>
                 <td>
-                  <Time at={e.at} />
+                  <Time at={e.at} absolute />
                 </td>
                 <td>{e.action}</td>
                 <td>{e.actorId}</td>

@@ -16,6 +16,9 @@ func TestRoundTrips(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t)
 	acme := e.Seed.ClientID
+	if r := e.As("admin").Send("PUT", "/v1/clients/"+acme+"/slack-channel", map[string]any{"channelId": "C0ROUNDTRIP"}); r.Status != 200 {
+		t.Fatalf("set the Slack channel: %d %s", r.Status, r.Body)
+	}
 	tests := []struct {
 		as, path string
 		want     string
@@ -29,6 +32,8 @@ func TestRoundTrips(t *testing.T) {
 		{"admin", "/v1/clients/" + acme + "/effective-access", "DynamoDB.Query"},
 		{"manager", "/v1/clients/" + acme + "/effective-access", "DynamoDB.Query"},
 		{"clientUser", "/v1/role-templates", "DynamoDB.Query"},
+		{"clientUser", "/v1/clients/" + acme + "/platforms", "DynamoDB.Query"},
+		{"admin", "/v1/clients/" + acme + "/slack-channel", "DynamoDB.GetItem"},
 		{"admin", "/v1/settings", "DynamoDB.GetItem"},
 		{"admin", "/v1/members", "DynamoDB.Query"},
 		{"admin", "/v1/platforms/" + e.Seed.Platforms["meta"], "DynamoDB.GetItem"},

@@ -117,6 +117,23 @@ try {
     await ctx.close();
   }
 
+  // The real sign-in: authorization code with PKCE against the local issuer's
+  // authorization server (as against Cognito or an IdP), ID token in memory.
+  {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(base + "/");
+    await page.click("button.primary:has-text('Sign in')");
+    await page.waitForURL(/\/local-issuer\/authorize/);
+    expect(page.url().includes("code_challenge_method=S256"), "the authorization request carries a PKCE challenge");
+    await page.click('button[value="owner"]');
+    await page.waitForSelector("header.top:has-text('owner')", { timeout: 15000 }).catch(() => {});
+    await page.waitForSelector("header.top");
+    expect(new URL(page.url()).pathname === "/clients", "back at the console after the code exchange");
+    expect(await page.evaluate(() => Object.keys(localStorage).length === 0), "no token in localStorage");
+    await ctx.close();
+  }
+
   // Admin: clients, then a client through the five steps; the API's 422 shows on its field.
   const admin = await signIn(browser, "admin");
   await admin.waitForSelector("text=Acme Outdoor");

@@ -22,7 +22,7 @@ function SignIn(props: { cfg?: ConsoleConfig; error?: string }) {
       <h1>AccessHive</h1>
       <p>Who can get into which platform, who asked, who approved — and a trail of all of it.</p>
       {err && <div class="problem" role="alert">{err}</div>}
-      {props.cfg && !props.cfg.devSignIn && (
+      {props.cfg && (
         <button class="primary" onClick={() => startSignIn(props.cfg!, location.pathname).catch((e) => setErr(String(e.message ?? e)))}>
           Sign in
         </button>
@@ -30,7 +30,7 @@ function SignIn(props: { cfg?: ConsoleConfig; error?: string }) {
       {props.cfg?.devSignIn && (
         <section aria-labelledby="dev-h">
           <h2 id="dev-h">Development sign-in</h2>
-          <p class="muted">make run's local issuer mints a token for a seeded user.</p>
+          <p class="muted">Or, under make run, take a seeded user's token from the local issuer at once.</p>
           <ul class="dev-users">
             {users.map((u) => (
               <li>

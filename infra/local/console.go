@@ -50,7 +50,12 @@ func withConsole(api http.Handler, dir string, iss *authn.Issuer, seeded localst
 		users = append(users, devUser{Handle: h, Name: h, Email: u.Email, Role: u.Role})
 	}
 	sort.Slice(users, func(i, j int) bool { return users[i].Handle < users[j].Handle })
+	oidc := newOIDC(iss, seeded)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if oidc.handles(r.URL.Path) {
+			oidc.ServeHTTP(w, r)
+			return
+		}
 		if isAPI(r.URL.Path) {
 			api.ServeHTTP(w, r)
 			return
@@ -62,7 +67,7 @@ func withConsole(api http.Handler, dir string, iss *authn.Issuer, seeded localst
 		h.Set("X-Frame-Options", "DENY")
 		switch {
 		case r.URL.Path == "/console-config.json":
-			writeJSON(w, map[string]any{"issuer": iss.URL, "clientId": "accesshive-console-local", "devSignIn": true})
+			writeJSON(w, map[string]any{"issuer": iss.URL, "clientId": consoleClientID, "devSignIn": true})
 			return
 		case r.URL.Path == "/local/dev-users" && r.Method == http.MethodGet:
 			writeJSON(w, users)

@@ -333,14 +333,15 @@ func auditEntryOf(it map[string]types.AttributeValue) (ah.AuditEntry, error) {
 	if !ok {
 		return ah.AuditEntry{}, fmt.Errorf("no entry attribute")
 	}
-	e := ah.AuditEntry{Raw: raw.Value}
-	for name, dst := range map[string]*string{"entityType": &e.EntityType, "entityId": &e.EntityID, "clientId": &e.ClientID,
-		"actorId": &e.ActorID, "action": &e.Action} {
+	s := func(name string) string {
 		if v, ok := it[name].(*types.AttributeValueMemberS); ok {
-			*dst = v.Value
+			return v.Value
 		}
+		return ""
 	}
-	return e, nil
+	// Read field by field: no map built per entry (a page is up to 100 of them).
+	return ah.AuditEntry{Raw: raw.Value, EntityType: s("entityType"), EntityID: s("entityId"), ClientID: s("clientId"),
+		ActorID: s("actorId"), Action: s("action")}, nil
 }
 
 // RequestOfImage decodes an access request from a stream record's image; ok is

@@ -232,16 +232,16 @@ func WebhookDeliveriesFor(endpoints []ah.WebhookEndpoint, e ah.AuditEntry, agenc
 // EnqueueWebhookDeliveries writes the deliveries of audit entries (the events
 // function); endpoints are read once per agency.
 func (s *Service) EnqueueWebhookDeliveries(ctx context.Context, agencyID string, endpoints func(agencyID string) ([]ah.WebhookEndpoint, error), e ah.AuditEntry, seq string) (int, error) {
-	st, err := s.webhookStore()
-	if err != nil {
-		return 0, err
-	}
 	ws, err := endpoints(agencyID)
 	if err != nil {
 		return 0, err
 	}
 	ds, err := WebhookDeliveriesFor(ws, e, agencyID, seq, s.clock.Now())
 	if err != nil || len(ds) == 0 {
+		return 0, err
+	}
+	st, err := s.webhookStore()
+	if err != nil {
 		return 0, err
 	}
 	return len(ds), st.EnqueueDeliveries(ctx, ds)

@@ -62,19 +62,27 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 	return streambatch.Invoke(ctx, raw, h.Streams, h.Handle)
 }
 
-// maxEntries is PutEvents' limit of entries per call; maxDetail keeps an entry
-// under its 256 KB limit (a bigger change is published without its fields).
+// PutEvents' limits: 10 entries and 256 KB of entries per call (an entry counts
+// 14 bytes for its time plus its source, detail-type and detail); maxDetail keeps
+// one entry well under the call's limit (a bigger change goes without its fields).
 const (
-	maxEntries = 10
-	maxDetail  = 200 << 10
+	maxEntries     = 10
+	maxRequestSize = 256 << 10
+	maxDetail      = 200 << 10
 )
+
+// entrySize is an entry's size as EventBridge counts it.
+func entrySize(e ebtypes.PutEventsRequestEntry) int {
+	return 14 + len(aws.ToString(e.Source)) + len(aws.ToString(e.DetailType)) + len(aws.ToString(e.Detail))
+}
 
 type pending struct {
 	seq   string
 	entry ebtypes.PutEventsRequestEntry
 }
 
-// Handle publishes record by record, in order (PutEvents in tens).
+// Handle publishes record by record, in order (PutEvents in tens, or fewer when
+// ten would pass the call's 256 KB).
 func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
 	endpoints := map[string][]ah.WebhookEndpoint{}
@@ -89,6 +97,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 		return ws, err
 	}
 	var batch []pending
+	batchSize := 0
 	fail := func(seq string) (events.DynamoDBEventResponse, error) {
 		resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: seq}}
 		return resp, nil
@@ -113,7 +122,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 			}
 			return batch[0].seq, false
 		}
-		batch = batch[:0]
+		batch, batchSize = batch[:0], 0
 		return "", true
 	}
 	for _, rec := range ev.Records {
@@ -135,7 +144,14 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 		if err != nil {
 			return resp, fmt.Errorf("stream record %s: %w", rec.EventID, err)
 		}
+		size := entrySize(entry)
+		if batchSize+size > maxRequestSize {
+			if at, ok := flush(); !ok {
+				return fail(at)
+			}
+		}
 		batch = append(batch, pending{seq: seq, entry: entry})
+		batchSize += size
 		if len(batch) == maxEntries {
 			if at, ok := flush(); !ok {
 				return fail(at)

@@ -15,7 +15,9 @@ import (
 )
 
 // bus refuses a call over PutEvents' documented limits, as EventBridge does.
-type bus struct{ calls [][]ebtypes.PutEventsRequestEntry }
+type bus struct {
+	calls [][]ebtypes.PutEventsRequestEntry
+}
 
 func (b *bus) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
 	size := 0

@@ -416,3 +416,25 @@ func TestWebhookDispatchRaces(t *testing.T) {
 		t.Fatalf("delivered %d events, last versions %v", len(seen), last)
 	}
 }
+
+// TestWebhookLimit: an agency has at most 20 endpoints; the 21st is 409
+// limit_reached and adds nothing.
+func TestWebhookLimit(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	admin := e.As("admin")
+	for i := range 20 {
+		if r := admin.Post("/v1/webhooks", map[string]any{"url": fmt.Sprintf("https://hooks.example.com/%d", i), "eventTypes": []string{"*"}}); r.Status != 201 {
+			t.Fatalf("endpoint %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	r := admin.Post("/v1/webhooks", map[string]any{"url": "https://hooks.example.com/21", "eventTypes": []string{"*"}})
+	if r.Status != 409 || r.Problem(t).Code != "limit_reached" {
+		t.Fatalf("the 21st endpoint: %d %s", r.Status, r.Body)
+	}
+	var list struct{ Items []map[string]any }
+	admin.Get("/v1/webhooks?limit=100").JSON(t, &list)
+	if len(list.Items) != 20 {
+		t.Fatalf("%d endpoints", len(list.Items))
+	}
+}

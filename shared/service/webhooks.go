@@ -361,7 +361,7 @@ func (d *Dispatcher) DispatchQueue(ctx context.Context, agencyID, webhookID, ent
 			return out, err
 		}
 		if disable {
-			reason := fmt.Sprintf("every delivery failed for %s (last: %s)", ah.WebhookDisableAfter, clipErr(res.Err))
+			reason := fmt.Sprintf("every delivery failed for %s (last: %s)", ah.WebhookDisableAfter, clip(res.Err, 120))
 			if err := st.DisableWebhook(ctx, agencyID, webhookID, reason, at); err != nil {
 				return out, err
 			}
@@ -374,13 +374,6 @@ func (d *Dispatcher) DispatchQueue(ctx context.Context, agencyID, webhookID, ent
 		return out, nil
 	}
 	return out, nil
-}
-
-func clipErr(s string) string {
-	if len(s) > 120 {
-		return s[:120] + "…"
-	}
-	return s
 }
 
 // RetryDue dispatches the queues whose head's retry is due (the schedule).

@@ -288,6 +288,14 @@ func (d *Dispatcher) DispatchQueue(ctx context.Context, agencyID, webhookID, ent
 	if err != nil {
 		return out, err
 	}
+	// The endpoint is read once per run; what the run changes of it (failing,
+	// recovered, disabled) it keeps in step itself.
+	w, err := st.GetWebhook(ctx, agencyID, webhookID)
+	if ah.KindOf(err) == ah.KindNotFound {
+		w = ah.WebhookEndpoint{ID: webhookID, AgencyID: agencyID, Status: ah.WebhookDisabled, DisabledReason: "endpoint deleted"}
+	} else if err != nil {
+		return out, err
+	}
 	var secret string
 	for range maxPerQueue {
 		head, ok, err := st.QueueHead(ctx, agencyID, webhookID, entityKey)
@@ -297,12 +305,6 @@ func (d *Dispatcher) DispatchQueue(ctx context.Context, agencyID, webhookID, ent
 		now := s.clock.Now()
 		if head.NextAttemptAt != nil && head.NextAttemptAt.After(now) {
 			return out, nil // waiting for its retry
-		}
-		w, err := st.GetWebhook(ctx, agencyID, webhookID)
-		if ah.KindOf(err) == ah.KindNotFound {
-			w = ah.WebhookEndpoint{ID: webhookID, AgencyID: agencyID, Status: ah.WebhookDisabled, DisabledReason: "endpoint deleted"}
-		} else if err != nil {
-			return out, err
 		}
 		claimed, ok, err := st.ClaimDelivery(ctx, head, now, now.Add(leaseFor))
 		if err != nil || !ok {
@@ -337,16 +339,20 @@ func (d *Dispatcher) DispatchQueue(ctx context.Context, agencyID, webhookID, ent
 				if err := st.EndpointSucceeded(ctx, agencyID, webhookID, at); err != nil {
 					return out, err
 				}
+				w.FailingSince = nil
 			}
 			continue
 		}
 		out.Failed++
-		failing, err := st.EndpointFailing(ctx, agencyID, webhookID, at)
-		if err != nil {
-			return out, err
+		if w.FailingSince == nil {
+			failing, err := st.EndpointFailing(ctx, agencyID, webhookID, at)
+			if err != nil {
+				return out, err
+			}
+			w.FailingSince = failing.FailingSince
 		}
 		giveUp := !at.Before(claimed.CreatedAt.Add(ah.WebhookRetryWindow))
-		disable := failing.FailingSince != nil && !at.Before(failing.FailingSince.Add(ah.WebhookDisableAfter))
+		disable := w.FailingSince != nil && !at.Before(w.FailingSince.Add(ah.WebhookDisableAfter))
 		if giveUp || disable {
 			claimed.Status, claimed.NextAttemptAt = ah.DeliveryFailed, nil
 			out.GaveUp++
@@ -365,6 +371,7 @@ func (d *Dispatcher) DispatchQueue(ctx context.Context, agencyID, webhookID, ent
 			if err := st.DisableWebhook(ctx, agencyID, webhookID, reason, at); err != nil {
 				return out, err
 			}
+			w.Status, w.DisabledReason = ah.WebhookDisabled, reason
 			out.Disabled++
 			continue // the rest of the queue is marked not sent
 		}
